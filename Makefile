@@ -1,0 +1,52 @@
+# ClaimDesk: two commands set everything up on a fresh machine.
+#   make run   venv, install, migrate, starter data, demo accounts, serve on 127.0.0.1:8000
+#   make test  install what is missing, ruff, checks, migrations check, the whole test suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run test install install-dev migrate starter demo-users serve lint bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+starter: migrate
+	$(PY) manage.py load_starter_data
+
+demo-users: migrate
+	$(PY) manage.py create_demo_users
+
+run: starter demo-users
+	$(PY) manage.py runserver $(HOST)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
+test: install-dev
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest
+
+bench: install-dev
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,96 @@
+"""Reads of the reference data: which release applies to a date of service.
+
+The rule (issue #2, "Which row applies to a date of service"):
+
+* Rows that carry their own dates (PTP edits, add-on edits, HCPCS/CPT codes, modifiers) apply
+  within those dates. For these the newest loaded release of the source is used for every date of
+  service: CMS re-issues the whole history in every quarter's file.
+* Tables whose rows carry no dates (MUE, fee-schedule indicators, ASP limits, NDC crosswalk) apply
+  from their release's effective date until the next loaded release's effective date. Where no
+  release of that table is loaded for an earlier date, the oldest loaded release also covers those
+  earlier dates of service (a practice that loads this quarter's files still checks last quarter's
+  claims with them).
+
+``ReleaseTimeline`` loads every release in one query, so the engine can resolve any number of
+lines and dates in memory.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from .choices import DATED_ROW_SOURCES, Source
+from .models import Release
+
+
+class ReleaseTimeline:
+    """All loaded releases, grouped by source and ordered by effective date (ties: newest import wins)."""
+
+    def __init__(self, releases: Iterable[Release]):
+        by_source: dict[str, list[Release]] = defaultdict(list)
+        for release in releases:
+            by_source[release.source].append(release)
+        self._releases: dict[str, list[Release]] = {}
+        self._starts: dict[str, list[date]] = {}
+        for source, items in by_source.items():
+            items.sort(key=lambda r: (r.effective_date, r.imported_at, r.pk or 0))
+            # Two releases with the same effective date: the later import replaces the earlier one.
+            deduped: list[Release] = []
+            for item in items:
+                if deduped and deduped[-1].effective_date == item.effective_date:
+                    deduped[-1] = item
+                else:
+                    deduped.append(item)
+            self._releases[source] = deduped
+            self._starts[source] = [r.effective_date for r in deduped]
+
+    @classmethod
+    def load(cls, sources: Iterable[str] | None = None) -> ReleaseTimeline:
+        queryset = Release.objects.all()
+        if sources is not None:
+            queryset = queryset.filter(source__in=list(sources))
+        return cls(queryset)
+
+    def releases(self, source: str) -> list[Release]:
+        return list(self._releases.get(source, []))
+
+    def is_loaded(self, source: str) -> bool:
+        return bool(self._releases.get(source))
+
+    def newest(self, source: str) -> Release | None:
+        items = self._releases.get(source)
+        return items[-1] if items else None
+
+    def for_date(self, source: str, dos: date) -> Release | None:
+        """The release of ``source`` whose rows apply to a service on ``dos`` (None when none is loaded)."""
+        items = self._releases.get(source)
+        if not items:
+            return None
+        if source in DATED_ROW_SOURCES:
+            return items[-1]
+        index = bisect_right(self._starts[source], dos) - 1
+        return items[max(index, 0)]
+
+    def for_dates(self, source: str, dates: Iterable[date]) -> dict[date, Release | None]:
+        return {dos: self.for_date(source, dos) for dos in set(dates)}
+
+
+def release_for(source: str | Source, dos: date) -> Release | None:
+    """The release of one source that applies to one date of service (one query)."""
+    return ReleaseTimeline.load([source]).for_date(source, dos)
+
+
+def applies_between(dos: date, start: date | None, end: date | None, *, end_exclusive: bool) -> bool:
+    """Whether a row dated [start, end] applies on ``dos``; a missing date is open-ended.
+
+    PTP deletion dates are exclusive (the edit is gone on that date; catalogue §3.3); HCPCS
+    termination dates and add-on edit deletion dates are the last day the row applies.
+    """
+    if start and dos < start:
+        return False
+    if end is None:
+        return True
+    return dos < end if end_exclusive else dos <= end

@@ -1,0 +1,58 @@
+"""Shared fixtures: the personas of the billing team and access to the real CMS files."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+SHARED_DATA = Path(settings.SHARED_DATA_DIR)
+
+
+def shared_file(relative: str) -> Path:
+    """A real CMS file from ../shared/data, or skip the test with the reason when it is absent."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"real CMS file {relative} not available: ../shared/data is absent (a user's clone)")
+    return path
+
+
+@pytest.fixture
+def biller(django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("biller", password="pw-biller-1")
+    group, _ = Group.objects.get_or_create(name="Billing staff")
+    user.groups.add(group)
+    return user
+
+
+@pytest.fixture
+def supervisor(django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("supervisor", password="pw-supervisor-1")
+    group, _ = Group.objects.get_or_create(name="Supervisors")
+    user.groups.add(group)
+    return user
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    return django_user_model.objects.create_superuser("admin", "admin@example.org", "pw-admin-1")
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return django_user_model.objects.create_user("outsider", password="pw-outsider-1")
+
+
+@pytest.fixture
+def biller_client(client, biller):
+    client.force_login(biller)
+    return client
+
+
+@pytest.fixture
+def admin_client_logged(client, admin_user):
+    client.force_login(admin_user)
+    return client
