@@ -29,6 +29,7 @@ from .choices import (
     PTPSetting,
     Source,
 )
+from .dates import applies_between
 
 
 class Release(models.Model):
@@ -115,9 +116,8 @@ class ProcedureCode(models.Model):
         return self.long_description or self.short_description or self.label
 
     def is_valid_on(self, dos: date) -> bool:
-        if self.added_date and dos < self.added_date:
-            return False
-        return not (self.termination_date and dos > self.termination_date)
+        """Valid from the date CMS/AMA added it through its termination date (the last valid day)."""
+        return applies_between(dos, self.added_date, self.termination_date, end_exclusive=False)
 
 
 class Modifier(models.Model):
@@ -142,9 +142,7 @@ class Modifier(models.Model):
         return f"{self.code} {self.short_description or self.description[:60]}".strip()
 
     def is_valid_on(self, dos: date) -> bool:
-        if self.effective_date and dos < self.effective_date:
-            return False
-        return not (self.termination_date and dos > self.termination_date)
+        return applies_between(dos, self.effective_date, self.termination_date, end_exclusive=False)
 
 
 class PlaceOfService(models.Model):
@@ -218,9 +216,7 @@ class PTPEdit(models.Model):
 
     def applies_on(self, dos: date) -> bool:
         """Active on the date: effective <= DOS < deletion (catalogue §3.3)."""
-        if self.effective_date and dos < self.effective_date:
-            return False
-        return not (self.deletion_date and dos >= self.deletion_date)
+        return applies_between(dos, self.effective_date, self.deletion_date, end_exclusive=True)
 
 
 class MUELimit(models.Model):
@@ -269,9 +265,8 @@ class AddOnEdit(models.Model):
         return f"{self.add_on_code} with {self.primary_code} (type {self.edit_type})"
 
     def applies_on(self, dos: date) -> bool:
-        if self.effective_date and dos < self.effective_date:
-            return False
-        return not (self.deletion_date and dos > self.deletion_date)
+        """Active from the edit's effective date through its deletion date (the last day it applies)."""
+        return applies_between(dos, self.effective_date, self.deletion_date, end_exclusive=False)
 
 
 class ASPLimit(models.Model):

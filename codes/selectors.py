@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from .choices import DATED_ROW_SOURCES, Source
+from .dates import applies_between  # noqa: F401  (re-exported for callers)
 from .models import Release
 
 
@@ -81,16 +82,3 @@ class ReleaseTimeline:
 def release_for(source: str | Source, dos: date) -> Release | None:
     """The release of one source that applies to one date of service (one query)."""
     return ReleaseTimeline.load([source]).for_date(source, dos)
-
-
-def applies_between(dos: date, start: date | None, end: date | None, *, end_exclusive: bool) -> bool:
-    """Whether a row dated [start, end] applies on ``dos``; a missing date is open-ended.
-
-    PTP deletion dates are exclusive (the edit is gone on that date; catalogue §3.3); HCPCS
-    termination dates and add-on edit deletion dates are the last day the row applies.
-    """
-    if start and dos < start:
-        return False
-    if end is None:
-        return True
-    return dos < end if end_exclusive else dos <= end

@@ -1,0 +1,86 @@
+"""Site-wide behaviour: login everywhere, offline assets, settings."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+ROOT = Path(settings.BASE_DIR)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/", "/codes/", "/codes/99213/"])
+def test_pages_need_a_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_login_page_is_open_and_logs_in(client, biller):
+    page = client.get(reverse("login"))
+    assert page.status_code == 200
+    assert b"Log in to ClaimDesk" in page.content
+    response = client.post(reverse("login"), {"username": "biller", "password": "pw-biller-1"})
+    assert response.status_code == 302
+    assert client.get("/codes/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_wrong_password_says_so_and_keeps_the_username(client, biller):
+    response = client.post(reverse("login"), {"username": "biller", "password": "wrong"})
+    assert response.status_code == 200
+    assert b"Please enter a correct username and password" in response.content
+    assert b'value="biller"' in response.content
+
+
+def test_templates_load_nothing_from_the_network():
+    offenders = []
+    for template in (ROOT / "templates").rglob("*.html"):
+        text = template.read_text()
+        for match in re.finditer(r'(?:src|href)="(https?:)?//', text):
+            offenders.append(f"{template.relative_to(ROOT)}: {match.group(0)}")
+    assert offenders == []
+
+
+def test_vendored_assets_are_present():
+    for asset in [
+        "vendor/bootstrap/bootstrap.min.css",
+        "vendor/bootstrap/bootstrap.bundle.min.js",
+        "vendor/htmx/htmx.min.js",
+        "vendor/bootstrap-icons/bootstrap-icons.min.css",
+        "vendor/bootstrap-icons/fonts/bootstrap-icons.woff2",
+    ]:
+        assert (ROOT / "static" / asset).stat().st_size > 1000, asset
+
+
+def test_sqlite_is_the_default_database(monkeypatch):
+    import importlib
+
+    import billing_site.settings as site_settings
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    reloaded = importlib.reload(site_settings)
+    try:
+        assert reloaded.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+        assert str(reloaded.DATABASES["default"]["NAME"]).endswith("var/db.sqlite3")
+    finally:
+        monkeypatch.undo()
+        importlib.reload(site_settings)
+
+
+def test_secret_key_is_required_without_debug(monkeypatch):
+    import importlib
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    import billing_site.settings as site_settings
+
+    monkeypatch.setenv("DJANGO_DEBUG", "0")
+    monkeypatch.delenv("DJANGO_SECRET_KEY", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY"):
+        importlib.reload(site_settings)
+    monkeypatch.undo()
+    importlib.reload(site_settings)
