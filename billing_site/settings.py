@@ -22,11 +22,12 @@ def env_bool(name: str, default: str) -> bool:
 
 DEBUG = env_bool("DJANGO_DEBUG", "1")
 
+DEVELOPMENT_SECRET_KEY = "claimdesk-development-only-key-never-use-in-production"  # noqa: S105
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY when DJANGO_DEBUG is off.")
-    SECRET_KEY = "claimdesk-development-only-key-never-use-in-production"  # noqa: S105
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "billing_site",
     "codes",
     "claims",
 ]

@@ -84,3 +84,13 @@ def test_secret_key_is_required_without_debug(monkeypatch):
         importlib.reload(site_settings)
     monkeypatch.undo()
     importlib.reload(site_settings)
+
+
+def test_deploy_check_rejects_the_development_secret_key(settings):
+    from billing_site.checks import check_secret_key_is_not_the_development_key
+
+    settings.SECRET_KEY = settings.DEVELOPMENT_SECRET_KEY
+    [error] = check_secret_key_is_not_the_development_key(None)
+    assert error.id == "claimdesk.E001"
+    settings.SECRET_KEY = "a-real-production-secret-" + "x" * 40
+    assert check_secret_key_is_not_the_development_key(None) == []
