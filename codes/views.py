@@ -1,12 +1,159 @@
-"""Placeholder; the code look-up pages are built in codes/views.py by the look-up work."""
+"""Code look-up pages for the billing team: a searchable list and one page per code."""
 
-from django.http import HttpResponse
-from django.views.generic import TemplateView
+from __future__ import annotations
+
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.shortcuts import render
+from django.utils import timezone
+from django_filters.views import FilterView
+from django_tables2 import RequestConfig, SingleTableMixin
+
+from .choices import COVERAGE_CODES, FEE_SCHEDULE_STATUS, MUE_SOURCE, PTP_SOURCE, CodeSystem, Source
+from .classify import classify
+from .filtersets import ProcedureCodeFilterSet
+from .models import AddOnEdit, ASPLimit, FeeScheduleIndicator, MUELimit, NDCCrosswalk, ProcedureCode, PTPEdit
+from .selectors import ReleaseTimeline
+from .tables import AddOnTable, NDCTable, ProcedureCodeTable, PTPPartnerTable, code_status
+
+# HCPCS action codes (CMS record layout, field 30).
+ACTION_CODES = {
+    "A": "Add procedure or modifier code",
+    "B": "Change in both administrative data field and long description",
+    "C": "Change in long description",
+    "D": "Discontinue procedure or modifier code",
+    "F": "Change in administrative data field",
+    "N": "No maintenance for this code",
+    "P": "Payment change",
+    "R": "Re-activate discontinued/deleted code",
+    "S": "Change in short description",
+    "T": "Miscellaneous change (BETOS, type of service)",
+}
+
+FEE_INDICATORS = (
+    ("pctc_indicator", "PC/TC indicator"),
+    ("global_days", "Global days"),
+    ("multiple_procedure", "Multiple procedure"),
+    ("bilateral_surgery", "Bilateral surgery"),
+    ("assistant_surgery", "Assistant at surgery"),
+    ("co_surgery", "Co-surgeons"),
+    ("team_surgery", "Team surgery"),
+)
+
+PER_PAGE = 25
 
 
-class CodeListView(TemplateView):
-    template_name = "base.html"
+class CodeListView(SingleTableMixin, FilterView):
+    """Search CPT and HCPCS Level II codes by code prefix or words; filter by system, section, status, flags."""
+
+    model = ProcedureCode
+    table_class = ProcedureCodeTable
+    filterset_class = ProcedureCodeFilterSet
+    template_name = "codes/code_list.html"
+    paginate_by = 50
+
+    def get_table_kwargs(self):
+        return {"on": self.filterset.on_date, "caption": "Procedure codes"}
 
 
-def code_detail(request, code):
-    return HttpResponse(code)
+def _with_partner(queryset: QuerySet, partner_field: str) -> QuerySet:
+    """Annotate the other code of an edit and its label, in the same query (no per-row look-ups)."""
+    partner = ProcedureCode.objects.filter(code=OuterRef(partner_field))
+    return queryset.annotate(
+        partner=F(partner_field),
+        partner_label=Subquery(partner.values("label")[:1]),
+        partner_short=Subquery(partner.values("short_description")[:1]),
+    )
+
+
+def _table(request, table_class, queryset: QuerySet, prefix: str, caption: str):
+    table = table_class(queryset, prefix=prefix, caption=caption, empty_text="None in the loaded release.")
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    return table
+
+
+def code_detail(request, code: str):
+    """Everything the engine knows about one code, from the newest loaded release of each table."""
+    code = code.strip().upper()
+    procedure = ProcedureCode.objects.select_related("release").filter(code=code).first()
+    if procedure is None:
+        return render(request, "codes/code_not_found.html", {"code": code, "result": classify(code)}, status=404)
+
+    timeline = ReleaseTimeline.load()
+    newest = {source: timeline.newest(source) for source in Source}
+    today = timezone.localdate()
+
+    fee_release = newest[Source.PFS_RVU]
+    fee_rows = list(FeeScheduleIndicator.objects.filter(release=fee_release, code=code)) if fee_release else []
+    for row in fee_rows:
+        row.status_meaning = FEE_SCHEDULE_STATUS.get(row.status, "")
+        row.indicators = [(label, getattr(row, name)) for name, label in FEE_INDICATORS]
+
+    mue_by_type = {row.service_type: row for row in _snapshot(MUELimit, newest, MUE_SOURCE.values(), code=code)}
+    mue_rows = [
+        (service_type, newest[source], mue_by_type.get(service_type.value))
+        for service_type, source in MUE_SOURCE.items()
+    ]
+
+    ptp_ids = [newest[source].pk for source in PTP_SOURCE.values() if newest[source]]
+    ptp = PTPEdit.objects.filter(release_id__in=ptp_ids) if ptp_ids else PTPEdit.objects.none()
+    aoc_release = newest[Source.AOC]
+    aoc = AddOnEdit.objects.filter(release=aoc_release) if aoc_release else AddOnEdit.objects.none()
+    ndc_release = newest[Source.NDC_CROSSWALK]
+    ndc = NDCCrosswalk.objects.filter(release=ndc_release, code=code) if ndc_release else NDCCrosswalk.objects.none()
+    asp_release = newest[Source.ASP]
+
+    context = {
+        "code": procedure,
+        "status": code_status(procedure, today),
+        "today": today,
+        "classification": classify(code),
+        "is_cpt": procedure.system == CodeSystem.CPT,
+        "cpt_file_loaded": any(not release.is_starter for release in timeline.releases(Source.CPT)),
+        "action_meaning": ACTION_CODES.get(procedure.action_code, ""),
+        "coverage_meaning": COVERAGE_CODES.get(procedure.coverage_code, ""),
+        "fee_release": fee_release,
+        "fee_rows": fee_rows,
+        "mue_rows": mue_rows,
+        "ptp_releases": [newest[source] for source in PTP_SOURCE.values() if newest[source]],
+        "ptp_as_column_1": _table(
+            request,
+            PTPPartnerTable,
+            _with_partner(ptp.filter(column_1=code), "column_2"),
+            "c1-",
+            f"Column 2 codes not paid with {code} (it is column 1)",
+        ),
+        "ptp_as_column_2": _table(
+            request,
+            PTPPartnerTable,
+            _with_partner(ptp.filter(column_2=code), "column_1"),
+            "c2-",
+            f"Column 1 codes that {code} is not paid with (it is column 2)",
+        ),
+        "aoc_release": aoc_release,
+        "addon_primaries": _table(
+            request,
+            AddOnTable,
+            _with_partner(aoc.filter(add_on_code=code), "primary_code"),
+            "primaries-",
+            f"Primary codes add-on {code} may be billed with",
+        ),
+        "addons_for_primary": _table(
+            request,
+            AddOnTable,
+            _with_partner(aoc.filter(primary_code=code), "add_on_code"),
+            "addons-",
+            f"Add-on codes for which {code} is a primary",
+        ),
+        "asp_release": asp_release,
+        "asp": ASPLimit.objects.filter(release=asp_release, code=code).first() if asp_release else None,
+        "ndc_release": ndc_release,
+        "ndc_table": _table(request, NDCTable, ndc, "ndc-", f"NDCs billed under {code}"),
+    }
+    return render(request, "codes/code_detail.html", context)
+
+
+def _snapshot(model, newest, sources, *, code: str) -> list:
+    release_ids = [newest[source].pk for source in sources if newest[source]]
+    if not release_ids:
+        return []
+    return list(model.objects.filter(release_id__in=release_ids, code=code))

@@ -1,0 +1,68 @@
+"""The billing team's roles as Django groups, and the permissions each one holds.
+
+This is the one place that says who may do what: later issues add their permissions to
+``ROLE_PERMISSIONS`` (as ``"app_label.codename"``) and the groups pick them up on the next
+``migrate`` (``claims.signals`` runs ``roles_ensure`` after every migration).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import DEFAULT_DB_ALIAS
+
+BILLING_STAFF = "Billing staff"
+SUPERVISORS = "Supervisors"
+
+# Every reference table the rules engine reads: staff look codes and edits up, nobody edits them by hand.
+REFERENCE_VIEW = tuple(
+    f"codes.view_{model}"
+    for model in (
+        "release",
+        "procedurecode",
+        "modifier",
+        "placeofservice",
+        "feescheduleindicator",
+        "ptpedit",
+        "muelimit",
+        "addonedit",
+        "asplimit",
+        "ndccrosswalk",
+    )
+)
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    BILLING_STAFF: REFERENCE_VIEW,
+    SUPERVISORS: (
+        *REFERENCE_VIEW,
+        # Importing a CMS file records a release: supervisors keep the reference data current.
+        "codes.add_release",
+    ),
+}
+
+
+def _permissions(names: tuple[str, ...], using: str) -> tuple[list[Permission], list[str]]:
+    wanted = {tuple(name.split(".", 1)) for name in names}
+    found = list(
+        Permission.objects.using(using)
+        .filter(content_type__app_label__in={app for app, _ in wanted}, codename__in={c for _, c in wanted})
+        .select_related("content_type")
+    )
+    found = [p for p in found if (p.content_type.app_label, p.codename) in wanted]
+    have = {(p.content_type.app_label, p.codename) for p in found}
+    missing = sorted(f"{app}.{codename}" for app, codename in wanted - have)
+    return found, missing
+
+
+def roles_ensure(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
+    """Create the role groups and grant their permissions; safe to run any number of times.
+
+    Permissions are only added (an administrator's extra grants stay). Returns the permission names
+    not found in the database (e.g. of an app whose migrations have not run yet).
+    """
+    missing_all: list[str] = []
+    for name, permission_names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=name)
+        permissions, missing = _permissions(permission_names, using)
+        group.permissions.add(*permissions)
+        missing_all += missing
+    return sorted(set(missing_all))
