@@ -89,7 +89,9 @@ class ProcedureCodeTable(CaptionedTable):
 
     def render_section(self, record):
         prefix = record.get_cpt_category_display() if record.cpt_category else record.hcpcs_section
-        return format_html("{} · {}", prefix, record.section) if prefix else record.section
+        if not prefix or record.section.startswith(prefix):
+            return record.section
+        return format_html("{} · {}", prefix, record.section)
 
     def render_description(self, record):
         return record.label or record.short_description or record.long_description[:120]

@@ -305,3 +305,14 @@ def test_invalid_code_is_404_with_the_reason(biller_client):
     response = biller_client.get(detail_url("0001G"))
     assert response.status_code == 404
     assert "must end in F (Category II)" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_section_column_does_not_repeat_the_category():
+    from codes.tables import ProcedureCodeTable
+
+    table = ProcedureCodeTable([])
+    cat3 = make_code("0591T")
+    visit = make_code("99213")
+    assert table.render_section(cat3) == "Category III (emerging technology)"
+    assert table.render_section(visit) == "Category I · Evaluation and Management"
