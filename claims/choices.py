@@ -1,0 +1,45 @@
+"""Choice lists for claims, payers and findings."""
+
+from django.db import models
+
+
+class PayerType(models.TextChoices):
+    MEDICARE = "medicare", "Medicare"
+    MEDICAID = "medicaid", "Medicaid"
+    COMMERCIAL = "commercial", "Commercial"
+
+
+class Severity(models.TextChoices):
+    ERROR = "ERROR", "Error"
+    WARNING = "WARNING", "Warning"
+    INFO = "INFO", "Info"
+
+
+class Category(models.TextChoices):
+    FORMAT = "FORMAT", "Format"
+    CODE_VALIDITY = "CODE_VALIDITY", "Code validity"
+    NCCI_PTP = "NCCI_PTP", "NCCI PTP (unbundling)"
+    MUE = "MUE", "MUE (units)"
+    ADD_ON = "ADD_ON", "Add-on codes"
+    MODIFIER = "MODIFIER", "Modifiers"
+    DRUG = "DRUG", "Drugs"
+    PAYER_RULE = "PAYER_RULE", "Payer rules"
+    DEMOGRAPHIC = "DEMOGRAPHIC", "Demographics"
+    EM = "EM", "Evaluation and management"
+    GLOBAL_SURGERY = "GLOBAL_SURGERY", "Global surgery"
+    DUPLICATE = "DUPLICATE", "Duplicates"
+    TIMELY_FILING = "TIMELY_FILING", "Timely filing"
+    AUTHORIZATION = "AUTHORIZATION", "Authorization"
+
+
+class Risk(models.TextChoices):
+    NONE = "none", "None"
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "Female"
+    MALE = "M", "Male"
+    UNKNOWN = "U", "Unknown"

@@ -1,0 +1,1 @@
+"""Rules of the addons family (see the rules catalogue)."""

@@ -1,0 +1,1 @@
+"""Rules of the authorization family (see the rules catalogue)."""

@@ -1,0 +1,1 @@
+"""Rules of the bundling family (see the rules catalogue)."""

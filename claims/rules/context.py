@@ -1,0 +1,135 @@
+"""What a rule sees: the claim, the reference facts, the resolved payer settings, and helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from .inputs import ClaimInput, HistoryItem, LineInput
+from .reference import ReferenceData
+
+MEDICARE, MEDICAID, COMMERCIAL = "medicare", "medicaid", "commercial"
+
+EM_RANGES = (("99202", "99499"), ("92002", "92014"))
+LIABILITY_MODIFIERS = ("GA", "GY", "GZ", "GX")
+DISTINCT_MODIFIERS = ("59", "XE", "XS", "XP", "XU")
+ANATOMIC_MODIFIERS = frozenset(
+    [
+        "E1",
+        "E2",
+        "E3",
+        "E4",
+        "FA",
+        "F1",
+        "F2",
+        "F3",
+        "F4",
+        "F5",
+        "F6",
+        "F7",
+        "F8",
+        "F9",
+        "TA",
+        "T1",
+        "T2",
+        "T3",
+        "T4",
+        "T5",
+        "T6",
+        "T7",
+        "T8",
+        "T9",
+        "LT",
+        "RT",
+        "LC",
+        "LD",
+        "RC",
+        "LM",
+        "RI",
+    ]
+)
+FACILITY_POS = ("19", "21", "22", "23")
+
+
+def in_range(code: str, low: str, high: str) -> bool:
+    """Whether a 5-character code is in an inclusive range of the same shape (99202-99499, J8501-J8999)."""
+    return len(code) == len(low) and low <= code <= high
+
+
+def is_em(code: str) -> bool:
+    return any(in_range(code, low, high) for low, high in EM_RANGES)
+
+
+def is_lab(code: str) -> bool:
+    return in_range(code, "80047", "89398") or (len(code) == 5 and code[:4].isdigit() and code[4] == "U")
+
+
+@dataclass(frozen=True)
+class ResolvedPayer:
+    """Payer settings after inline ``payer_config`` > stored payer > payer-type defaults."""
+
+    payer_type: str
+    name: str = ""
+    timely_filing_days: int = 365
+    apply_ncci: bool = True
+    pa_required_codes: frozenset[str] = frozenset()
+    pa_required_ranges: tuple[tuple[str, str], ...] = ()
+    preferred_products: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    rejects_s_codes: bool = False
+    ndc_required_all_drug_lines: bool = False
+
+    @property
+    def is_medicare(self) -> bool:
+        return self.payer_type == MEDICARE
+
+    def requires_prior_auth(self, code: str) -> bool:
+        return code in self.pa_required_codes or any(in_range(code, low, high) for low, high in self.pa_required_ranges)
+
+
+class ClaimContext:
+    """One claim with its reference data; built once per claim by the engine."""
+
+    def __init__(self, claim: ClaimInput, ref: ReferenceData, payer: ResolvedPayer, demographic_edits=()):
+        self.claim = claim
+        self.ref = ref
+        self.payer = payer
+        self.demographic_edits = demographic_edits
+        # Lines whose code is not valid on their date of service (COD-EFFECTIVE): left out of every
+        # pair and units evaluation as partners (catalogue §0.6 rule 1). Filled by the engine.
+        self.invalid_lines: frozenset[int] = frozenset()
+
+    @property
+    def is_medicare(self) -> bool:
+        return self.payer.is_medicare
+
+    @property
+    def lines(self) -> tuple[LineInput, ...]:
+        return self.claim.lines
+
+    @property
+    def active_lines(self) -> list[LineInput]:
+        """Lines that take part in pair, units and hierarchy checks."""
+        return [line for line in self.claim.lines if line.number not in self.invalid_lines]
+
+    def same_provider_history(self, dos: date, npi: str) -> list[HistoryItem]:
+        """History services of the same rendering NPI on the same date (NCCI edits apply across claims)."""
+        return [item for item in self.claim.history if item.dos == dos and (item.rendering_npi or npi) == npi]
+
+    def lines_on(self, dos: date, npi: str | None = None) -> list[LineInput]:
+        return [line for line in self.active_lines if line.dos == dos and (npi is None or line.rendering_npi == npi)]
+
+    def codes_on(self, dos: date, npi: str) -> set[str]:
+        codes = {line.code for line in self.lines_on(dos, npi)}
+        codes.update(item.code for item in self.same_provider_history(dos, npi))
+        return codes
+
+    def diagnosis(self, pointer: str) -> str | None:
+        index = ord(pointer) - ord("A") if len(pointer) == 1 else -1
+        if 0 <= index < len(self.claim.diagnoses):
+            return self.claim.diagnoses[index]
+        return None
+
+    def lines_with(self, codes: Iterable[str]) -> list[LineInput]:
+        wanted = set(codes)
+        return [line for line in self.active_lines if line.code in wanted]

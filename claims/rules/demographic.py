@@ -1,0 +1,1 @@
+"""Rules of the demographic family (see the rules catalogue)."""

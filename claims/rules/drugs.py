@@ -1,0 +1,1 @@
+"""Rules of the drugs family (see the rules catalogue)."""

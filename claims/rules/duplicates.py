@@ -1,0 +1,1 @@
+"""Rules of the duplicates family (see the rules catalogue)."""

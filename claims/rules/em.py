@@ -1,0 +1,1 @@
+"""Rules of the em family (see the rules catalogue)."""

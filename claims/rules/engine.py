@@ -1,0 +1,227 @@
+"""Run every registered rule over claims, apply the catalogue's precedence (§0.6), grade the risk.
+
+``check_document(data)`` is the one path the batch check, the API and the browser share: JSON in
+(``scrub-format.md``), JSON out. ``check_claims(claims)`` does the same for parsed ``ClaimInput``s.
+Reference data is loaded once per batch (``ReferenceData.load``), payers and the demographic table
+once per batch, so the number of queries does not depend on the number of claims or lines.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ..choices import Category, Risk, Severity
+from .context import LIABILITY_MODIFIERS, ClaimContext, ResolvedPayer
+from .inputs import ClaimInput, parse_document
+from .reference import ReferenceData
+from .registry import CLAIM, Finding, Rule, registry
+
+# Same-line suppression (§0.6): a finding of the key rule removes findings of these rules on its line.
+SUPPRESSES: dict[str, frozenset[str]] = {
+    rule: frozenset({"COD-MPFS-STATUS", "COD-HCPCS-COV", "MUE-ZERO"})
+    for rule in ("MCR-HCPCS-SUBST", "MCR-PREVENTIVE", "DRG-ORAL-MEDICARE", "COD-S-CODE", "COD-T-CODE", "COD-C-CODE")
+}
+SUPPRESSES |= {
+    "COD-MPFS-STATUS": frozenset({"MUE-ZERO"}),
+    "DRG-NOC-DETAIL": frozenset({"COD-UNLISTED-DESC"}),
+    "MUE-DOS-POLICY": frozenset({"MOD-RTLT-SPLIT"}),
+    "MUE-DOS-CLINICAL": frozenset({"MOD-RTLT-SPLIT"}),
+}
+# Rules a liability modifier (GA, GY, GZ, GX) silences on its line (§0.6 rule 2).
+COVERAGE_RULES = frozenset({"MUE-ZERO", "COD-MPFS-STATUS", "COD-HCPCS-COV", "MCR-PREVENTIVE"})
+# Rules that are not applied when the payer does not follow NCCI.
+NCCI_CATEGORIES = frozenset({Category.NCCI_PTP, Category.MUE})
+EFFECTIVE_RULE = "COD-EFFECTIVE"
+
+
+@dataclass
+class ClaimResult:
+    id: str
+    findings: list[Finding]
+    unchecked: list[str] = field(default_factory=list)
+
+    @property
+    def risk(self) -> str:
+        return grade_risk(self.findings)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {"id": self.id, "risk": self.risk, "findings": [f.as_dict() for f in self.findings]}
+        if self.unchecked:
+            data["unchecked"] = self.unchecked
+        return data
+
+
+def grade_risk(findings: Iterable[Finding]) -> str:
+    """none: nothing counted; low: one warning; medium: several warnings; high: any error.
+
+    INFO advisories never count (catalogue §0.1).
+    """
+    errors = warnings = 0
+    for finding in findings:
+        if finding.severity == Severity.ERROR:
+            errors += 1
+        elif finding.severity == Severity.WARNING:
+            warnings += 1
+    if errors:
+        return Risk.HIGH
+    if warnings > 1:
+        return Risk.MEDIUM
+    if warnings == 1:
+        return Risk.LOW
+    return Risk.NONE
+
+
+def _ensure_rules_loaded() -> None:
+    from . import load_rule_modules
+
+    load_rule_modules()
+
+
+class BatchData:
+    """Everything loaded once per batch: reference facts, stored payers, demographic edits."""
+
+    def __init__(self, claims: Sequence[ClaimInput]):
+        from ..models import DemographicEdit, Payer
+
+        self.ref = ReferenceData.load(claims)
+        names = {c.payer_name.lower() for c in claims if c.payer_name}
+        self.payers = {p.name.lower(): p for p in Payer.objects.all()} if names else {}
+        self.demographic_edits = tuple(DemographicEdit.objects.filter(active=True))
+
+    def payer_for(self, claim: ClaimInput) -> ResolvedPayer:
+        from ..models import PAYER_TYPE_DEFAULTS
+
+        stored = self.payers.get(claim.payer_name.lower()) if claim.payer_name else None
+        payer_type = claim.payer_type
+        defaults = dict(PAYER_TYPE_DEFAULTS[payer_type])
+        values: dict[str, Any] = {
+            "timely_filing_days": defaults["timely_filing_days"],
+            "apply_ncci": defaults["apply_ncci"],
+            "rejects_s_codes": defaults["rejects_s_codes"],
+            "ndc_required_all_drug_lines": defaults["ndc_required_all_drug_lines"],
+            "pa_required_codes": frozenset(),
+            "pa_required_ranges": (),
+            "preferred_products": {},
+        }
+        if stored is not None and stored.payer_type == payer_type:
+            if stored.timely_filing_days:
+                values["timely_filing_days"] = stored.timely_filing_days
+            values["apply_ncci"] = stored.apply_ncci
+            if stored.rejects_s_codes is not None:
+                values["rejects_s_codes"] = stored.rejects_s_codes
+            if stored.ndc_required_all_drug_lines is not None:
+                values["ndc_required_all_drug_lines"] = stored.ndc_required_all_drug_lines
+            values["pa_required_codes"] = frozenset(stored.pa_codes)
+            values["pa_required_ranges"] = tuple(stored.pa_ranges)
+            values["preferred_products"] = {
+                family: {k: tuple(v) for k, v in lists.items()} for family, lists in stored.preferred_products.items()
+            }
+        inline = claim.payer_config
+        if inline.timely_filing_days is not None:
+            values["timely_filing_days"] = inline.timely_filing_days
+        if inline.apply_ncci is not None:
+            values["apply_ncci"] = inline.apply_ncci
+        if inline.rejects_S_codes is not None:
+            values["rejects_s_codes"] = inline.rejects_S_codes
+        if inline.ndc_required_all_drug_lines is not None:
+            values["ndc_required_all_drug_lines"] = inline.ndc_required_all_drug_lines
+        if inline.pa_required_codes is not None:
+            values["pa_required_codes"] = frozenset(inline.pa_required_codes)
+        if inline.preferred_products is not None:
+            values["preferred_products"] = inline.preferred_products
+        return ResolvedPayer(payer_type=payer_type, name=claim.payer_name, **values)
+
+
+def _run_rule(rule: Rule, ctx: ClaimContext) -> list[Finding]:
+    if rule.scope == CLAIM:
+        return [rule.stamp(hit, hit.line) for hit in rule.function(ctx)]
+    found = []
+    for line in ctx.lines:
+        if line.number in ctx.invalid_lines and rule.id != EFFECTIVE_RULE:
+            continue
+        for hit in rule.function(ctx, line):
+            found.append(rule.stamp(hit, line.number if hit.line is None else hit.line))
+    return found
+
+
+def apply_precedence(findings: list[Finding], ctx: ClaimContext) -> list[Finding]:
+    """The catalogue's §0.6: at most one finding per (line, root cause)."""
+    by_line: dict[int | None, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_line[finding.line].append(finding)
+    kept: list[Finding] = []
+    lines = {line.number: line for line in ctx.lines}
+    for line_no, items in by_line.items():
+        if line_no is None:
+            kept.extend(items)
+            continue
+        rules_here = {f.rule for f in items}
+        if EFFECTIVE_RULE in rules_here:  # rule 1: an invalid code suppresses every other line finding
+            kept.extend(f for f in items if f.rule == EFFECTIVE_RULE)
+            continue
+        line = lines.get(line_no)
+        liability = line is not None and line.has(*LIABILITY_MODIFIERS)
+        hierarchy_pairs = {
+            partner for f in items if f.rule == "DRG-ADMIN-HIERARCHY" for partner in (f.related_lines or (None,))
+        }
+        for finding in items:
+            if liability and finding.rule in COVERAGE_RULES:  # rule 2
+                continue
+            if any(finding.rule in SUPPRESSES.get(other, ()) for other in rules_here):  # rules 3, 5, 6
+                continue
+            if (
+                finding.rule == "PTP-MI1-NOMOD"
+                and hierarchy_pairs
+                and (  # rule 4
+                    None in hierarchy_pairs or set(finding.related_lines) & hierarchy_pairs
+                )
+            ):
+                continue
+            kept.append(finding)
+    # One finding per (line, rule).
+    unique: dict[tuple[int | None, str], Finding] = {}
+    for finding in kept:
+        unique.setdefault((finding.line, finding.rule), finding)
+    order = {rule.id: index for index, rule in enumerate(registry.all())}
+    return sorted(
+        unique.values(),
+        key=lambda f: (f.line is not None, f.line or 0, f.severity != Severity.ERROR, order.get(f.rule, 0)),
+    )
+
+
+def check_claim(ctx: ClaimContext) -> ClaimResult:
+    rules = [rule for rule in registry.all() if rule.applies_to(ctx.claim.payer_type)]
+    unchecked: set[str] = set()
+    findings: list[Finding] = []
+    for rule in rules:
+        if rule.category in NCCI_CATEGORIES and not ctx.payer.apply_ncci:
+            continue
+        missing = [table for table in rule.needs if not ctx.ref.is_loaded(table)]
+        if missing:
+            unchecked.add(rule.category)
+            continue
+        found = _run_rule(rule, ctx)
+        if rule.id == EFFECTIVE_RULE:
+            ctx.invalid_lines = frozenset(f.line for f in found if f.line is not None)
+        findings.extend(found)
+    return ClaimResult(id=ctx.claim.id, findings=apply_precedence(findings, ctx), unchecked=sorted(unchecked))
+
+
+def check_claims(claims: Sequence[ClaimInput], *, batch: BatchData | None = None) -> dict[str, Any]:
+    """Check parsed claims; returns the output document of ``scrub-format.md``."""
+    _ensure_rules_loaded()
+    batch = batch or BatchData(claims)
+    results = []
+    for claim in claims:
+        ctx = ClaimContext(claim, batch.ref, batch.payer_for(claim), batch.demographic_edits)
+        results.append(check_claim(ctx).as_dict())
+    return {"claims": results, "reference_data": batch.ref.releases_used()}
+
+
+def check_document(data: Any, *, today: date | None = None) -> dict[str, Any]:
+    """Parse (raising ``ScrubInputError`` for malformed input) and check a whole scrub document."""
+    return check_claims(parse_document(data, today=today))

@@ -1,0 +1,1 @@
+"""Rules of the formatting family (see the rules catalogue)."""

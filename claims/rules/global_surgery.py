@@ -1,0 +1,1 @@
+"""Rules of the global_surgery family (see the rules catalogue)."""

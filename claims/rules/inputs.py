@@ -1,0 +1,394 @@
+"""Frozen, plain inputs for the rules: a claim and its lines as the scrub format describes them.
+
+``parse_document(data)`` turns the JSON document of ``scrub-format.md`` into ``ClaimInput`` objects
+or raises ``ScrubInputError`` naming the claim id, line and field. Rules never see raw JSON, and
+need no database, so the live check can run them on unsaved lines.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+
+class ScrubInputError(ValueError):
+    """Malformed input: says which claim, line and field, and what is wrong."""
+
+    def __init__(self, message: str, *, claim_id: str | None = None, line: int | None = None, field: str | None = None):
+        self.message = message
+        self.claim_id = claim_id
+        self.line = line
+        self.field = field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.claim_id is not None:
+            where.append(f"claim {self.claim_id}")
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"error": str(self), "claim": self.claim_id, "line": self.line, "field": self.field}
+
+
+@dataclass(frozen=True, slots=True)
+class Dose:
+    amount: Decimal
+    unit: str
+    discarded: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class LineInput:
+    number: int
+    code: str
+    dos: date  # the line's own date of service, else the claim's
+    pos: str  # the line's own place of service, else the claim's
+    modifiers: tuple[str, ...] = ()
+    units: Decimal | None = Decimal(1)  # None when the units given are not a number
+    units_text: str = "1"
+    charge: Decimal = Decimal(0)
+    dx_pointers: tuple[str, ...] = ()
+    ndc: str | None = None
+    ndc_unit: str | None = None
+    ndc_qty: Decimal | None = None
+    dose: Dose | None = None
+    container: str | None = None
+    narrative: str = ""
+    rendering_npi: str = ""
+
+    def has(self, *modifiers: str) -> bool:
+        return any(m in self.modifiers for m in modifiers)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    code: str
+    dos: date
+    modifiers: tuple[str, ...] = ()
+    rendering_npi: str = ""
+    specialty: str = ""
+    group_tin: str = ""
+    diagnoses: tuple[str, ...] = ()
+    status: str = ""
+    units: Decimal = Decimal(1)
+    pos: str = ""
+
+    def has(self, *modifiers: str) -> bool:
+        return any(m in self.modifiers for m in modifiers)
+
+
+@dataclass(frozen=True, slots=True)
+class PatientInput:
+    dob: date | None = None
+    sex: str = "U"
+    medicare_part_b_effective: date | None = None
+
+    def age_on(self, day: date) -> int | None:
+        """Age in completed years on ``day`` (catalogue §0.4)."""
+        if self.dob is None:
+            return None
+        return day.year - self.dob.year - ((day.month, day.day) < (self.dob.month, self.dob.day))
+
+
+@dataclass(frozen=True, slots=True)
+class PayerConfigInput:
+    """Inline overrides of the stored payer; None means "not given"."""
+
+    timely_filing_days: int | None = None
+    apply_ncci: bool | None = None
+    pa_required_codes: tuple[str, ...] | None = None
+    preferred_products: dict[str, dict[str, tuple[str, ...]]] | None = None
+    rejects_S_codes: bool | None = None  # noqa: N815 (the scrub format's key)
+    ndc_required_all_drug_lines: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimInput:
+    id: str
+    payer_type: str
+    lines: tuple[LineInput, ...]
+    dos: date
+    pos: str = ""
+    payer_name: str = ""
+    payer_config: PayerConfigInput = field(default_factory=PayerConfigInput)
+    state: str = ""
+    patient: PatientInput = field(default_factory=PatientInput)
+    billing_npi: str = ""
+    rendering_npi: str = ""
+    referring_npi: str = ""
+    ordering_npi: str = ""
+    rendering_specialty: str = ""
+    group_tin: str = ""
+    submission_date: date | None = None
+    diagnoses: tuple[str, ...] = ()
+    prior_auth_number: str = ""
+    frequency_code: str = "1"
+    history: tuple[HistoryItem, ...] = ()
+
+    @property
+    def codes(self) -> set[str]:
+        return {line.code for line in self.lines} | {item.code for item in self.history}
+
+
+PAYER_TYPES = ("medicare", "medicaid", "commercial")
+CONTAINERS = ("single_dose", "multi_dose")
+
+
+class _Reader:
+    """Reads one JSON object, raising errors that say where."""
+
+    def __init__(self, data: Any, *, claim_id: str | None, line: int | None = None, prefix: str = ""):
+        self.claim_id, self.line, self.prefix = claim_id, line, prefix
+        if not isinstance(data, dict):
+            raise self.error("must be a JSON object", None)
+        self.data = data
+
+    def error(self, message: str, name: str | None) -> ScrubInputError:
+        field_name = f"{self.prefix}{name}" if name else (self.prefix.rstrip(".") or None)
+        return ScrubInputError(message, claim_id=self.claim_id, line=self.line, field=field_name)
+
+    def text(self, name: str, default: str = "", *, required: bool = False) -> str:
+        value = self.data.get(name)
+        if value is None or value == "":
+            if required:
+                raise self.error("is required", name)
+            return default
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise self.error(f"must be text, not {type(value).__name__}", name)
+        return str(value).strip()
+
+    def date(self, name: str, *, required: bool = False) -> date | None:
+        value = self.data.get(name)
+        if value in (None, ""):
+            if required:
+                raise self.error("is required (YYYY-MM-DD)", name)
+            return None
+        if not isinstance(value, str):
+            raise self.error(f"must be a date YYYY-MM-DD, not {type(value).__name__}", name)
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise self.error(f"'{value}' is not a date in the form YYYY-MM-DD", name) from None
+
+    def number(self, name: str, default: Decimal | None = None) -> Decimal | None:
+        value = self.data.get(name)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise self.error(f"must be a number, not {type(value).__name__}", name)
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise self.error(f"'{value}' is not a number", name) from None
+        if not number.is_finite():
+            raise self.error(f"'{value}' is not a number", name)
+        return number
+
+    def boolean(self, name: str) -> bool | None:
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            raise self.error("must be true or false", name)
+        return value
+
+    def text_list(self, name: str) -> tuple[str, ...]:
+        value = self.data.get(name)
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise self.error("must be a list", name)
+        out = []
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, str | int):
+                raise self.error(f"must be a list of text, found {type(item).__name__}", name)
+            out.append(str(item).strip().upper())
+        return tuple(out)
+
+    def obj(self, name: str, prefix: str | None = None) -> _Reader | None:
+        value = self.data.get(name)
+        if value is None:
+            return None
+        return _Reader(value, claim_id=self.claim_id, line=self.line, prefix=(prefix or f"{self.prefix}{name}."))
+
+
+def _parse_dose(reader: _Reader) -> Dose | None:
+    dose = reader.obj("dose")
+    if dose is None:
+        return None
+    amount = dose.number("amount")
+    if amount is None:
+        raise dose.error("is required when a dose is given", "amount")
+    return Dose(amount=amount, unit=dose.text("unit").lower(), discarded=dose.number("discarded", Decimal(0)))
+
+
+def _parse_line(raw: Any, index: int, *, claim_id: str, claim_dos: date, claim_pos: str, npi: str) -> LineInput:
+    number_hint = raw.get("line") if isinstance(raw, dict) else None
+    line_no = number_hint if isinstance(number_hint, int) and not isinstance(number_hint, bool) else index
+    reader = _Reader(raw, claim_id=claim_id, line=line_no)
+    if "line" in raw and (isinstance(raw["line"], bool) or not isinstance(raw["line"], int)):
+        raise reader.error("must be a whole number", "line")
+    units_value = raw.get("units", 1)
+    if isinstance(units_value, bool) or not isinstance(units_value, int | float | str | None.__class__):
+        raise reader.error(f"must be a number, not {type(units_value).__name__}", "units")
+    try:
+        units = Decimal(str(units_value).strip()) if units_value not in (None, "") else None
+        if units is not None and not units.is_finite():
+            units = None
+    except InvalidOperation:
+        units = None  # reported by FMT-UNITS, not an input error: a biller may have typed anything
+    container = reader.text("container") or None
+    if container and container not in CONTAINERS:
+        raise reader.error(f"must be one of {', '.join(CONTAINERS)}", "container")
+    return LineInput(
+        number=line_no,
+        code=reader.text("code", required=True).upper(),
+        modifiers=reader.text_list("modifiers"),
+        units=units,
+        units_text="" if units_value is None else str(units_value),
+        charge=reader.number("charge", Decimal(0)),
+        dx_pointers=reader.text_list("dx_pointers"),
+        ndc=reader.text("ndc") or None,
+        ndc_unit=(reader.text("ndc_unit").upper() or None),
+        ndc_qty=reader.number("ndc_qty"),
+        dose=_parse_dose(reader),
+        container=container,
+        narrative=reader.text("narrative"),
+        dos=reader.date("dos") or claim_dos,
+        pos=reader.text("pos") or claim_pos,
+        rendering_npi=reader.text("rendering_npi") or npi,
+    )
+
+
+def _parse_history(raw: Any, index: int, *, claim_id: str) -> HistoryItem:
+    reader = _Reader(raw, claim_id=claim_id, prefix=f"history[{index}].")
+    return HistoryItem(
+        code=reader.text("code", required=True).upper(),
+        dos=reader.date("dos", required=True),
+        modifiers=reader.text_list("modifiers"),
+        rendering_npi=reader.text("rendering_npi"),
+        specialty=reader.text("specialty"),
+        group_tin=reader.text("group_tin"),
+        diagnoses=reader.text_list("dx") or reader.text_list("diagnoses"),
+        status=reader.text("status").lower(),
+        units=reader.number("units", Decimal(1)),
+        pos=reader.text("pos"),
+    )
+
+
+def _parse_payer_config(reader: _Reader | None) -> PayerConfigInput:
+    if reader is None:
+        return PayerConfigInput()
+    days = reader.number("timely_filing_days")
+    if days is not None and (days != days.to_integral_value() or days <= 0):
+        raise reader.error("must be a positive whole number of days", "timely_filing_days")
+    preferred = reader.data.get("preferred_products")
+    families: dict[str, dict[str, tuple[str, ...]]] | None = None
+    if preferred is not None:
+        if not isinstance(preferred, dict):
+            raise reader.error("must be an object of product families", "preferred_products")
+        families = {}
+        for family, lists in preferred.items():
+            sub = _Reader(lists, claim_id=reader.claim_id, prefix=f"{reader.prefix}preferred_products.{family}.")
+            families[str(family)] = {
+                "preferred": sub.text_list("preferred"),
+                "non_preferred": sub.text_list("non_preferred"),
+            }
+    pa_codes = reader.text_list("pa_required_codes") if "pa_required_codes" in reader.data else None
+    return PayerConfigInput(
+        timely_filing_days=int(days) if days is not None else None,
+        apply_ncci=reader.boolean("apply_ncci"),
+        pa_required_codes=pa_codes,
+        preferred_products=families,
+        rejects_S_codes=reader.boolean("rejects_S_codes"),
+        ndc_required_all_drug_lines=reader.boolean("ndc_required_all_drug_lines"),
+    )
+
+
+def parse_claim(raw: Any, index: int = 1, *, today: date | None = None) -> ClaimInput:
+    """One claim of the scrub format; ``index`` (1-based) names a claim without an id in errors."""
+    claim_id = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") not in (None, "") else f"#{index}"
+    reader = _Reader(raw, claim_id=claim_id)
+    payer_type = reader.text("payer_type", required=True).lower()
+    if payer_type not in PAYER_TYPES:
+        raise reader.error(f"must be one of {', '.join(PAYER_TYPES)}, not '{payer_type}'", "payer_type")
+    patient_reader = reader.obj("patient")
+    patient = PatientInput()
+    if patient_reader is not None:
+        sex = patient_reader.text("sex", "U").upper()
+        if sex not in ("F", "M", "U", "X"):
+            raise patient_reader.error("must be F, M or U", "sex")
+        patient = PatientInput(
+            dob=patient_reader.date("dob"),
+            sex=sex,
+            medicare_part_b_effective=patient_reader.date("medicare_part_b_effective"),
+        )
+    raw_lines = reader.data.get("lines")
+    if not isinstance(raw_lines, list) or not raw_lines:
+        raise reader.error("must be a non-empty list of service lines", "lines")
+    claim_dos = reader.date("dos")
+    if claim_dos is None:
+        line_dates = [line.get("dos") for line in raw_lines if isinstance(line, dict) and line.get("dos")]
+        if len(line_dates) != len(raw_lines):
+            raise reader.error("is required (YYYY-MM-DD) unless every line has its own dos", "dos")
+        claim_dos = (
+            min(date.fromisoformat(d) for d in line_dates) if all(isinstance(d, str) for d in line_dates) else None
+        )
+        if claim_dos is None:
+            raise reader.error("is required (YYYY-MM-DD)", "dos")
+    claim_pos = reader.text("pos")
+    rendering = reader.text("rendering_npi")
+    lines = tuple(
+        _parse_line(raw_line, i, claim_id=claim_id, claim_dos=claim_dos, claim_pos=claim_pos, npi=rendering)
+        for i, raw_line in enumerate(raw_lines, start=1)
+    )
+    numbers = [line.number for line in lines]
+    if len(set(numbers)) != len(numbers):
+        raise reader.error("line numbers must be unique", "lines")
+    raw_history = reader.data.get("history") or []
+    if not isinstance(raw_history, list):
+        raise reader.error("must be a list", "history")
+    return ClaimInput(
+        id=claim_id,
+        payer_type=payer_type,
+        payer_name=reader.text("payer_name"),
+        payer_config=_parse_payer_config(reader.obj("payer_config")),
+        state=reader.text("state").upper(),
+        patient=patient,
+        billing_npi=reader.text("billing_npi"),
+        rendering_npi=rendering,
+        referring_npi=reader.text("referring_npi"),
+        ordering_npi=reader.text("ordering_npi"),
+        rendering_specialty=reader.text("rendering_specialty"),
+        group_tin=reader.text("group_tin"),
+        dos=claim_dos,
+        pos=claim_pos,
+        submission_date=reader.date("submission_date") or today or date.today(),
+        diagnoses=tuple(d.replace(" ", "") for d in reader.text_list("diagnoses")),
+        prior_auth_number=reader.text("prior_auth_number"),
+        frequency_code=reader.text("frequency_code", "1"),
+        history=tuple(_parse_history(item, i, claim_id=claim_id) for i, item in enumerate(raw_history)),
+        lines=lines,
+    )
+
+
+def parse_document(data: Any, *, today: date | None = None) -> list[ClaimInput]:
+    """The whole input document: ``{"claims": [...]}``. All or nothing."""
+    if not isinstance(data, dict):
+        raise ScrubInputError("the document must be a JSON object with a 'claims' list")
+    claims = data.get("claims")
+    if not isinstance(claims, list):
+        raise ScrubInputError("the document must have a 'claims' list", field="claims")
+    parsed = [parse_claim(raw, i, today=today) for i, raw in enumerate(claims, start=1)]
+    duplicates = sorted(claim_id for claim_id, n in Counter(claim.id for claim in parsed).items() if n > 1)
+    if duplicates:
+        raise ScrubInputError(f"claim ids must be unique; repeated: {', '.join(duplicates)}", field="id")
+    return parsed

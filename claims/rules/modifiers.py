@@ -1,0 +1,1 @@
+"""Rules of the modifiers family (see the rules catalogue)."""

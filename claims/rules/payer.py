@@ -1,0 +1,1 @@
+"""Rules of the payer family (see the rules catalogue)."""

@@ -1,0 +1,1 @@
+"""Rules of the timely_filing family (see the rules catalogue)."""

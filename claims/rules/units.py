@@ -1,0 +1,1 @@
+"""Rules of the units family (see the rules catalogue)."""
