@@ -274,7 +274,7 @@ class ASPLimit(models.Model):
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="asp_rows")
     code = models.CharField(max_length=5)
-    dosage = models.CharField(max_length=40, help_text="Billing unit as CMS states it, e.g. '10 MG'.")
+    dosage = models.CharField(max_length=120, help_text="Billing unit as CMS states it, e.g. '10 MG'.")
     dosage_amount = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     dosage_unit = models.CharField(max_length=16, blank=True)
     payment_limit = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
@@ -295,11 +295,14 @@ class NDCCrosswalk(models.Model):
     """Which drug products (NDCs) bill under which HCPCS code, and how many billing units a package holds."""
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="ndc_rows")
-    ndc = models.CharField(max_length=11, help_text="11-digit NDC (5-4-2 without dashes).")
+    ndc = models.CharField(
+        max_length=12,
+        help_text="11-digit NDC (5-4-2 without dashes), or the 12-digit device identifier CMS gives some products.",
+    )
     code = models.CharField(max_length=5)
     labeler = models.CharField(max_length=120, blank=True)
     drug_name = models.CharField(max_length=120, blank=True)
-    hcpcs_dosage = models.CharField(max_length=40, blank=True)
+    hcpcs_dosage = models.CharField(max_length=120, blank=True)
     package_size = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     package_quantity = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     billing_units = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)

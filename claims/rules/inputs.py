@@ -227,7 +227,14 @@ def _parse_dose(reader: _Reader) -> Dose | None:
     amount = dose.number("amount")
     if amount is None:
         raise dose.error("is required when a dose is given", "amount")
-    return Dose(amount=amount, unit=dose.text("unit").lower(), discarded=dose.number("discarded", Decimal(0)))
+    # "discarded" is the amount discarded, or true when the whole amount of this line was discarded
+    # (the JW line of a single-dose vial).
+    flag = dose.data.get("discarded")
+    if isinstance(flag, bool):
+        discarded = amount if flag else Decimal(0)
+    else:
+        discarded = dose.number("discarded", Decimal(0))
+    return Dose(amount=amount, unit=dose.text("unit").lower(), discarded=discarded)
 
 
 def _parse_line(raw: Any, index: int, *, claim_id: str, claim_dos: date, claim_pos: str, npi: str) -> LineInput:
