@@ -1,1 +1,191 @@
-"""Rules of the global_surgery family (see the rules catalogue)."""
+"""GLOBAL_SURGERY rules: visits and procedures inside a surgical global package (catalogue §3.11).
+
+The package belongs to the provider: the same rendering NPI, or a physician of the same group (TIN)
+and the same specialty (catalogue §0.4). Global days come from the fee schedule (MPFS RVU file GLOB
+DAYS: 010 = 10 post-op days, 090 = 1 pre-op day + 90 post-op days). Procedures that open a package
+are the claim's other active lines and the billed services in claim history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from ..choices import Category, Severity
+from .bundling import billed
+from .context import ClaimContext, is_em
+from .inputs import HistoryItem, LineInput
+from .registry import Hit, register
+
+GLOBAL_SOURCE = "CMS RAC issue 0034 (E&M within the global period; modifiers 24/25/57); MPFS RVU file global days"
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A service by the same provider: another claim line or a history item."""
+
+    code: str
+    dos: date
+    modifiers: tuple[str, ...]
+    line: int | None  # claim line number, None for history
+
+    def has(self, *modifiers: str) -> bool:
+        return any(m in self.modifiers for m in modifiers)
+
+    def where(self) -> str:
+        return f"line {self.line}" if self.line is not None else "billed on a previous claim"
+
+
+def same_provider(ctx: ClaimContext, line: LineInput, item: HistoryItem) -> bool:
+    """Same rendering NPI (a history item without one is taken as the claim's, as for NCCI), or same
+    group TIN and same specialty (catalogue §0.4)."""
+    if (item.rendering_npi or line.rendering_npi) == line.rendering_npi:
+        return True
+    claim = ctx.claim
+    return bool(
+        item.group_tin
+        and item.group_tin == claim.group_tin
+        and item.specialty
+        and item.specialty == claim.rendering_specialty
+    )
+
+
+def provider_services(ctx: ClaimContext, line: LineInput) -> list[Service]:
+    """The same provider's other services: the claim's other active lines (one group and specialty,
+    the claim's) and billed history."""
+    services = [
+        Service(other.code, other.dos, other.modifiers, other.number)
+        for other in ctx.active_lines
+        if other.number != line.number
+    ]
+    services.extend(
+        Service(item.code, item.dos, item.modifiers, None)
+        for item in ctx.claim.history
+        if billed(item) and same_provider(ctx, line, item)
+    )
+    return services
+
+
+def global_days(ctx: ClaimContext, code: str, dos: date) -> int | None:
+    """10 or 90 post-op days, 0 for a minor procedure, None when the code has no global (XXX, ZZZ…)."""
+    facts = ctx.ref.fee(code, dos)
+    value = facts.global_days.strip() if facts is not None else ""
+    return int(value) if value.isdigit() else None
+
+
+def open_globals(ctx: ClaimContext, line: LineInput) -> Iterator[tuple[Service, int]]:
+    """Procedures of the same provider whose 10- or 90-day post-op period contains the line's date."""
+    for service in provider_services(ctx, line):
+        days = global_days(ctx, service.code, service.dos)
+        if days in (10, 90) and 1 <= (line.dos - service.dos).days <= days:
+            yield service, days
+
+
+@register(
+    id="GLB-POSTOP-EM",
+    category=Category.GLOBAL_SURGERY,
+    severity=Severity.WARNING,
+    title="E/M inside a global period without 24",
+    carc="97",
+    rarc="N525",
+    source=GLOBAL_SOURCE + "; global-days definitions.",
+    needs=("fee_schedule",),
+)
+def glb_postop_em(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
+    """An E/M dated 1–10 days after a 010-day procedure or 1–90 days after a 090-day procedure by the
+    same provider (same NPI, or same group and specialty), without 24. 25 or 57 only count when a new
+    procedure is billed by the provider on the visit's own date.
+    """
+    if not is_em(line.code) or line.has("24"):
+        return
+    services = provider_services(ctx, line)
+    if line.has("25", "57") and any(
+        s.dos == line.dos and global_days(ctx, s.code, s.dos) is not None and not is_em(s.code) for s in services
+    ):
+        return
+    for service, days in open_globals(ctx, line):
+        facts = ctx.ref.fee(service.code, service.dos)
+        yield Hit(
+            message=(
+                f"Visit falls in the {days}-day global of {service.code} on {service.dos:%Y-%m-%d} "
+                f"({service.where()}); post-op care is included."
+            ),
+            hint=(
+                "If unrelated, append 24 and point to the unrelated diagnosis; if routine follow-up, do not bill "
+                "(99024 for tracking)."
+            ),
+            data_release=facts.release_label if facts else "",
+            related_lines=(service.line,) if service.line is not None else (),
+        )
+        return
+
+
+@register(
+    id="GLB-PREOP-EM-57",
+    category=Category.GLOBAL_SURGERY,
+    severity=Severity.WARNING,
+    title="E/M the day before a 090-day procedure without 57",
+    carc="97",
+    rarc="",
+    source="Pub 100-04 Ch.12 §30.6.6.C (decision for surgery, modifier 57); " + GLOBAL_SOURCE + ".",
+    needs=("fee_schedule",),
+)
+def glb_preop_em_57(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
+    """An E/M by the same provider dated the day before a 090-day (major) procedure, without 57: the
+    pre-op visit is part of the global package unless it was the decision for surgery. (A same-day
+    visit is caught by PTP edits such as 27447/99214.)
+    """
+    if not is_em(line.code) or line.has("57"):
+        return
+    for service in provider_services(ctx, line):
+        if (service.dos - line.dos).days == 1 and global_days(ctx, service.code, service.dos) == 90:
+            facts = ctx.ref.fee(service.code, service.dos)
+            yield Hit(
+                message=(
+                    f"Visit on {line.dos:%Y-%m-%d} is the day before {service.code} ({service.where()}), a major "
+                    "procedure with a 90-day global; the pre-op visit is included in the global package."
+                ),
+                hint=(
+                    "If this visit produced the decision for surgery, append 57; otherwise it is a pre-op visit "
+                    "included in the global."
+                ),
+                data_release=facts.release_label if facts else "",
+                related_lines=(service.line,) if service.line is not None else (),
+            )
+            return
+
+
+@register(
+    id="GLB-POSTOP-PROC",
+    category=Category.GLOBAL_SURGERY,
+    severity=Severity.WARNING,
+    title="Procedure inside a global period without 58/78/79",
+    carc="97",
+    rarc="N525",
+    source="Modifier 58/78/79 instructions (Pub 100-04 Ch.12 §30, §40.2); MPFS RVU file global days.",
+    needs=("fee_schedule",),
+)
+def glb_postop_proc(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
+    """A procedure with a 000/010/090 global dated 1–10 days after a 010-day procedure or 1–90 days
+    after a 090-day procedure by the same provider, without 58 (staged), 78 (return to the OR) or 79
+    (unrelated).
+    """
+    if line.has("58", "78", "79") or global_days(ctx, line.code, line.dos) not in (0, 10, 90):
+        return
+    for service, days in open_globals(ctx, line):
+        facts = ctx.ref.fee(service.code, service.dos)
+        yield Hit(
+            message=(
+                f"{line.code} falls in the {days}-day global of {service.code} on {service.dos:%Y-%m-%d} "
+                f"({service.where()}); procedures in the post-op period are included unless staged, a return to "
+                "the OR or unrelated."
+            ),
+            hint=(
+                "Append 58 if staged/planned, 78 for an unplanned return to the OR, 79 if unrelated; otherwise "
+                "do not bill it separately."
+            ),
+            data_release=facts.release_label if facts else "",
+            related_lines=(service.line,) if service.line is not None else (),
+        )
+        return
