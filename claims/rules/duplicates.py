@@ -1,1 +1,79 @@
-"""Rules of the duplicates family (see the rules catalogue)."""
+"""DUPLICATE rules: the same service billed twice, on this claim or already on an earlier one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..choices import Category, Severity
+from .context import ClaimContext
+from .inputs import LineInput
+from .registry import CLAIM, Hit, register
+
+REPEAT_MODIFIERS = ("76", "77", "91")  # repeat procedure (same / other physician), repeat lab test
+BILLED_STATUSES = frozenset({"accepted", "paid"})
+REPLACEMENT_FREQUENCY = "7"
+
+
+def _key(line: LineInput) -> tuple:
+    return (line.code, tuple(sorted(line.modifiers)), line.dos, line.pos, line.rendering_npi)
+
+
+@register(
+    id="DUP-LINE",
+    category=Category.DUPLICATE,
+    severity=Severity.ERROR,
+    title="Identical lines on the claim",
+    scope=CLAIM,
+    carc="18",
+    rarc="",
+    source="X12 CARC 18 'Exact duplicate claim/service'; Palmetto GBA (multiple lines of the same drug and DOS "
+    "may be denied as duplicates).",
+)
+def duplicate_line(ctx: ClaimContext) -> Iterator[Hit]:
+    """Two lines match on code, modifiers (in any order), date of service, place of service and rendering
+    NPI; the second and later ones are flagged. A line with 76, 77 or 91 (a documented repeat) is not a
+    duplicate, and a drug's JW (discarded amount) line differs from the administered line by its
+    modifier. Lines whose code is not valid on the DOS (COD-EFFECTIVE) take no part.
+    """
+    first: dict[tuple, LineInput] = {}
+    for line in ctx.active_lines:
+        if line.has(*REPEAT_MODIFIERS):
+            continue
+        key = _key(line)
+        earlier = first.setdefault(key, line)
+        if earlier is line:
+            continue
+        yield Hit(
+            message=f"Line {line.number} repeats line {earlier.number} ({line.code} on {line.dos:%Y-%m-%d}, "
+            "same modifiers, place of service and rendering NPI).",
+            hint="Remove the duplicate; if the service truly was repeated, use 76/77/91 or increase units "
+            "(drugs: report the total dose on one line).",
+            line=line.number,
+            related_lines=(earlier.number,),
+        )
+
+
+@register(
+    id="DUP-HISTORY",
+    category=Category.DUPLICATE,
+    severity=Severity.ERROR,
+    title="Line already submitted or paid",
+    carc="18",
+    rarc="",
+    source="X12 CARC 18 'Exact duplicate claim/service'; corrected claims use frequency code 7 (837P CLM05-3).",
+)
+def duplicate_history(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
+    """Claim history already holds the same code on the same date of service for the same rendering NPI
+    with status accepted or paid, and this claim is not a replacement (frequency code 7). A line with
+    76, 77 or 91 (a documented repeat) is not a duplicate.
+    """
+    if not ctx.claim.history or ctx.claim.frequency_code == REPLACEMENT_FREQUENCY or line.has(*REPEAT_MODIFIERS):
+        return
+    for item in ctx.same_provider_history(line.dos, line.rendering_npi):
+        if item.code == line.code and item.status in BILLED_STATUSES:
+            yield Hit(
+                message=f"{line.code} on {line.dos:%Y-%m-%d} for NPI {line.rendering_npi} is already in claim "
+                f"history ({item.status}).",
+                hint="Check claim status; send a corrected claim (frequency 7) instead of a new one.",
+            )
+            return
