@@ -4,6 +4,7 @@ DEBUG            on unless DJANGO_DEBUG=0 (production must turn it off)
 SECRET_KEY       DJANGO_SECRET_KEY; a development fallback is used only while DEBUG is on
 DATABASE_URL     PostgreSQL in production (postgres://user@host:5432/db); SQLite at var/db.sqlite3 otherwise
 ALLOWED_HOSTS    DJANGO_ALLOWED_HOSTS, comma separated
+CLAIMDESK_SCRUB_MAX_BYTES  largest request body of POST /api/claims/scrub/ (default 5 MB)
 """
 
 import os
@@ -134,6 +135,8 @@ STORAGES = {
 IMPORT_UPLOAD_DIR = VAR_DIR / "uploads"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest body POST /api/claims/scrub/ accepts (bytes); larger batches go through scrub_claims.
+CLAIMDESK_SCRUB_MAX_BYTES = int(os.environ.get("CLAIMDESK_SCRUB_MAX_BYTES", str(5 * 1024 * 1024)))
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -1,0 +1,150 @@
+"""Admin of payers, demographic edits and API tokens (the key is shown once and never stored)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from claims.models import ApiToken, DemographicEdit, Payer
+
+pytestmark = pytest.mark.django_db
+
+
+def admin_url(model, view="changelist", *args):
+    return reverse(f"admin:claims_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.mark.parametrize("model", [Payer, DemographicEdit, ApiToken])
+@pytest.mark.parametrize("view", ["changelist", "add"])
+def test_pages_load(admin_client_logged, model, view):
+    assert admin_client_logged.get(admin_url(model, view)).status_code == 200
+
+
+# --- payers ----------------------------------------------------------------------------------------
+
+
+def payer_form(**fields):
+    values = {
+        "name": "Acme Health",
+        "payer_type": "commercial",
+        "timely_filing_days": "120",
+        "apply_ncci": "on",
+        "rejects_s_codes": "unknown",
+        "ndc_required_all_drug_lines": "unknown",
+        "pa_required_codes": "J1745, Q5103",
+        "pa_required_ranges": "J9000-J9999",
+        "preferred_products": '{"infliximab": {"preferred": ["Q5103"], "non_preferred": ["J1745"]}}',
+        "notes": "",
+    }
+    values.update(fields)
+    return values
+
+
+def test_add_payer(admin_client_logged):
+    response = admin_client_logged.post(admin_url(Payer, "add"), payer_form())
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    payer = Payer.objects.get()
+    assert payer.timely_filing_days == 120 and payer.apply_ncci
+    assert payer.pa_codes == ["J1745", "Q5103"] and payer.pa_ranges == [("J9000", "J9999")]
+    assert payer.rejects_s_codes is None  # blank: the payer type's default
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("pa_required_ranges", "J9000", "is not a range like J9000-J9999"),
+        ("preferred_products", '{"infliximab": ["Q5103"]}', "needs 'preferred' and 'non_preferred' lists"),
+        ("preferred_products", '["Q5103"]', "Must be an object of product families"),
+    ],
+)
+def test_payer_clean_rejects_bad_settings(admin_client_logged, field, value, error):
+    response = admin_client_logged.post(admin_url(Payer, "add"), payer_form(**{field: value}))
+    assert response.status_code == 200
+    assert error in " ".join(response.context["adminform"].form.errors[field])
+    assert not Payer.objects.exists()
+
+
+def test_payer_list_filters_by_type_and_searches(admin_client_logged):
+    Payer.objects.create(name="Medicare Part B", payer_type="medicare")
+    Payer.objects.create(name="Ohio Medicaid", payer_type="medicaid")
+    Payer.objects.create(name="Acme Health", payer_type="commercial")
+    response = admin_client_logged.get(admin_url(Payer), {"payer_type__exact": "medicaid"})
+    assert [p.name for p in response.context["cl"].result_list] == ["Ohio Medicaid"]
+    response = admin_client_logged.get(admin_url(Payer), {"q": "acme"})
+    assert [p.name for p in response.context["cl"].result_list] == ["Acme Health"]
+
+
+# --- demographic edits --------------------------------------------------------------------------------
+
+
+def test_demographic_edit_is_editable_and_filtered(admin_client_logged):
+    edit = DemographicEdit.objects.create(
+        kind="diagnosis", code_from="O00", code_to="O9A", sex="F", description="Pregnancy", source="CMS MCE"
+    )
+    DemographicEdit.objects.create(
+        kind="procedure", code_from="99381", code_to="99381", age_max=0, description="Infant", source="CPT"
+    )
+    response = admin_client_logged.get(admin_url(DemographicEdit), {"kind__exact": "diagnosis", "sex__exact": "F"})
+    listed = list(response.context["cl"].result_list)
+    assert edit in listed
+    assert {(e.kind, e.sex) for e in listed} == {("diagnosis", "F")}
+    data = {
+        "kind": "diagnosis",
+        "code_from": "O00",
+        "code_to": "O9A",
+        "sex": "F",
+        "age_min": "12",
+        "age_max": "55",
+        "description": "Pregnancy, childbirth and the puerperium",
+        "source": "CMS Medicare Code Editor, maternity edit",
+        "hint": "Check the patient's sex and the diagnosis.",
+        "active": "on",
+    }
+    response = admin_client_logged.post(admin_url(DemographicEdit, "change", edit.pk), data)
+    assert response.status_code == 302
+    edit.refresh_from_db()
+    assert (edit.age_min, edit.age_max, edit.source) == (12, 55, "CMS Medicare Code Editor, maternity edit")
+
+
+# --- API tokens --------------------------------------------------------------------------------------
+
+
+def test_admin_creates_a_token_and_sees_the_key_once(admin_client_logged, biller, client):
+    response = admin_client_logged.post(admin_url(ApiToken, "add"), {"user": biller.pk, "name": "export"}, follow=True)
+    assert response.status_code == 200
+    token = ApiToken.objects.get()
+    assert (token.user, token.name, token.active) == (biller, "export", True)
+    texts = [str(m) for m in response.context["messages"]]
+    [shown] = [t for t in texts if "not be shown again" in t]
+    key = re.search(r": (\S+) — copy it now", shown).group(1)
+    assert key.startswith(token.prefix) and len(key) > 30
+    assert token.key_hash == ApiToken.hash_key(key) != key  # only the hash is stored
+
+    # The key works for the API ...
+    response = client.post(
+        "/api/claims/scrub/", '{"claims": []}', content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}"
+    )
+    assert response.status_code == 200
+    # ... and no admin page shows it again.
+    for url in (admin_url(ApiToken), admin_url(ApiToken, "change", token.pk)):
+        page = admin_client_logged.get(url).content.decode()
+        assert key not in page
+        assert token.prefix in page
+
+
+def test_token_list_shows_prefix_user_dates_and_state(admin_client_logged, biller):
+    ApiToken.issue(user=biller, name="export")
+    response = admin_client_logged.get(admin_url(ApiToken))
+    cl = response.context["cl"]
+    assert cl.list_display == ["action_checkbox", "name", "prefix", "user", "created_at", "last_used_at", "active"]
+
+
+def test_token_can_be_deactivated_but_not_rekeyed(admin_client_logged, biller):
+    token, _ = ApiToken.issue(user=biller, name="export")
+    old_hash = token.key_hash
+    response = admin_client_logged.post(admin_url(ApiToken, "change", token.pk), {"name": "export (old)"})
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert (token.name, token.active, token.key_hash, token.user) == ("export (old)", False, old_hash, biller)
