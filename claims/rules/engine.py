@@ -148,7 +148,7 @@ def _run_rule(rule: Rule, ctx: ClaimContext) -> list[Finding]:
     return found
 
 
-def apply_precedence(findings: list[Finding], ctx: ClaimContext) -> list[Finding]:
+def apply_precedence(findings: list[Finding], ctx: ClaimContext, order: dict[str, int] | None = None) -> list[Finding]:
     """The catalogue's §0.6: at most one finding per (line, root cause)."""
     by_line: dict[int | None, list[Finding]] = defaultdict(list)
     for finding in findings:
@@ -186,39 +186,67 @@ def apply_precedence(findings: list[Finding], ctx: ClaimContext) -> list[Finding
     unique: dict[tuple[int | None, str], Finding] = {}
     for finding in kept:
         unique.setdefault((finding.line, finding.rule), finding)
-    order = {rule.id: index for index, rule in enumerate(registry.all())}
+    if order is None:
+        order = {rule.id: index for index, rule in enumerate(registry.all())}
     return sorted(
         unique.values(),
         key=lambda f: (f.line is not None, f.line or 0, f.severity != Severity.ERROR, order.get(f.rule, 0)),
     )
 
 
-def check_claim(ctx: ClaimContext) -> ClaimResult:
-    rules = [rule for rule in registry.all() if rule.applies_to(ctx.claim.payer_type)]
-    unchecked: set[str] = set()
+class RulePlan:
+    """The rules to run for each payer type, in order, and which ones cannot run for want of a table.
+
+    Worked out once per batch: which tables are loaded does not change between claims.
+    """
+
+    def __init__(self, ref: ReferenceData):
+        self.order = {rule.id: index for index, rule in enumerate(registry.all())}
+        self._plans: dict[str, tuple[list[Rule], list[Rule]]] = {}
+        self._ref = ref
+
+    def for_payer(self, payer_type: str) -> tuple[list[Rule], list[Rule]]:
+        """(rules to run, rules that cannot run because a table they need is not loaded)."""
+        if payer_type not in self._plans:
+            runnable, missing = [], []
+            for rule in registry.all():
+                if not rule.applies_to(payer_type):
+                    continue
+                if all(self._ref.is_loaded(table) for table in rule.needs):
+                    runnable.append(rule)
+                else:
+                    missing.append(rule)
+            self._plans[payer_type] = (runnable, missing)
+        return self._plans[payer_type]
+
+
+def check_claim(ctx: ClaimContext, plan: RulePlan | None = None) -> ClaimResult:
+    plan = plan or RulePlan(ctx.ref)
+    runnable, missing = plan.for_payer(ctx.claim.payer_type)
+    applies_ncci = ctx.payer.apply_ncci
+    unchecked = {rule.category for rule in missing if applies_ncci or rule.category not in NCCI_CATEGORIES}
     findings: list[Finding] = []
-    for rule in rules:
-        if rule.category in NCCI_CATEGORIES and not ctx.payer.apply_ncci:
-            continue
-        missing = [table for table in rule.needs if not ctx.ref.is_loaded(table)]
-        if missing:
-            unchecked.add(rule.category)
+    for rule in runnable:
+        if not applies_ncci and rule.category in NCCI_CATEGORIES:
             continue
         found = _run_rule(rule, ctx)
         if rule.id == EFFECTIVE_RULE:
             ctx.invalid_lines = frozenset(f.line for f in found if f.line is not None)
         findings.extend(found)
-    return ClaimResult(id=ctx.claim.id, findings=apply_precedence(findings, ctx), unchecked=sorted(unchecked))
+    return ClaimResult(
+        id=ctx.claim.id, findings=apply_precedence(findings, ctx, plan.order), unchecked=sorted(unchecked)
+    )
 
 
 def check_claims(claims: Sequence[ClaimInput], *, batch: BatchData | None = None) -> dict[str, Any]:
     """Check parsed claims; returns the output document of ``scrub-format.md``."""
     _ensure_rules_loaded()
     batch = batch or BatchData(claims)
+    plan = RulePlan(batch.ref)
     results = []
     for claim in claims:
         ctx = ClaimContext(claim, batch.ref, batch.payer_for(claim), batch.demographic_edits)
-        results.append(check_claim(ctx).as_dict())
+        results.append(check_claim(ctx, plan).as_dict())
     return {"claims": results, "reference_data": batch.ref.releases_used()}
 
 
