@@ -13,6 +13,7 @@ longer code below it (including 7th-character extensions) is a header. Every loo
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -66,9 +67,11 @@ class CodeSet:
 
     @classmethod
     def from_library(cls) -> CodeSet:
-        import simple_icd_10_cm.data as data_package
-
-        folder = Path(data_package.__file__).parent
+        # Locate the library's data folder without importing it (its import parses the XML).
+        spec = importlib.util.find_spec("simple_icd_10_cm")
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError("simple-icd-10-cm is not installed (pip install -r requirements.txt)")
+        folder = Path(next(iter(spec.submodule_search_locations))) / "data"
         [code_list] = sorted(folder.glob("code-list-*.txt"))[-1:]
         codes = [
             line.strip()
