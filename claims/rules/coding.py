@@ -27,7 +27,9 @@ from .registry import CLAIM, Hit, register
 )
 def code_effective(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The code is not valid on the line's date of service: before its add date, after its
-    termination date, not a CPT/HCPCS code at all, or absent from the loaded code set.
+    termination date, not a CPT/HCPCS code at all, or absent from the loaded code set. A well-formed
+    code is judged absent only when its family's whole code set is loaded (a CMS HCPCS file, a
+    licensed CPT file), not from the starter data's few hundred codes.
 
     Top precedence (catalogue §0.6 rule 1): it suppresses every other finding on the line, and the
     line takes no part in pair or units checks.
@@ -41,7 +43,7 @@ def code_effective(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
                 hint="Re-key the code from the superbill; CPT codes are 5 characters (99213, 0591T), "
                 "HCPCS Level II codes are a letter and 4 digits (J1100).",
             )
-        else:
+        elif shape.system in ctx.ref.complete_systems:
             yield Hit(
                 message=f"{line.code} is not in the loaded code set for DOS {line.dos:%Y-%m-%d}.",
                 hint="Check the code; if it is new, load the current HCPCS file or your licensed CPT file.",

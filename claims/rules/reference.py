@@ -164,6 +164,10 @@ class ReferenceData:
         self._mue_release_by_date: dict[date, int] = {}
         self._loaded_tables: set[str] | None = None  # set only for in-memory reference data (tests)
         self._default_release: int | None = None
+        # Code systems whose whole code set is loaded (a CMS HCPCS file, a licensed CPT file): only
+        # for those is a well-formed code that is not in the table known to be invalid. The starter
+        # data holds a few hundred codes only.
+        self.complete_systems: frozenset[str] = frozenset()
 
     # --- loading ----------------------------------------------------------------------------
     @classmethod
@@ -188,6 +192,11 @@ class ReferenceData:
         ref = cls()
         ref.timeline = ReleaseTimeline.load()
         ref._release_labels = {r.pk: r.label for source in Source for r in ref.timeline.releases(source)}
+        ref.complete_systems = frozenset(
+            system
+            for system, source in (("HCPCS", Source.HCPCS), ("CPT", Source.CPT))
+            if any(not release.is_starter for release in ref.timeline.releases(source))
+        )
         code_list = sorted(codes)
         ref._load_codes(code_list)
         ref.modifiers = {
@@ -368,6 +377,7 @@ class ReferenceData:
         """
         ref = cls()
         ref._default_release = 1
+        ref.complete_systems = frozenset({"CPT", "HCPCS"})
         ref.codes = {c.code: c for c in codes}
         ref._fee = {(1, f.code, f.modifier): f for f in fee}
         ref._mue = {(1, m.code): m for m in mue}

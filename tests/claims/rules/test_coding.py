@@ -33,6 +33,14 @@ class TestCodeEffective:
         ]
         assert run(claim(line(1, "J1010"), dos="2024-04-01", submission_date="2024-04-05"), ref) == []
 
+    def test_well_formed_unknown_code_fires_only_when_its_code_set_is_complete(self):
+        ref = reference(codes=["99213"])
+        assert run(claim(line(1, "29877"), line(2, "L3000")), ref) == [(1, "COD-EFFECTIVE"), (2, "COD-EFFECTIVE")]
+        ref.complete_systems = frozenset({"HCPCS"})  # a CMS HCPCS file is loaded, no licensed CPT file
+        assert run(claim(line(1, "29877"), line(2, "L3000")), ref) == [(2, "COD-EFFECTIVE")]
+        ref.complete_systems = frozenset()  # starter data only
+        assert run(claim(line(1, "29877"), line(2, "L3000"), line(3, "9921")), ref) == [(3, "COD-EFFECTIVE")]
+
     def test_unknown_and_malformed_codes_fire(self):
         ref = reference(codes=["99213"])
         assert run(claim(line(1, "99999"), line(2, "9921"), line(3, "99213")), ref) == [

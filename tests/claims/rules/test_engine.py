@@ -358,3 +358,30 @@ def test_input_is_not_mutated_and_errors_leave_no_result():
     with pytest.raises(ScrubInputError):
         check_document({"claims": claims_bad})  # raises before any database access
     assert claims == snapshot
+
+
+@pytest.mark.django_db
+def test_starter_code_set_does_not_make_other_codes_invalid():
+    """With only the starter codes loaded, a real CPT code outside them is not called invalid."""
+    from claims.rules.engine import check_document
+    from codes.choices import Source
+    from tests.codes.factories import make_code, make_release
+
+    starter = make_release(Source.CPT, label="starter (2026)", is_starter=True)
+    make_code("99213", release=starter)
+    document = {
+        "claims": [
+            {
+                "id": "S-1",
+                "payer_type": "commercial",
+                "dos": "2026-03-02",
+                "submission_date": "2026-03-03",
+                "diagnoses": ["J45.909"],
+                "lines": [{"line": 1, "code": "29877", "charge": 10, "dx_pointers": ["A"]}],
+            }
+        ]
+    }
+    assert [f["rule"] for f in check_document(document)["claims"][0]["findings"]] == []
+    licensed = make_release(Source.CPT, label="CPT 2026", is_starter=False)
+    make_code("99214", release=licensed)
+    assert [f["rule"] for f in check_document(document)["claims"][0]["findings"]] == ["COD-EFFECTIVE"]
