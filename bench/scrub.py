@@ -1,0 +1,342 @@
+"""Batch and interactive speed of the rules engine, and the batch check's peak memory.
+
+For SQLite (a fresh, migrated temporary database) and PostgreSQL (when reachable: DATABASE_URL or
+postgres://postgres@127.0.0.1:5432/postgres; a database ``claimdesk_bench_scrub`` is created and
+dropped), the reference data is loaded as a user would (starter data, then the real CMS files of
+../shared/data: HCPCS 2026 January, RVU25A, the full practitioner PTP quarter of 2.5 million pairs
+from ptp_practitioner_v30.1_2024Q2_pairs_derived.csv.gz, the 2026 Q2 practitioner MUE and add-on
+edits), 20,000 realistic claims are generated (``bench/make_claims.py``, fixed seed), and
+
+* batch: ``manage.py scrub_claims claims.json --output out.json`` runs as a subprocess, timed end to
+  end (process start, reading, loading reference data, all rules, writing) -> claims/s;
+* baseline, in the same run: a bare Python loop doing only the PTP pair look-ups of the same claims
+  (every ordered pair of lines) in a preloaded set of (column 1, column 2) -> claims/s; the batch must
+  reach >= 5 % of it;
+* memory: peak RSS of the batch subprocess (``os.wait4`` rusage of that child) vs 500 MB;
+* interactive: one 20-line claim through ``check_document`` (the path the browser uses) 200 times in
+  one process with the reference tables loaded: server time p95 vs 30 ms.
+
+Prints one line per measurement and exits 0 when every target is met, 1 otherwise, 2 when the
+shared data is absent. ``--profile`` also runs the batch under cProfile and prints where the time goes.
+
+Run: ``.venv/bin/python bench/scrub.py`` (``--sqlite-only``, ``--claims N``, ``--keep``, ``--profile``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import make_claims  # noqa: E402
+
+SHARED = make_claims.SHARED
+PTP_PAIRS = make_claims.FILES["ptp"]
+REFERENCE = {
+    "hcpcs": SHARED / "hcpcs_level2" / "HCPC2026_JAN_ANWEB_01122026.txt",
+    "rvu": SHARED / "pfs_rvu" / "PPRRVU25_JAN_no_descriptors.csv",
+    "ptp": PTP_PAIRS,
+    "mue": SHARED / "ncci_mue" / "MCR_MUE_PractitionerServices_Eff_04-01-2026.csv",
+    "aoc": SHARED / "ncci_aoc" / "AOC_V2026Q2-MCR.csv",
+}
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
+BENCH_DB = "claimdesk_bench_scrub"
+RATIO_TARGET = 0.05
+RSS_TARGET_MB = 500
+P95_TARGET_MS = 30.0
+INTERACTIVE_RUNS = 200
+INTERACTIVE_LINES = 20
+
+
+# --- child processes: one database each ---------------------------------------------------------------
+def django_setup(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "billing_site.settings"
+    os.environ["CLAIMDESK_NO_PROGRESS"] = "1"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def child_setup(url: str) -> dict:
+    """Migrate and load the reference data (starter set, then the real CMS files)."""
+    django_setup(url)
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from codes.importers.aoc import AOCImporter
+    from codes.importers.hcpcs import HCPCSImporter
+    from codes.importers.mue import MUEImporter
+    from codes.importers.ptp import PTPImporter
+    from codes.importers.rvu import RVUImporter
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    call_command("load_starter_data", stdout=StringIO())
+    summaries = []
+    for importer in (
+        HCPCSImporter(REFERENCE["hcpcs"]),
+        RVUImporter(REFERENCE["rvu"]),
+        PTPImporter(REFERENCE["ptp"], setting="practitioner"),
+        MUEImporter(REFERENCE["mue"], service_type="practitioner"),
+        AOCImporter(REFERENCE["aoc"]),
+    ):
+        summaries.extend(result.summary_line for result in importer.run())
+    return {"seconds": time.perf_counter() - started, "summaries": summaries}
+
+
+def child_interactive(url: str, claims_path: str) -> dict:
+    """One 20-line claim through check_document, INTERACTIVE_RUNS times: server time per check."""
+    django_setup(url)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from claims.rules import check_document
+
+    claims = json.loads(Path(claims_path).read_text(encoding="utf-8"))["claims"]
+    claim = next(c for c in claims if len(c["lines"]) == INTERACTIVE_LINES)
+    document = {"claims": [claim]}
+    check_document(document)  # warm-up: imports and rule registration, not per-request work
+    with CaptureQueriesContext(connection) as queries:
+        check_document(document)
+    times = []
+    for _ in range(INTERACTIVE_RUNS):
+        start = time.perf_counter()
+        check_document(document)
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return {
+        "p50": statistics.median(times),
+        "p95": times[int(len(times) * 0.95) - 1],
+        "max": times[-1],
+        "queries": len(queries),
+        "claim": claim["id"],
+    }
+
+
+# --- measurements in the parent -----------------------------------------------------------------------
+def run_child(mode: str, url: str, *extra: str) -> dict:
+    command = [sys.executable, __file__, "--child", mode, url, *extra]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"{mode} failed:\n{done.stderr.strip()[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_batch(url: str, claims_path: Path, out_path: Path, *, profile: Path | None = None) -> dict:
+    """``manage.py scrub_claims`` as a user runs it; wall time and that child's peak RSS."""
+    env = {**os.environ, "DATABASE_URL": url, "CLAIMDESK_NO_PROGRESS": "1"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    prefix = [sys.executable] + (["-m", "cProfile", "-o", str(profile)] if profile else [])
+    command = [*prefix, "manage.py", "scrub_claims", str(claims_path), "--output", str(out_path)]
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE)
+    # wait4 gives this child's own rusage (RUSAGE_CHILDREN would include the import children).
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"scrub_claims exited {process.returncode}:\n{stderr.strip()[-3000:]}")
+    max_rss_kb = usage.ru_maxrss if sys.platform != "darwin" else usage.ru_maxrss // 1024
+    return {"seconds": seconds, "rss_mb": max_rss_kb / 1024}
+
+
+def load_pairs(codes: set[str]) -> set[tuple[str, str]]:
+    """Active (open, indicator 0/1) PTP pairs of the quarter among the batch's codes, preloaded."""
+    pairs = set()
+    with gzip.open(PTP_PAIRS, "rt", encoding="utf-8", newline="") as stream:
+        reader = csv.reader(stream)
+        next(reader)
+        for column_1, column_2, deletion, indicator, _ in reader:
+            if deletion == "*" and indicator in ("0", "1") and column_1 in codes and column_2 in codes:
+                pairs.add((sys.intern(column_1), sys.intern(column_2)))
+    return pairs
+
+
+def baseline(claims: list[dict]) -> dict:
+    """A bare loop: the PTP pair look-ups of every ordered pair of lines of every claim (best of 3)."""
+    codes = {line["code"] for claim in claims for line in claim["lines"]}
+    pairs = load_pairs(codes)
+    line_codes = [[sys.intern(line["code"]) for line in claim["lines"]] for claim in claims]
+    best = float("inf")
+    hits = 0
+    for _ in range(3):
+        start = time.perf_counter()
+        hits = 0
+        for codes_of_claim in line_codes:
+            for i, first in enumerate(codes_of_claim):
+                for j, second in enumerate(codes_of_claim):
+                    if i != j and (first, second) in pairs:
+                        hits += 1
+        best = min(best, time.perf_counter() - start)
+    return {"seconds": best, "hits": hits, "pairs": len(pairs)}
+
+
+def summarise_output(out_path: Path, expected: int) -> str:
+    document = json.loads(out_path.read_text(encoding="utf-8"))
+    claims = document["claims"]
+    if len(claims) != expected:
+        raise RuntimeError(f"scrub_claims wrote {len(claims)} claims, expected {expected}")
+    rules: dict[str, int] = {}
+    risks: dict[str, int] = {}
+    unchecked = 0
+    for claim in claims:
+        risks[claim["risk"]] = risks.get(claim["risk"], 0) + 1
+        unchecked += bool(claim.get("unchecked"))
+        for finding in claim["findings"]:
+            rules[finding["rule"]] = rules.get(finding["rule"], 0) + 1
+    top = ", ".join(f"{rule} {count}" for rule, count in sorted(rules.items(), key=lambda kv: -kv[1])[:8])
+    risk = ", ".join(f"{name} {risks.get(name, 0)}" for name in ("none", "low", "medium", "high"))
+    return f"risk: {risk}; claims with unchecked categories {unchecked}; top findings: {top}"
+
+
+def print_profile(path: Path) -> None:
+    import pstats
+
+    stats = pstats.Stats(str(path))
+    stats.sort_stats("cumulative").print_stats(30)
+    stats.sort_stats("tottime").print_stats(25)
+
+
+# --- one database -------------------------------------------------------------------------------------
+def bench_database(
+    name: str, url: str, claims_path: Path, count: int, base: dict, directory: Path, *, profile: bool
+) -> bool:
+    setup = run_child("setup", url)
+    print(f"scrub setup {name}: reference data loaded in {setup['seconds']:.1f} s", flush=True)
+    out_path = directory / f"out-{name}.json"
+    batch = run_batch(url, claims_path, out_path)
+    rate = count / batch["seconds"]
+    base_rate = count / base["seconds"]
+    ratio = rate / base_rate
+    print(
+        f"scrub batch {name}: {count} claims in {batch['seconds']:.1f} s = {rate:.0f} claims/s; "
+        f"baseline {base_rate:.0f} claims/s; ratio {ratio:.1%} (target >= {RATIO_TARGET:.0%})",
+        flush=True,
+    )
+    print(
+        f"scrub memory {name}: peak RSS {batch['rss_mb']:.0f} MB (target < {RSS_TARGET_MB} MB)",
+        flush=True,
+    )
+    print(f"scrub output {name}: {summarise_output(out_path, count)}", flush=True)
+    interactive = run_child("interactive", url, str(claims_path))
+    print(
+        f"scrub interactive {name}: {INTERACTIVE_LINES}-line claim x {INTERACTIVE_RUNS}: "
+        f"p50 {interactive['p50']:.1f} ms, p95 {interactive['p95']:.1f} ms, max {interactive['max']:.1f} ms, "
+        f"{interactive['queries']} queries per check (target p95 <= {P95_TARGET_MS:.0f} ms on SQLite)",
+        flush=True,
+    )
+    if profile:
+        profile_path = directory / f"scrub-{name}.prof"
+        run_batch(url, claims_path, directory / f"out-{name}-profiled.json", profile=profile_path)
+        print(f"== cProfile of scrub_claims on {name}", flush=True)
+        print_profile(profile_path)
+    ok = ratio >= RATIO_TARGET and batch["rss_mb"] < RSS_TARGET_MB
+    if name == "sqlite":
+        ok = ok and interactive["p95"] <= P95_TARGET_MS
+    return ok
+
+
+def bench_postgresql(claims_path: Path, count: int, base: dict, directory: Path, *, profile: bool) -> bool | None:
+    import psycopg
+
+    admin_url = os.environ.get("DATABASE_URL", "")
+    if not admin_url.startswith(("postgres://", "postgresql://")):
+        admin_url = DEFAULT_PG
+    try:
+        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
+    except psycopg.Error as error:
+        print(f"scrub postgresql: skipped (not reachable at {admin_url}: {str(error).strip()})")
+        return None
+    base_url, _, _ = admin_url.rpartition("/")
+    url = f"{base_url}/{BENCH_DB}"
+    with admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        admin.execute(f"CREATE DATABASE {BENCH_DB}")
+        try:
+            return bench_database("postgresql", url, claims_path, count, base, directory, profile=profile)
+        finally:
+            admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--claims", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=20260501)
+    parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary files (path printed)")
+    parser.add_argument("--profile", action="store_true", help="also profile the batch run with cProfile")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        mode, url, *extra = args.child
+        result = child_setup(url) if mode == "setup" else child_interactive(url, *extra)
+        print(json.dumps(result))
+        return 0
+    missing = [str(path) for path in REFERENCE.values() if not path.exists()]
+    if missing:
+        print(f"scrub: cannot run, shared data absent: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    directory = Path(tempfile.mkdtemp(prefix="claimdesk-scrub-bench-"))
+    try:
+        started = time.perf_counter()
+        try:
+            document = make_claims.generate(args.claims, args.seed)
+        except make_claims.MissingData as error:
+            print(f"scrub: {error}", file=sys.stderr)
+            return 2
+        claims_path = directory / "claims.json"
+        claims_path.write_text(json.dumps(document), encoding="utf-8")
+        lines = sum(len(c["lines"]) for c in document["claims"])
+        codes = len({line["code"] for c in document["claims"] for line in c["lines"]})
+        print(
+            f"scrub: generated {args.claims} claims ({lines} lines, {codes} distinct codes) "
+            f"in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        base = baseline(document["claims"])
+        print(
+            f"scrub baseline: PTP look-ups of {args.claims} claims in {base['seconds']:.2f} s "
+            f"({base['pairs']} preloaded pairs, {base['hits']} hits)",
+            flush=True,
+        )
+        del document
+        ok = bench_database(
+            "sqlite",
+            f"sqlite:///{directory / 'bench.sqlite3'}",
+            claims_path,
+            args.claims,
+            base,
+            directory,
+            profile=args.profile,
+        )
+        if not args.sqlite_only:
+            ok = bench_postgresql(claims_path, args.claims, base, directory, profile=args.profile) is not False and ok
+    except RuntimeError as error:
+        print(f"scrub: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if args.keep:
+            print(f"scrub: files kept in {directory}")
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
