@@ -95,9 +95,23 @@ class ClaimContext:
         self.ref = ref
         self.payer = payer
         self.demographic_edits = demographic_edits
-        # Lines whose code is not valid on their date of service (COD-EFFECTIVE): left out of every
-        # pair and units evaluation as partners (catalogue §0.6 rule 1). Filled by the engine.
-        self.invalid_lines: frozenset[int] = frozenset()
+        self._invalid_lines: frozenset[int] = frozenset()
+        self._active_lines: list[LineInput] | None = None
+        self._lines_on: dict[tuple[date, str | None], list[LineInput]] = {}
+        self.cache: dict[str, object] = {}  # per-claim memo for rules that share work (e.g. PTP pairs)
+
+    @property
+    def invalid_lines(self) -> frozenset[int]:
+        """Lines whose code is not valid on their date of service (COD-EFFECTIVE): left out of every
+        pair and units evaluation as partners (catalogue §0.6 rule 1). Set by the engine."""
+        return self._invalid_lines
+
+    @invalid_lines.setter
+    def invalid_lines(self, lines: frozenset[int]) -> None:
+        self._invalid_lines = frozenset(lines)
+        self._active_lines = None
+        self._lines_on = {}
+        self.cache = {}
 
     @property
     def is_medicare(self) -> bool:
@@ -109,15 +123,25 @@ class ClaimContext:
 
     @property
     def active_lines(self) -> list[LineInput]:
-        """Lines that take part in pair, units and hierarchy checks."""
-        return [line for line in self.claim.lines if line.number not in self.invalid_lines]
+        """Lines that take part in pair, units and hierarchy checks (a shared list: do not modify)."""
+        if self._active_lines is None:
+            invalid = self._invalid_lines
+            self._active_lines = [line for line in self.claim.lines if line.number not in invalid]
+        return self._active_lines
 
     def same_provider_history(self, dos: date, npi: str) -> list[HistoryItem]:
         """History services of the same rendering NPI on the same date (NCCI edits apply across claims)."""
         return [item for item in self.claim.history if item.dos == dos and (item.rendering_npi or npi) == npi]
 
     def lines_on(self, dos: date, npi: str | None = None) -> list[LineInput]:
-        return [line for line in self.active_lines if line.dos == dos and (npi is None or line.rendering_npi == npi)]
+        """Active lines on a date (of one rendering NPI); a shared list: do not modify."""
+        key = (dos, npi)
+        found = self._lines_on.get(key)
+        if found is None:
+            found = self._lines_on[key] = [
+                line for line in self.active_lines if line.dos == dos and (npi is None or line.rendering_npi == npi)
+            ]
+        return found
 
     def codes_on(self, dos: date, npi: str) -> set[str]:
         codes = {line.code for line in self.lines_on(dos, npi)}

@@ -136,13 +136,26 @@ class BatchData:
         return ResolvedPayer(payer_type=payer_type, name=claim.payer_name, **values)
 
 
-def _run_rule(rule: Rule, ctx: ClaimContext) -> list[Finding]:
+def _run_rule(rule: Rule, ctx: ClaimContext, plan: RulePlan | None = None) -> list[Finding]:
     if rule.scope == CLAIM:
         return [rule.stamp(hit, hit.line) for hit in rule.function(ctx)]
     found = []
+    when = rule.when
+    answers = plan.when_cache(rule) if (plan is not None and when is not None) else None
     for line in ctx.lines:
         if line.number in ctx.invalid_lines and rule.id != EFFECTIVE_RULE:
             continue
+        if when is not None:
+            key = (line.code, line.modifier_set, line.pos)
+            if answers is None:
+                if not when(ctx.ref, line):
+                    continue
+            else:
+                applies = answers.get(key)
+                if applies is None:
+                    applies = answers[key] = bool(when(ctx.ref, line))
+                if not applies:
+                    continue
         for hit in rule.function(ctx, line):
             found.append(rule.stamp(hit, line.number if hit.line is None else hit.line))
     return found
@@ -204,6 +217,11 @@ class RulePlan:
         self.order = {rule.id: index for index, rule in enumerate(registry.all())}
         self._plans: dict[str, tuple[list[Rule], list[Rule]]] = {}
         self._ref = ref
+        self._when: dict[str, dict[tuple, bool]] = {}
+
+    def when_cache(self, rule: Rule) -> dict[tuple, bool]:
+        """Answers of the rule's line pre-filter, per (code, modifiers, place of service), for the batch."""
+        return self._when.setdefault(rule.id, {})
 
     def for_payer(self, payer_type: str) -> tuple[list[Rule], list[Rule]]:
         """(rules to run, rules that cannot run because a table they need is not loaded)."""
@@ -229,7 +247,7 @@ def check_claim(ctx: ClaimContext, plan: RulePlan | None = None) -> ClaimResult:
     for rule in runnable:
         if not applies_ncci and rule.category in NCCI_CATEGORIES:
             continue
-        found = _run_rule(rule, ctx)
+        found = _run_rule(rule, ctx, plan)
         if rule.id == EFFECTIVE_RULE:
             ctx.invalid_lines = frozenset(f.line for f in found if f.line is not None)
         findings.extend(found)

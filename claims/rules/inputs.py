@@ -63,9 +63,14 @@ class LineInput:
     container: str | None = None
     narrative: str = ""
     rendering_npi: str = ""
+    modifier_set: frozenset[str] = frozenset()  # the modifiers as a set, for fast membership tests
+
+    def __post_init__(self) -> None:
+        if self.modifiers and not self.modifier_set:
+            object.__setattr__(self, "modifier_set", frozenset(self.modifiers))
 
     def has(self, *modifiers: str) -> bool:
-        return any(m in self.modifiers for m in modifiers)
+        return not self.modifier_set.isdisjoint(modifiers)
 
 
 @dataclass(frozen=True, slots=True)

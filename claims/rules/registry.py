@@ -76,6 +76,10 @@ class Rule:
     payers: tuple[str, ...] = ()  # payer types the rule applies to; empty = all
     needs: tuple[str, ...] = ()  # reference tables (ReferenceData.TABLES) without which it cannot run
     order: int = 100  # lower runs first; COD-EFFECTIVE runs before everything
+    # A cheap pre-filter for line rules: False when the rule cannot fire on a line. It may read only
+    # line.code, line.modifier_set and line.pos, and the batch's reference data: the engine caches
+    # its answer per (code, modifiers, place of service) for the whole batch.
+    when: Callable[[Any, Any], bool] | None = None
 
     @property
     def doc(self) -> str:
@@ -118,6 +122,7 @@ class RuleRegistry:
         payers: Iterable[str] = (),
         needs: Iterable[str] = (),
         order: int = 100,
+        when: Callable[[Any, Any], bool] | None = None,
     ) -> Callable[[Callable[..., Iterable[Hit]]], Callable[..., Iterable[Hit]]]:
         if scope not in (LINE, CLAIM):
             raise ValueError(f"{id}: scope must be 'line' or 'claim'")
@@ -140,6 +145,7 @@ class RuleRegistry:
                 payers=tuple(payers),
                 needs=tuple(needs),
                 order=order,
+                when=when,
             )
             function.rule_id = id  # type: ignore[attr-defined]
             return function
