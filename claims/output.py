@@ -38,7 +38,15 @@ def parse_json(raw: bytes | str) -> Any:
 
 
 def render_json(document: dict[str, Any]) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    """The document with one claim per line: valid JSON, easy to read and grep, fast for big batches.
+
+    (``json.dumps`` with ``indent`` falls back to the slow pure-Python encoder.)
+    """
+    claims = ",\n    ".join(json.dumps(claim, ensure_ascii=False) for claim in document.get("claims", ()))
+    body = f"\n    {claims}\n  " if claims else ""
+    rest = {key: value for key, value in document.items() if key != "claims"}
+    tail = "".join(f',\n  "{key}": {json.dumps(value, ensure_ascii=False)}' for key, value in rest.items())
+    return f'{{\n  "claims": [{body}]{tail}\n}}\n'
 
 
 def render_csv(document: dict[str, Any]) -> str:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from ..choices import Category, Severity
 from .context import ANATOMIC_MODIFIERS, DISTINCT_MODIFIERS, ClaimContext, is_em
 from .inputs import HistoryItem, LineInput
-from .reference import PTPRow
+from .reference import PTPRow, ReferenceData
 from .registry import Hit, register
 
 # History statuses of services that were never paid: they take part in no edit.
@@ -65,26 +66,90 @@ def column_one_partners(ctx: ClaimContext, line: LineInput) -> list[LineInput | 
     return partners
 
 
+# Per reference data: column-2 code -> the column-1 codes it has PTP rows with (built once per batch).
+_PTP_INDEX: WeakKeyDictionary[ReferenceData, tuple[object, int, dict[str, frozenset[str]]]] = WeakKeyDictionary()
+
+
+def column_one_codes(ref: ReferenceData) -> dict[str, frozenset[str]]:
+    """For each code that is column 2 of some PTP row, the column-1 codes of its rows."""
+    table = ref.ptp
+    entry = _PTP_INDEX.get(ref)
+    if entry is not None and entry[0] is table and entry[1] == len(table):
+        return entry[2]
+    index: dict[str, set[str]] = {}
+    for column_1, column_2 in table:
+        found = index.get(column_2)
+        if found is None:
+            index[column_2] = {column_1}
+        else:
+            found.add(column_1)
+    frozen = {code: frozenset(codes) for code, codes in index.items()}
+    _PTP_INDEX[ref] = (table, len(table), frozen)
+    return frozen
+
+
+_HITS_KEY = "bundling.ptp_hits"
+_NO_PAIRS: tuple[PTPPair, ...] = ()
+
+
+def ptp_hits(ctx: ClaimContext) -> dict[tuple[int, int], list[PTPPair]]:
+    """Every active PTP hit of the claim, computed once per claim: (column-2 line number, modifier
+    indicator) -> the pairs in partner order (claim lines, then billed history), one per partner with
+    the first row of that indicator."""
+    hits = ctx.cache.get(_HITS_KEY)
+    if hits is not None:
+        return hits  # type: ignore[return-value]
+    hits = {}
+    index = column_one_codes(ctx.ref)
+    if index:
+        ref = ctx.ref
+        ptp = ref.ptp
+        groups: dict[tuple, list[LineInput]] = {}
+        for line in ctx.active_lines:
+            if line.code in index:
+                groups.setdefault((line.dos, line.rendering_npi), []).append(line)
+        for (dos, npi), lines in groups.items():
+            partners: list[LineInput | HistoryItem] = list(ctx.lines_on(dos, npi))
+            partners.extend(item for item in ctx.same_provider_history(dos, npi) if billed(item))
+            for line in lines:
+                column_1 = index[line.code]
+                for partner in partners:
+                    if partner is line or partner.code not in column_1:
+                        continue
+                    if isinstance(partner, LineInput) and partner.number == line.number:
+                        continue
+                    seen: set[int] = set()
+                    for row in ptp.get((partner.code, line.code), ()):
+                        indicator = row.modifier_indicator
+                        if indicator in seen or indicator not in (0, 1) or not row.applies_on(dos):
+                            continue
+                        seen.add(indicator)
+                        hits.setdefault((line.number, indicator), []).append(PTPPair(partner, line, row))
+    ctx.cache[_HITS_KEY] = hits
+    return hits
+
+
 def ptp_pairs(ctx: ClaimContext, line: LineInput, indicator: int) -> Iterator[PTPPair]:
     """Active PTP rows with the given modifier indicator where ``line`` is the column-2 code."""
     if line.number in ctx.invalid_lines:
-        return
-    for partner in column_one_partners(ctx, line):
-        for row in ctx.ref.ptp_rows(partner.code, line.code, line.dos):
-            if row.modifier_indicator == indicator:
-                yield PTPPair(partner, line, row)
-                break
+        return iter(_NO_PAIRS)
+    return iter(ptp_hits(ctx).get((line.number, indicator), _NO_PAIRS))
 
 
 def ptp_mi0_pairs(ctx: ClaimContext, line: LineInput) -> list[PTPPair]:
     """The indicator-0 edits that deny ``line`` (empty when the payer does not apply NCCI)."""
-    if not ctx.payer.apply_ncci:
+    if not ctx.payer.apply_ncci or line.number in ctx.invalid_lines:
         return []
-    return list(ptp_pairs(ctx, line, 0))
+    return list(ptp_hits(ctx).get((line.number, 0), _NO_PAIRS))
 
 
 def ptp_mi0_denied(ctx: ClaimContext, line: LineInput) -> bool:
     return bool(ptp_mi0_pairs(ctx, line))
+
+
+def _has_ptp_rows(ref: ReferenceData, line: LineInput) -> bool:
+    """Line pre-filter: the code is column 2 of some PTP row (any date)."""
+    return line.code in column_one_codes(ref)
 
 
 def has_bypass(column_1: LineInput | HistoryItem, column_2: LineInput) -> bool:
@@ -119,6 +184,7 @@ MI0_HINTS = {
     rarc="M80, N20",
     source=PTP_SOURCE + "; Codapedia on 99211 with injections.",
     needs=("ptp",),
+    when=_has_ptp_rows,
 )
 def ptp_mi0(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The line's code is the column-2 code of an active NCCI PTP edit with modifier indicator 0
@@ -150,6 +216,7 @@ def ptp_mi0(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="M80",
     source=PTP_SOURCE + "; Noridian modifier guidance (59 should not be appended to an E/M service).",
     needs=("ptp",),
+    when=_has_ptp_rows,
 )
 def ptp_mi1_nomod(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The line's code is the column-2 code of an active NCCI PTP edit with modifier indicator 1

@@ -51,20 +51,39 @@ def same_provider(ctx: ClaimContext, line: LineInput, item: HistoryItem) -> bool
     )
 
 
+def _claim_services(ctx: ClaimContext, npi: str) -> list[Service]:
+    """All the claim's active lines and the billed history of the provider of a line with this rendering
+    NPI, computed once per claim and NPI (a shared list: do not modify)."""
+    cache = ctx.cache.get(_SERVICES_KEY)
+    if cache is None:
+        cache = ctx.cache[_SERVICES_KEY] = {}
+    services = cache.get(npi)
+    if services is None:
+        services = [Service(other.code, other.dos, other.modifiers, other.number) for other in ctx.active_lines]
+        history = ctx.claim.history
+        if history:
+            probe = _NPI_PROBES.get(npi)
+            if probe is None:
+                probe = _NPI_PROBES[npi] = LineInput(number=0, code="", dos=date.min, rendering_npi=npi)
+            services.extend(
+                Service(item.code, item.dos, item.modifiers, None)
+                for item in history
+                if billed(item) and same_provider(ctx, probe, item)
+            )
+        cache[npi] = services
+    return services
+
+
+_SERVICES_KEY = "global_surgery.services"
+_OPENERS_KEY = "global_surgery.openers"
+_NPI_PROBES: dict[str, LineInput] = {}
+
+
 def provider_services(ctx: ClaimContext, line: LineInput) -> list[Service]:
     """The same provider's other services: the claim's other active lines (one group and specialty,
     the claim's) and billed history."""
-    services = [
-        Service(other.code, other.dos, other.modifiers, other.number)
-        for other in ctx.active_lines
-        if other.number != line.number
-    ]
-    services.extend(
-        Service(item.code, item.dos, item.modifiers, None)
-        for item in ctx.claim.history
-        if billed(item) and same_provider(ctx, line, item)
-    )
-    return services
+    number = line.number
+    return [service for service in _claim_services(ctx, line.rendering_npi) if service.line != number]
 
 
 def global_days(ctx: ClaimContext, code: str, dos: date) -> int | None:
@@ -74,12 +93,44 @@ def global_days(ctx: ClaimContext, code: str, dos: date) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _openers(ctx: ClaimContext, npi: str) -> list[tuple[Service, int]]:
+    """The provider's services with a 10- or 90-day global, once per claim and NPI (shared list)."""
+    cache = ctx.cache.get(_OPENERS_KEY)
+    if cache is None:
+        cache = ctx.cache[_OPENERS_KEY] = {}
+    found = cache.get(npi)
+    if found is None:
+        found = []
+        for service in _claim_services(ctx, npi):
+            days = global_days(ctx, service.code, service.dos)
+            if days in (10, 90):
+                found.append((service, days))
+        cache[npi] = found
+    return found
+
+
 def open_globals(ctx: ClaimContext, line: LineInput) -> Iterator[tuple[Service, int]]:
     """Procedures of the same provider whose 10- or 90-day post-op period contains the line's date."""
-    for service in provider_services(ctx, line):
-        days = global_days(ctx, service.code, service.dos)
-        if days in (10, 90) and 1 <= (line.dos - service.dos).days <= days:
+    number, dos = line.number, line.dos
+    for service, days in _openers(ctx, line.rendering_npi):
+        if service.line != number and 1 <= (dos - service.dos).days <= days:
             yield service, days
+
+
+def _em_without(*modifiers: str):
+    """Line pre-filter: an E/M code without any of these modifiers."""
+
+    def when(ref, line: LineInput) -> bool:
+        return is_em(line.code) and line.modifier_set.isdisjoint(modifiers)
+
+    return when
+
+
+def _without(*modifiers: str):
+    def when(ref, line: LineInput) -> bool:
+        return line.modifier_set.isdisjoint(modifiers)
+
+    return when
 
 
 @register(
@@ -91,6 +142,7 @@ def open_globals(ctx: ClaimContext, line: LineInput) -> Iterator[tuple[Service, 
     rarc="N525",
     source=GLOBAL_SOURCE + "; global-days definitions.",
     needs=("fee_schedule",),
+    when=_em_without("24"),
 )
 def glb_postop_em(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """An E/M dated 1–10 days after a 010-day procedure or 1–90 days after a 090-day procedure by the
@@ -99,9 +151,11 @@ def glb_postop_em(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """
     if not is_em(line.code) or line.has("24"):
         return
-    services = provider_services(ctx, line)
+    if not any(True for _ in open_globals(ctx, line)):
+        return
     if line.has("25", "57") and any(
-        s.dos == line.dos and global_days(ctx, s.code, s.dos) is not None and not is_em(s.code) for s in services
+        s.dos == line.dos and global_days(ctx, s.code, s.dos) is not None and not is_em(s.code)
+        for s in provider_services(ctx, line)
     ):
         return
     for service, days in open_globals(ctx, line):
@@ -130,6 +184,7 @@ def glb_postop_em(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="",
     source="Pub 100-04 Ch.12 §30.6.6.C (decision for surgery, modifier 57); " + GLOBAL_SOURCE + ".",
     needs=("fee_schedule",),
+    when=_em_without("57"),
 )
 def glb_preop_em_57(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """An E/M by the same provider dated the day before a 090-day (major) procedure, without 57: the
@@ -138,8 +193,9 @@ def glb_preop_em_57(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """
     if not is_em(line.code) or line.has("57"):
         return
-    for service in provider_services(ctx, line):
-        if (service.dos - line.dos).days == 1 and global_days(ctx, service.code, service.dos) == 90:
+    number = line.number
+    for service, days in _openers(ctx, line.rendering_npi):
+        if service.line != number and (service.dos - line.dos).days == 1 and days == 90:
             facts = ctx.ref.fee(service.code, service.dos)
             yield Hit(
                 message=(
@@ -165,13 +221,16 @@ def glb_preop_em_57(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="N525",
     source="Modifier 58/78/79 instructions (Pub 100-04 Ch.12 §30, §40.2); MPFS RVU file global days.",
     needs=("fee_schedule",),
+    when=_without("58", "78", "79"),
 )
 def glb_postop_proc(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A procedure with a 000/010/090 global dated 1–10 days after a 010-day procedure or 1–90 days
     after a 090-day procedure by the same provider, without 58 (staged), 78 (return to the OR) or 79
     (unrelated).
     """
-    if line.has("58", "78", "79") or global_days(ctx, line.code, line.dos) not in (0, 10, 90):
+    if line.has("58", "78", "79") or not _openers(ctx, line.rendering_npi):
+        return
+    if global_days(ctx, line.code, line.dos) not in (0, 10, 90):
         return
     for service, days in open_globals(ctx, line):
         facts = ctx.ref.fee(service.code, service.dos)

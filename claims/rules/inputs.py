@@ -37,6 +37,13 @@ class ScrubInputError(ValueError):
     def as_dict(self) -> dict[str, Any]:
         return {"error": str(self), "claim": self.claim_id, "line": self.line, "field": self.field}
 
+    def __reduce__(self):  # keep claim, line and field when raised in a worker process
+        return (_rebuild_error, (self.message, self.claim_id, self.line, self.field))
+
+
+def _rebuild_error(message: str, claim_id: str | None, line: int | None, field: str | None) -> ScrubInputError:
+    return ScrubInputError(message, claim_id=claim_id, line=line, field=field)
+
 
 @dataclass(frozen=True, slots=True)
 class Dose:

@@ -200,10 +200,12 @@ class ReferenceData:
         code_list = sorted(codes)
         ref._load_codes(code_list)
         ref.modifiers = {
-            m.code: ModifierFacts(m.code, m.ncci_group, m.effective_date, m.termination_date)
-            for m in Modifier.objects.only("code", "ncci_group", "effective_date", "termination_date")
+            row[0]: ModifierFacts(*row)
+            for row in Modifier.objects.values_list("code", "ncci_group", "effective_date", "termination_date")
         }
-        ref.places = {p.code: PlaceFacts(p.code, p.name, p.facility_type) for p in PlaceOfService.objects.all()}
+        ref.places = {
+            row[0]: PlaceFacts(*row) for row in PlaceOfService.objects.values_list("code", "name", "facility_type")
+        }
         ref._load_fee_schedule(code_list, dates)
         ref._load_mue(code_list, dates)
         ref._load_ptp(code_list)

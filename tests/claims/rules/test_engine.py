@@ -385,3 +385,58 @@ def test_starter_code_set_does_not_make_other_codes_invalid():
     licensed = make_release(Source.CPT, label="CPT 2026", is_starter=False)
     make_code("99214", release=licensed)
     assert [f["rule"] for f in check_document(document)["claims"][0]["findings"]] == ["COD-EFFECTIVE"]
+
+
+@pytest.mark.django_db
+def test_batch_check_in_worker_processes_gives_the_same_document():
+    """check_batch with forked workers returns exactly what check_document returns."""
+    from claims.rules.engine import check_batch
+
+    release = make_release(Source.PTP_PRACTITIONER, label="v32.2")
+    codes_release = make_release(Source.CPT, label="CPT 2026")
+    for code in ("96372", "99211", "99213"):
+        make_code(code, release=codes_release)
+    make_ptp(release, "96372", "99211", modifier_indicator=PTPModifierIndicator.NOT_ALLOWED)
+    claims = []
+    for number in range(60):
+        lines = [
+            {"line": 1, "code": "96372", "charge": 30, "dx_pointers": ["A"]},
+            {"line": 2, "code": "99211" if number % 2 else "99213", "charge": 20, "dx_pointers": ["A"]},
+        ]
+        claims.append(
+            {
+                "id": f"B-{number}",
+                "payer_type": "medicare",
+                "dos": "2026-03-02",
+                "submission_date": "2026-03-03",
+                "diagnoses": ["J45.909"],
+                "lines": lines,
+            }
+        )
+    document = {"claims": claims}
+    expected = check_document(document)
+    assert check_batch(document, jobs=2) == expected
+    assert {f["rule"] for f in expected["claims"][1]["findings"]} == {"PTP-MI0"}
+
+
+@pytest.mark.django_db
+def test_batch_check_in_workers_reports_malformed_input_with_claim_line_and_field():
+    from claims.rules.engine import check_batch
+
+    claims = [
+        {
+            "id": f"B-{n}",
+            "payer_type": "medicare",
+            "dos": "2026-03-02",
+            "lines": [{"line": 1, "code": "99213", "units": 1}],
+        }
+        for n in range(30)
+    ]
+    claims[17]["lines"][0]["dos"] = "2026-02-30"
+    with pytest.raises(ScrubInputError) as error:
+        check_batch({"claims": claims}, jobs=2)
+    assert (error.value.claim_id, error.value.line, error.value.field) == ("B-17", 1, "dos")
+    claims[17]["lines"][0]["dos"] = "2026-03-02"
+    claims[20]["id"] = "B-3"
+    with pytest.raises(ScrubInputError, match="repeated: B-3"):
+        check_batch({"claims": claims}, jobs=2)
