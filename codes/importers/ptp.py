@@ -48,7 +48,7 @@ from django.db import connection, transaction
 
 from ..choices import PTP_SOURCE, PTPSetting
 from ..models import PTPEdit, Release
-from .base import BaseImporter, Counts, ImportFileError, TableResult, ensure_codes_exist, sha256_of
+from .base import BaseImporter, Counts, ImportFileError, TableResult, ensure_codes_exist, progress, sha256_of
 
 TABLE = PTPEdit._meta.db_table
 COLUMNS = (
@@ -267,7 +267,7 @@ class PTPImporter(BaseImporter):
         rationales: dict[str, str] = {}
         prefix = f"{release_id}\t{self.setting.value}\t"
         setting = self.setting.value
-        for index in range(start, len(lines)):
+        for index in progress(range(start, len(lines)), total=len(lines) - start, desc=path.name):
             line = lines[index]
             if not line:
                 continue
@@ -320,7 +320,7 @@ class PTPImporter(BaseImporter):
                     raise ImportFileError(
                         path, f"expected the header {','.join(DERIVED_HEADER)}, found {','.join(header)}", line=1
                     )
-                for fields in reader:
+                for fields in progress(reader, desc=path.name):
                     if not fields:
                         continue
                     line = reader.line_num

@@ -1,5 +1,7 @@
 """The importer framework: atomic, idempotent, dry-run, error messages, counts."""
 
+import io
+import sys
 from datetime import date
 
 import pytest
@@ -129,3 +131,42 @@ def test_ensure_codes_exist_creates_only_valid_unknown_codes():
     )
     assert ProcedureCode.objects.get(code="0591T").cpt_category == "III"
     assert ProcedureCode.objects.get(code="99213").label == "Office visit"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_shows_on_a_terminal(monkeypatch):
+    from codes.importers.base import progress
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("CLAIMDESK_NO_PROGRESS", raising=False)
+    assert list(progress(range(5), total=5, desc="ptp.txt")) == [0, 1, 2, 3, 4]
+    assert "ptp.txt" in terminal.getvalue()
+
+
+@pytest.mark.parametrize("quiet_env", ["CI", "CLAIMDESK_NO_PROGRESS"])
+def test_progress_stays_quiet_in_ci(monkeypatch, quiet_env):
+    from codes.importers.base import progress
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv(quiet_env, "true")
+    assert list(progress(range(3))) == [0, 1, 2]
+    assert terminal.getvalue() == ""
+
+
+def test_progress_stays_quiet_in_a_pipe(monkeypatch):
+    from codes.importers.base import progress
+
+    pipe = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", pipe)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("CLAIMDESK_NO_PROGRESS", raising=False)
+    assert list(progress(range(3))) == [0, 1, 2]
+    assert pipe.getvalue() == ""
