@@ -11,8 +11,8 @@ import io
 import json
 import textwrap
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
 
 from .rules.inputs import ScrubInputError
 
@@ -37,29 +37,31 @@ def parse_json(raw: bytes | str) -> Any:
         raise ScrubInputError("the document is nested too deeply to read") from None
 
 
-def render_json(document: dict[str, Any]) -> str:
+def write_json(out: TextIO, claims: Iterable[dict[str, Any]], reference_data: dict[str, Any]) -> None:
     """The document with one claim per line: valid JSON, easy to read and grep, fast for big batches.
 
     (``json.dumps`` with ``indent`` falls back to the slow pure-Python encoder.)
     """
-    claims = ",\n    ".join(json.dumps(claim, ensure_ascii=False) for claim in document.get("claims", ()))
-    body = f"\n    {claims}\n  " if claims else ""
-    rest = {key: value for key, value in document.items() if key != "claims"}
-    tail = "".join(f',\n  "{key}": {json.dumps(value, ensure_ascii=False)}' for key, value in rest.items())
-    return f'{{\n  "claims": [{body}]{tail}\n}}\n'
+    out.write('{\n  "claims": [')
+    separator = "\n    "
+    wrote = False
+    for claim in claims:
+        out.write(separator + json.dumps(claim, ensure_ascii=False))
+        separator = ",\n    "
+        wrote = True
+    out.write("\n  ]" if wrote else "]")
+    out.write(f',\n  "reference_data": {json.dumps(reference_data, ensure_ascii=False)}\n}}\n')
 
 
-def render_csv(document: dict[str, Any]) -> str:
+def write_csv(out: TextIO, claims: Iterable[dict[str, Any]], reference_data: dict[str, Any]) -> None:
     """One row per finding: claim id and risk, then the finding's fields. Clean claims have no rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for claim in document.get("claims", ()):
+    for claim in claims:
         for finding in claim.get("findings", ()):
             row = [claim["id"], claim["risk"]]
             row.extend("" if finding.get(name) is None else finding.get(name) for name in FINDING_FIELDS)
             writer.writerow(row)
-    return buffer.getvalue()
 
 
 def _wrapped(text: str, indent: str) -> list[str]:
@@ -93,36 +95,57 @@ def _count(findings: list[dict[str, Any]]) -> str:
     return ", ".join(parts) or "no findings"
 
 
-def render_text(document: dict[str, Any]) -> str:
+def write_text(out: TextIO, claims: Iterable[dict[str, Any]], reference_data: dict[str, Any]) -> None:
     """A report for a terminal: per claim, the claim-level findings, then each line's findings."""
-    out: list[str] = []
     risks: Counter[str] = Counter()
-    for claim in document.get("claims", ()):
+    for claim in claims:
+        lines: list[str] = []
         findings = claim.get("findings", [])
         risks[claim["risk"]] += 1
-        out.append(f"Claim {claim['id']} · risk {claim['risk'].upper()} · {_count(findings)}")
+        lines.append(f"Claim {claim['id']} · risk {claim['risk'].upper()} · {_count(findings)}")
         if claim.get("unchecked"):
-            out.extend(
-                _wrapped(
-                    "Not checked (reference table not loaded): " + ", ".join(claim["unchecked"]),
-                    "  ",
-                )
-            )
+            lines.extend(_wrapped("Not checked (reference table not loaded): " + ", ".join(claim["unchecked"]), "  "))
         by_line: dict[Any, list[dict[str, Any]]] = {}
         for finding in findings:
             by_line.setdefault(finding["line"], []).append(finding)
         for line_no, items in by_line.items():
-            out.append("  Claim level" if line_no is None else f"  Line {line_no}")
+            lines.append("  Claim level" if line_no is None else f"  Line {line_no}")
             for finding in items:
-                out.extend(_finding_lines(finding))
-        out.append("")
-    releases = document.get("reference_data") or {}
-    out.append("Reference data used:" if releases else "Reference data: none loaded")
-    out.extend(f"  {key}: {label}" for key, label in releases.items())
+                lines.extend(_finding_lines(finding))
+        lines.append("")
+        out.write("\n".join(lines) + "\n")
+    tail = ["Reference data used:" if reference_data else "Reference data: none loaded"]
+    tail.extend(f"  {key}: {label}" for key, label in reference_data.items())
     total = sum(risks.values())
     summary = ", ".join(f"{risks[risk]} {risk}" for risk in ("high", "medium", "low", "none"))
-    out.append(f"{total} claim{'' if total == 1 else 's'} checked. Risk: {summary}.")
-    return "\n".join(out) + "\n"
+    tail.append(f"{total} claim{'' if total == 1 else 's'} checked. Risk: {summary}.")
+    out.write("\n".join(tail) + "\n")
+
+
+WRITERS: dict[str, Callable[[TextIO, Iterable[dict[str, Any]], dict[str, Any]], None]] = {
+    "json": write_json,
+    "csv": write_csv,
+    "text": write_text,
+}
+
+
+def render(document: dict[str, Any], output_format: str = "json") -> str:
+    """A whole output document as text in one of the formats."""
+    buffer = io.StringIO()
+    WRITERS[output_format](buffer, document.get("claims", ()), document.get("reference_data") or {})
+    return buffer.getvalue()
+
+
+def render_json(document: dict[str, Any]) -> str:
+    return render(document, "json")
+
+
+def render_csv(document: dict[str, Any]) -> str:
+    return render(document, "csv")
+
+
+def render_text(document: dict[str, Any]) -> str:
+    return render(document, "text")
 
 
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {

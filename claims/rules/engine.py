@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -340,12 +340,17 @@ def default_jobs(claim_count: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def check_batch(data: Any, *, jobs: int | None = None, today: date | None = None) -> dict[str, Any]:
-    """The batch check of ``scrub_claims``: same result as ``check_document``, faster on many claims.
+def iter_batch(
+    data: Any, *, jobs: int | None = None, today: date | None = None, release_input: bool = False
+) -> tuple[dict[str, str], Iterator[dict[str, Any]]]:
+    """The batch check of ``scrub_claims``: (reference releases used, the claim results in input order).
 
-    Reference data is loaded once in this process; the claims are parsed and checked in ``jobs``
-    forked workers that share it (copy-on-write, so the PTP table is not held once per process).
-    Malformed input raises ``ScrubInputError`` (the first in claim order) and nothing is returned.
+    Reference data is loaded once in this process; with ``jobs`` > 1 the claims are parsed and checked
+    in forked workers that share it (copy-on-write, so the PTP table is not loaded once per process),
+    and results are handed on as they come, so the caller can write them without holding them all.
+    Malformed input raises ``ScrubInputError`` (naming claim, line and field) from the iterator,
+    possibly after some results: write to a temporary file and keep it only when the iterator ends.
+    ``release_input`` lets this process drop the input claims once the workers have them.
     """
     if not isinstance(data, dict):
         raise ScrubInputError("the document must be a JSON object with a 'claims' list")
@@ -353,25 +358,51 @@ def check_batch(data: Any, *, jobs: int | None = None, today: date | None = None
     if not isinstance(raw_claims, list):
         raise ScrubInputError("the document must have a 'claims' list", field="claims")
     jobs = default_jobs(len(raw_claims)) if jobs is None else max(1, jobs)
-    if jobs == 1:  # parse everything first: malformed input costs no database work
-        return check_claims(parse_document(data, today=today))
     _ensure_rules_loaded()
+    if jobs == 1:  # parse everything first: malformed input costs no database work
+        claims = parse_document(data, today=today)
+        batch = BatchData(claims)
+        plan = RulePlan(batch.ref)
+
+        def checked_in_process() -> Iterator[dict[str, Any]]:
+            for claim in claims:
+                ctx = ClaimContext(claim, batch.ref, batch.payer_for(claim), batch.demographic_edits)
+                yield check_claim(ctx, plan).as_dict()
+
+        return batch.ref.releases_used(), checked_in_process()
+
     batch = BatchData.from_raw(raw_claims)
     plan = RulePlan(batch.ref)
     today = today or date.today()
-    _WORK.update(raw=raw_claims, batch=batch, plan=plan, today=today)
-    try:
-        size = max(50, len(raw_claims) // (jobs * 8) + 1)
-        ranges = [(start, min(start + size, len(raw_claims))) for start in range(0, len(raw_claims), size)]
+
+    def checked_in_workers() -> Iterator[dict[str, Any]]:
+        count = len(raw_claims)
+        size = max(50, count // (jobs * 8) + 1)
+        ranges = [(start, min(start + size, count)) for start in range(0, count, size)]
         # Workers never query; close the parent's connections so no socket is shared across the fork
         # (not inside a transaction, e.g. a test case: the workers leave the connection untouched).
         if not any(connection.in_atomic_block for connection in connections.all(initialized_only=True)):
             connections.close_all()
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            results = [result for part in pool.imap(_check_range, ranges) for result in part]
-    finally:
-        _WORK.clear()
-    duplicates = sorted(claim_id for claim_id, n in Counter(r["id"] for r in results).items() if n > 1)
-    if duplicates:
-        raise ScrubInputError(f"claim ids must be unique; repeated: {', '.join(duplicates)}", field="id")
-    return {"claims": results, "reference_data": batch.ref.releases_used()}
+        _WORK.update(raw=raw_claims, batch=batch, plan=plan, today=today)
+        seen: set[str] = set()
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                _WORK.clear()
+                if release_input:
+                    raw_claims.clear()  # the workers have their own copy; free this process's
+                for part in pool.imap(_check_range, ranges):
+                    for result in part:
+                        if result["id"] in seen:
+                            raise ScrubInputError(f"claim ids must be unique; repeated: {result['id']}", field="id")
+                        seen.add(result["id"])
+                        yield result
+        finally:
+            _WORK.clear()
+
+    return batch.ref.releases_used(), checked_in_workers()
+
+
+def check_batch(data: Any, *, jobs: int | None = None, today: date | None = None) -> dict[str, Any]:
+    """``iter_batch`` collected into one output document (the same as ``check_document`` returns)."""
+    reference_data, results = iter_batch(data, jobs=jobs, today=today)
+    return {"claims": list(results), "reference_data": reference_data}

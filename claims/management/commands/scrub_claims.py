@@ -7,27 +7,32 @@ malformed (the error names the claim id, line and field), in which case nothing 
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from claims.output import RENDERERS, parse_json
-from claims.rules.engine import check_batch, default_jobs
+from claims.output import WRITERS, parse_json
+from claims.rules.engine import default_jobs, iter_batch
 from claims.rules.inputs import ScrubInputError
 
 INPUT_ERROR = 2
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, renamed on success."""
+@contextmanager
+def atomic_output(path: Path) -> Iterator[TextIO]:
+    """A file handle whose content replaces ``path`` only when the block ends without an error."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         umask = os.umask(0)
@@ -49,7 +54,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("input", help="The scrub document (JSON); '-' for standard input.")
         parser.add_argument("--output", "-o", help="Write the result to this file (replaced only on success).")
-        parser.add_argument("--format", choices=sorted(RENDERERS), default="json", help="Output format (json).")
+        parser.add_argument("--format", choices=sorted(WRITERS), default="json", help="Output format (json).")
         parser.add_argument(
             "--jobs",
             type=int,
@@ -63,25 +68,28 @@ class Command(BaseCommand):
             raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
         except OSError as error:
             raise CommandError(f"cannot read {source}: {error.strerror or error}", returncode=INPUT_ERROR) from None
+        target = Path(options["output"]) if options["output"] else None
+        writer = WRITERS[options["format"]]
         try:
             data = parse_json(raw)
             del raw
             claims = data.get("claims") if isinstance(data, dict) else None
             jobs = options["jobs"] if options["jobs"] is not None else default_jobs(len(claims or ()))
-            document = check_batch(data, jobs=jobs)
-            del data
+            reference_data, results = iter_batch(data, jobs=jobs, release_input=True)
+            del data, claims
+            if target is not None:
+                # Results are written as they come; the file replaces the target only when all is checked.
+                with atomic_output(target) as handle:
+                    writer(handle, results, reference_data)
+            else:
+                buffer = io.StringIO()  # nothing reaches standard output unless every claim was checked
+                writer(buffer, results, reference_data)
+                self.stdout.write(buffer.getvalue(), ending="")
         except ScrubInputError as error:
             raise CommandError(f"{source}: {error}", returncode=INPUT_ERROR) from None
         except DatabaseError as error:
             raise CommandError(
                 f"cannot read the reference data ({error}); is the database migrated (manage.py migrate)?"
             ) from None
-        text = RENDERERS[options["format"]](document)
-        if options["output"]:
-            target = Path(options["output"])
-            try:
-                write_atomically(target, text)
-            except OSError as error:
-                raise CommandError(f"cannot write {target}: {error.strerror or error}") from None
-        else:
-            self.stdout.write(text, ending="")
+        except OSError as error:
+            raise CommandError(f"cannot write {target}: {error.strerror or error}") from None
