@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from weakref import WeakKeyDictionary
 
 from codes.choices import CPTCategory
 
@@ -11,7 +12,7 @@ from ..choices import Category, Severity
 from .bundling import billed, ptp_mi0_denied
 from .context import ClaimContext
 from .inputs import LineInput
-from .reference import AddOnRow
+from .reference import AddOnRow, ReferenceData
 from .registry import Hit, register
 
 CONTRACTOR_DEFINED = "CCCCC"
@@ -49,6 +50,30 @@ def _listed(rows: list[AddOnRow]) -> list[str]:
     return sorted({row.primary_code for row in rows if row.primary_code != CONTRACTOR_DEFINED})
 
 
+# Per reference data: (add-on code, date) -> (edit type, listed primaries, as a set), or None without rows.
+_ADDON_FACTS: WeakKeyDictionary[ReferenceData, tuple[object, dict[tuple[str, date], tuple | None]]] = (
+    WeakKeyDictionary()
+)
+
+
+def _addon_facts(ref: ReferenceData, code: str, dos: date) -> tuple[int, list[str], frozenset[str]] | None:
+    entry = _ADDON_FACTS.get(ref)
+    if entry is None or entry[0] is not ref.aoc:
+        entry = _ADDON_FACTS[ref] = (ref.aoc, {})
+    memo = entry[1]
+    key = (code, dos)
+    if key in memo:
+        return memo[key]
+    rows = ref.addon_rows(code, dos)
+    if rows:
+        listed = _listed(rows)
+        found = (min(row.edit_type for row in rows), listed, frozenset(listed))
+    else:
+        found = None
+    memo[key] = found
+    return found
+
+
 def _primaries_text(listed: list[str]) -> str:
     if not listed:
         return "a contractor-defined primary procedure"
@@ -66,6 +91,7 @@ def _primaries_text(listed: list[str]) -> str:
     source="CMS NCCI add-on code edits (AOC file and page: Type 1 listed primaries only, Type 2 contractor-"
     "defined, Type 3 non-exclusive list).",
     needs=("aoc",),
+    when=lambda ref, line: line.code in ref.aoc,
 )
 def aoc_no_primary(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """An add-on code is billed without an eligible primary by the same rendering NPI on the same date
@@ -74,22 +100,21 @@ def aoc_no_primary(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     non-add-on procedure on the date. Type 3 (WARNING): neither a listed primary nor any other non-add-on
     procedure. 99292 also accepts 99291 on the previous date (overnight critical care).
     """
-    rows = ctx.ref.addon_rows(line.code, line.dos)
-    if not rows:
+    facts = _addon_facts(ctx.ref, line.code, line.dos)
+    if facts is None:
         return
-    edit_type = min(row.edit_type for row in rows)
-    listed = _listed(rows)
+    edit_type, listed, listed_set = facts
     present = payable_codes_on(ctx, line.dos, line.rendering_npi, exclude=line.number)
     earlier = PREVIOUS_DAY_PRIMARIES.get(line.code)
     if earlier and earlier & payable_codes_on(ctx, line.dos - timedelta(days=1), line.rendering_npi):
         return
     if edit_type == 1:
-        if present & set(listed):
+        if present & listed_set:
             return
     else:
         if any(_is_primary_procedure(ctx, code, line.dos) for code in present):
             return
-        if edit_type == 3 and present & set(listed):
+        if edit_type == 3 and present & listed_set:
             return
     yield Hit(
         message=f"Add-on {line.code} requires a primary procedure ({_primaries_text(listed)}) on the same date.",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from weakref import WeakKeyDictionary
 
 from ..choices import Category, Severity
@@ -152,9 +153,12 @@ def _has_ptp_rows(ref: ReferenceData, line: LineInput) -> bool:
     return line.code in column_one_codes(ref)
 
 
+_is_em = lru_cache(maxsize=None)(is_em)  # a pure function of the code, asked for every PTP pair
+
+
 def has_bypass(column_1: LineInput | HistoryItem, column_2: LineInput) -> bool:
     """Whether an NCCI-associated modifier validly bypasses an indicator-1 edit (catalogue §3.3)."""
-    if is_em(column_2.code):
+    if _is_em(column_2.code):
         # 59/X{EPSU} on an E/M is not a bypass; only 25, 57 or 24 on the E/M itself.
         return column_2.has(*EM_BYPASS_MODIFIERS)
     if column_1.has(*PROCEDURE_BYPASS_MODIFIERS) or column_2.has(*PROCEDURE_BYPASS_MODIFIERS):
@@ -229,7 +233,7 @@ def ptp_mi1_nomod(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
         if has_bypass(pair.partner, line):
             continue
         col1, col2 = pair.partner.code, line.code
-        if is_em(col2):
+        if _is_em(col2):
             hint = (
                 f"If a significant, separately identifiable E/M was documented, append 25 to {col2} "
                 f"(57 if it was the decision for a major surgery); otherwise remove it."

@@ -14,6 +14,22 @@ from .inputs import LineInput
 from .registry import CLAIM, Hit, register
 
 
+def _may_be_invalid(ref, line: LineInput) -> bool:
+    """Line pre-filter of COD-EFFECTIVE: the code is unknown or has an add or termination date."""
+    facts = ref.code(line.code)
+    return facts is None or facts.added_date is not None or facts.termination_date is not None
+
+
+def _coverage_code(ref, code: str) -> str:
+    facts = ref.code(code)
+    return facts.coverage_code if facts is not None else ""
+
+
+def _unlisted_non_drug(ref, line: LineInput) -> bool:
+    facts = ref.code(line.code)
+    return facts is not None and facts.is_unlisted and not facts.is_drug
+
+
 @register(
     id="COD-EFFECTIVE",
     category=Category.CODE_VALIDITY,
@@ -24,6 +40,7 @@ from .registry import CLAIM, Hit, register
     source="CMS HCPCS Level II quarterly file (add and termination dates); AMA CPT data file (licensed).",
     needs=("codes",),
     order=0,
+    when=_may_be_invalid,
 )
 def code_effective(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The code is not valid on the line's date of service: before its add date, after its
@@ -154,6 +171,7 @@ COVERAGE_MEANINGS = {
     "J8499 M, S-codes I, T-codes I/M); wolterskluwerlb.com (understanding non-covered codes).",
     payers=("medicare",),
     needs=("codes",),
+    when=lambda ref, line: _coverage_code(ref, line.code) in COVERAGE_MEANINGS,
 )
 def hcpcs_coverage(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The HCPCS Level II coverage code is I (not payable by Medicare), M (non-covered) or S (non-covered
@@ -179,6 +197,7 @@ def hcpcs_coverage(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="N56",
     source="mediregs.com/blog/2010/05/hcpcs-s-codes-what-are-they.htm ('not reportable to Medicare'); "
     "TRICARE Policy Manual Ch.1 §12.1 (S codes are temporary private-sector codes); HCPCS file coverage I.",
+    when=lambda ref, line: S_CODE.match(line.code) is not None,
 )
 def s_code(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """An S-code (national codes for private payers, S0000-S9999) billed to Medicare, or to another
@@ -204,6 +223,7 @@ def s_code(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     source="T-codes are for state Medicaid agencies (accountinginsights.org/what-are-the-t-codes-in-medical-billing); "
     "CMS HCPCS file: every T-code has Medicare coverage I or M.",
     payers=("medicare", "commercial"),
+    when=lambda ref, line: T_CODE.match(line.code) is not None,
 )
 def t_code(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A T-code (state Medicaid codes, T1000-T9999) billed to Medicare (ERROR) or a commercial payer
@@ -227,6 +247,7 @@ def t_code(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="",
     source="hcpcslookup.com/codes/letter/c (C-codes are OPPS-only and generally cannot be billed by physician "
     "offices); ASC exception for POS 24 ASSUMED (catalogue Appendix B).",
+    when=lambda ref, line: line.pos != ASC_POS and C_CODE.match(line.code) is not None,
 )
 def c_code(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A C-code (hospital outpatient OPPS codes, C0000-C9999) on a professional claim line whose place
@@ -294,6 +315,7 @@ def category_ii_only(ctx: ClaimContext) -> Iterator[Hit]:
     source="NUCC/Medicare CMS-1500 item 24D ('return as unprocessable if an unlisted procedure code or a NOC code "
     "is used without narrative', support.speedysoftusa.com); Palmetto GBA NOC page (AW8MMP6652).",
     needs=("codes",),
+    when=_unlisted_non_drug,
 )
 def unlisted_description(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """An unlisted CPT procedure (17999, 64999, 99499) or a non-drug NOC HCPCS code is billed without a
@@ -319,6 +341,7 @@ def unlisted_description(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="",
     source="CMS PFS Relative Value File: Category III codes are status C, contractor-priced (e.g. 0213T); "
     "commercial treatment as investigational ASSUMED.",
+    when=lambda ref, line: CATEGORY_III.match(line.code) is not None,
 )
 def category_iii(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A CPT Category III code (0042T-9999T): emerging technology that Medicare prices by contractor and

@@ -115,6 +115,7 @@ def preventive_code_for(code: str, age: int) -> str:
     rarc="",
     source="CPT preventive medicine descriptors (short descriptors such as 'PREV VISIT EST AGE 40-64', "
     "northstar cpt_descriptions pin).",
+    when=lambda ref, line: line.code in _PREVENTIVE,
 )
 def preventive_age(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A preventive medicine visit (99381-99387 new, 99391-99397 established) whose age band does not
@@ -137,6 +138,22 @@ def preventive_age(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     )
 
 
+_AGE_KEY = "demographic.age_edits_apply"
+
+
+def _age_edits_apply(ctx: ClaimContext, index: EditIndex) -> bool:
+    """Whether any age edit matches a line's code or a diagnosis of the claim (once per claim)."""
+    found = ctx.cache.get(_AGE_KEY)
+    if found is None:
+        claim = ctx.claim
+        found = any(index.matching(PROCEDURE, "age", line.code) for line in claim.lines) or (
+            index.has(DIAGNOSIS, "age")
+            and any(index.matching(DIAGNOSIS, "age", diagnoses.bare(code)) for code in claim.diagnoses)
+        )
+        ctx.cache[_AGE_KEY] = found
+    return found  # type: ignore[return-value]
+
+
 @register(
     id="DEM-AGE-CODE",
     category=Category.DEMOGRAPHIC,
@@ -154,6 +171,8 @@ def code_age(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """
     index = edit_index(ctx)
     if ctx.claim.patient.dob is None or not (index.has(PROCEDURE, "age") or index.has(DIAGNOSIS, "age")):
+        return
+    if not _age_edits_apply(ctx, index):
         return
     age = ctx.claim.patient.age_on(line.dos)
     if age < 0:

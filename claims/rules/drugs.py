@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import ROUND_CEILING, Decimal
+from functools import lru_cache
 
 from ..choices import Category, Severity
 from .context import COMMERCIAL, FACILITY_POS, MEDICAID, MEDICARE, ClaimContext, in_range
@@ -74,9 +75,14 @@ _UNIT_WORDS = frozenset(["mg", "mcg", "gm", "gram", "grams", "ml", "unit", "unit
 def is_route_oral_or_rectal(code: str, facts: CodeFacts | None) -> bool:
     """Oral or rectal drug codes: J8498, J8499, J8501-J8999, oral antiemetics Q0162-Q0181, or the route
     the HCPCS descriptor states."""
-    if code in ("J8498", "J8499") or in_range(code, "J8501", "J8999") or in_range(code, "Q0162", "Q0181"):
+    if _is_oral_code(code):
         return True
     return facts is not None and facts.is_drug and facts.drug_route in ("oral", "rectal")
+
+
+@lru_cache(maxsize=16384)
+def _is_oral_code(code: str) -> bool:
+    return code in ("J8498", "J8499") or in_range(code, "J8501", "J8999") or in_range(code, "Q0162", "Q0181")
 
 
 def _is_drug(ctx: ClaimContext, code: str) -> bool:
@@ -101,6 +107,23 @@ def _convert(amount: Decimal, unit: str, to_unit: str) -> Decimal | None:
     return None
 
 
+def _has_dose_descriptor(ref, line: LineInput) -> bool:
+    facts = ref.code(line.code)
+    return facts is not None and bool(facts.drug_dose_amount)
+
+
+def _is_drug_code(ref, line: LineInput) -> bool:
+    """Line pre-filter: a NOC drug code or a code the HCPCS file marks as a drug."""
+    if line.code in NOC_DRUGS:
+        return True
+    facts = ref.code(line.code)
+    return facts is not None and facts.is_drug
+
+
+def _is_noc(ref, line: LineInput) -> bool:
+    return line.code in NOC_DRUGS
+
+
 # --- units and NDCs ------------------------------------------------------------------------------
 
 
@@ -114,6 +137,7 @@ def _convert(amount: Decimal, unit: str, to_unit: str) -> Decimal | None:
     source="CMS RAC issue 0074 'Excessive or Insufficient Drugs and Biologicals Units Billed' (units are multiples "
     "of the descriptor; a remainder rounds up); mmplusinc.com (J1745: 500 mg = 50 units).",
     needs=("codes",),
+    when=_has_dose_descriptor,
 )
 def drg_units(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The billed units differ from ceil(dose ÷ HCPCS descriptor quantity) for the dose on the line ("up to X"
@@ -152,6 +176,7 @@ def drg_units(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="M119",
     source="Deficit Reduction Act 2005 (MassHealth NDC FAQ; mountainhealth.coop/?p=42405); AAPC 'NDC required on "
     "Medicaid claims'; Palmetto/WPS NOC drug requirements.",
+    when=_is_drug_code,
 )
 def drg_ndc_required(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A physician-administered drug line has no NDC where the payer needs one: every drug line for payers that
@@ -213,6 +238,7 @@ def drg_ndc_format(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="M119",
     source="CMS ASP NDC-HCPCS crosswalk.",
     needs=("ndc_crosswalk",),
+    when=lambda ref, line: line.code in ref.crosswalk_codes and line.code not in NOC_DRUGS,
 )
 def drg_ndc_xwalk(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The NDC on a line does not crosswalk to the billed HCPCS code, for codes the ASP NDC-HCPCS crosswalk
@@ -252,6 +278,7 @@ def _has_name_and_dose(narrative: str) -> bool:
     rarc="N350",
     source="Palmetto NOC drug page (drug name, total dosage and NDC; SV101-7 rejects if blank); "
     "medicarepaymentandreimbursement.com (unprocessable); WPS J3490 tips.",
+    when=_is_noc,
 )
 def drg_noc_detail(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A NOC drug code (J3490, J3590, J9999, C9399 ...) whose narrative lacks the drug name and total dose, or
@@ -280,6 +307,7 @@ def drg_noc_detail(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     source="X12 CARC 189 ('not otherwise classified' code billed when a specific code exists); CMS ASP NDC-HCPCS "
     "crosswalk.",
     needs=("ndc_crosswalk",),
+    when=_is_noc,
 )
 def drg_noc_specific_exists(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A NOC drug code is billed with an NDC that the NDC-HCPCS crosswalk maps to a specific HCPCS code."""
@@ -297,6 +325,7 @@ def drg_noc_specific_exists(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]
 # --- route, Part B, vaccines, facility, hierarchy -------------------------------------------------
 
 
+@lru_cache(maxsize=16384)
 def _is_route_admin(code: str) -> bool:
     return (
         code == "96372"
@@ -320,6 +349,8 @@ def drg_route_mismatch(ctx: ClaimContext) -> Iterator[Hit]:
     """An injection/infusion administration code (96372, 96374-96379, 96365-96369, 96401-96417) is billed and
     every drug line on that date is an oral or rectal drug (J8498, J8499, J8501-J8999, Q0162-Q0181). Reported on
     the administration line."""
+    if not any(_is_route_admin(line.code) for line in ctx.active_lines):
+        return
     by_date: dict = defaultdict(lambda: ([], []))
     for line in ctx.active_lines:
         admins, drugs = by_date[line.dos]
@@ -351,6 +382,7 @@ def drg_route_mismatch(ctx: ClaimContext) -> Iterator[Hit]:
     carc="96",
     source='HCPCS J8499 coverage M; MUE 2024Q3 (J8499 value 0 "CMS Policy"; J8501 "Oral Medication; Not Payable").',
     payers=(MEDICARE,),
+    when=lambda ref, line: "GY" not in line.modifier_set,
 )
 def drg_oral_medicare(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A self-administered oral drug is billed to Medicare Part B: J8499, J8597 or J8999, a drug whose MUE is 0
@@ -418,6 +450,7 @@ def drg_vaccine_admin(ctx: ClaimContext) -> Iterator[Hit]:
     source="RVU PC/TC indicator 5 ('Payment may not be made when provided to hospital inpatients or outpatients', "
     "northstar R/switches.R); codingahead 96374 guide.",
     needs=("fee_schedule",),
+    when=lambda ref, line: line.pos in FACILITY_POS,
 )
 def drg_facility_pos(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A code with PC/TC indicator 5 (incident-to: 96372, 96365, 96374, 90471 ...) is billed with a facility POS

@@ -61,6 +61,7 @@ def duplicate_line(ctx: ClaimContext) -> Iterator[Hit]:
     carc="18",
     rarc="",
     source="X12 CARC 18 'Exact duplicate claim/service'; corrected claims use frequency code 7 (837P CLM05-3).",
+    when=lambda ref, line: line.modifier_set.isdisjoint(REPEAT_MODIFIERS),
 )
 def duplicate_history(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """Claim history already holds the same code on the same date of service for the same rendering NPI

@@ -266,6 +266,7 @@ def units_format(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     carc="16",
     rarc="",
     source="NUCC/Medicare CMS-1500 item 24D (up to four modifiers) and 837P SV101-3..6 (support.speedysoftusa.com).",
+    when=lambda ref, line: len(line.modifier_set) > 0,
 )
 def modifier_count(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The line carries more than four modifiers; the claim form and the 837P have room for four."""

@@ -40,7 +40,11 @@ class Service:
 def same_provider(ctx: ClaimContext, line: LineInput, item: HistoryItem) -> bool:
     """Same rendering NPI (a history item without one is taken as the claim's, as for NCCI), or same
     group TIN and same specialty (catalogue §0.4)."""
-    if (item.rendering_npi or line.rendering_npi) == line.rendering_npi:
+    return _same_provider(ctx, line.rendering_npi, item)
+
+
+def _same_provider(ctx: ClaimContext, npi: str, item: HistoryItem) -> bool:
+    if (item.rendering_npi or npi) == npi:
         return True
     claim = ctx.claim
     return bool(
@@ -60,23 +64,17 @@ def _claim_services(ctx: ClaimContext, npi: str) -> list[Service]:
     services = cache.get(npi)
     if services is None:
         services = [Service(other.code, other.dos, other.modifiers, other.number) for other in ctx.active_lines]
-        history = ctx.claim.history
-        if history:
-            probe = _NPI_PROBES.get(npi)
-            if probe is None:
-                probe = _NPI_PROBES[npi] = LineInput(number=0, code="", dos=date.min, rendering_npi=npi)
-            services.extend(
-                Service(item.code, item.dos, item.modifiers, None)
-                for item in history
-                if billed(item) and same_provider(ctx, probe, item)
-            )
+        services.extend(
+            Service(item.code, item.dos, item.modifiers, None)
+            for item in ctx.claim.history
+            if billed(item) and _same_provider(ctx, npi, item)
+        )
         cache[npi] = services
     return services
 
 
 _SERVICES_KEY = "global_surgery.services"
 _OPENERS_KEY = "global_surgery.openers"
-_NPI_PROBES: dict[str, LineInput] = {}
 
 
 def provider_services(ctx: ClaimContext, line: LineInput) -> list[Service]:
@@ -228,11 +226,11 @@ def glb_postop_proc(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     after a 090-day procedure by the same provider, without 58 (staged), 78 (return to the OR) or 79
     (unrelated).
     """
-    if line.has("58", "78", "79") or not _openers(ctx, line.rendering_npi):
-        return
-    if global_days(ctx, line.code, line.dos) not in (0, 10, 90):
+    if line.has("58", "78", "79"):
         return
     for service, days in open_globals(ctx, line):
+        if global_days(ctx, line.code, line.dos) not in (0, 10, 90):
+            return
         facts = ctx.ref.fee(service.code, service.dos)
         yield Hit(
             message=(

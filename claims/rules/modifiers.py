@@ -92,6 +92,7 @@ def _mods(modifiers: tuple[str, ...]) -> str:
     carc="4",
     source="CPT/NCCI definition of modifier 25 (significant, separately identifiable E/M service); "
     "northstar modifiers pin.",
+    when=lambda ref, line: "25" in line.modifier_set and not is_em(line.code),
 )
 def mod_25_non_em(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """Modifier 25 is on a code that is not an E/M service (99202-99499, 92002-92014)."""
@@ -110,6 +111,7 @@ def mod_25_non_em(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     carc="4",
     source='Noridian: modifier 59 "should not be appended to an E/M service" (northstar modifiers pin); '
     "MLN SE1418 (59 and X{EPSU}).",
+    when=lambda ref, line: not line.modifier_set.isdisjoint(DISTINCT_MODIFIERS) and is_em(line.code),
 )
 def mod_59_em(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A distinct-procedural-service modifier (59, XE, XS, XP, XU) is on an E/M code."""
@@ -129,6 +131,7 @@ def mod_59_em(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     carc="4",
     rarc="N519",
     source="CMS CR 8863 (X{EPSU} modifiers); MLN SE1418 revised.",
+    when=lambda ref, line: not line.modifier_set.isdisjoint(X_MODIFIERS),
 )
 def mod_59_x_both(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The line carries 59 together with an X{EPSU} modifier, or more than one X{EPSU} modifier."""
@@ -155,6 +158,7 @@ def _global_days(ctx: ClaimContext, code: str, dos: date) -> str:
     carc="4",
     source='Modifier 57 "Do not append to E/M visits with minor procedures (000 or 10-day)" (northstar '
     "modifiers pin); Pub 100-04 Ch.12 §30.6.6.C (columbusohmedicalbilling.com/modifier-57-just-surgery/).",
+    when=lambda ref, line: "57" in line.modifier_set,
 )
 def mod_57_misuse(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """Modifier 57 is on a non-E/M code; or on an E/M when no 090-day surgery is billed on the same or the
@@ -194,6 +198,7 @@ def mod_57_misuse(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     carc="97",
     source="CPT preventive-medicine guideline as applied by AAPC (aapc.com reader question 'complete physical'); "
     "the PTP file has no 99396/99213 row.",
+    when=lambda ref, line: "25" not in line.modifier_set and in_range(line.code, "99202", "99215"),
 )
 def mod_em_needs_25(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A problem-oriented E/M (99202-99215) is billed on the same date as a preventive E/M (99381-99397)
@@ -220,6 +225,7 @@ def mod_em_needs_25(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     source="Noridian Modifier 50 (med.noridianmedicare.com/web/jea/topics/modifiers/50); "
     "e2emedicalbilling.com/modifier-50-appropriate-use/; RVU BILAT SURG indicator.",
     needs=("fee_schedule",),
+    when=lambda ref, line: "50" in line.modifier_set,
 )
 def mod_bilateral(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """Modifier 50 together with RT or LT on the same line, with more than 1 unit (Medicare), or on a code
@@ -293,6 +299,7 @@ def mod_rtlt_split(ctx: ClaimContext) -> Iterator[Hit]:
     carc="4",
     source="RVU PC/TC indicator definitions (northstar R/switches.R); RVU 93000 = 4, 93005 = 3, 93010 = 2.",
     needs=("fee_schedule",),
+    when=lambda ref, line: not line.modifier_set.isdisjoint(("26", "TC")),
 )
 def mod_pctc(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """26 or TC is on a code whose PC/TC indicator is not 1 (26 is also allowed with indicator 6)."""
@@ -321,6 +328,7 @@ def mod_pctc(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     source='Noridian modifier 26 correct use "POS 21, 22 and 23" (northstar modifiers pin); '
     "immedicaresolutions.com/wiki/modifier-26.",
     needs=("fee_schedule",),
+    when=lambda ref, line: line.pos in FACILITY_POS and line.modifier_set.isdisjoint(("26", "TC")),
 )
 def mod_pc_facility(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A diagnostic test with PC/TC indicator 1 is billed globally (no 26/TC) from a facility POS
@@ -346,6 +354,7 @@ def mod_pc_facility(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     title="Repeat modifiers on the wrong code type",
     carc="4",
     source="Modifier 76/77/91 instructions (northstar modifiers pin, citing Pub 100-04 Ch.12 §30 and Ch.16 §100.5.1).",
+    when=lambda ref, line: not line.modifier_set.isdisjoint(("76", "77", "91")),
 )
 def mod_repeat(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """76/77 on an E/M or a clinical lab code (labs use 91), or 91 on a code that is not a clinical lab test."""
@@ -370,6 +379,7 @@ def mod_repeat(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="N519",
     source="medicalbillingcptmodifiers.com (GA and GZ on the same item: unprocessable); "
     "rcmguide.com/modifiers-ga-gx-gy-and-gz/.",
+    when=lambda ref, line: len(line.modifier_set.intersection(ABN_MODIFIERS)) >= 2,
 )
 def mod_abn_conflict(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """Two or more of the liability modifiers GA, GZ and GY are on the same line."""
@@ -388,6 +398,14 @@ def _jw_line_exists(ctx: ClaimContext, line: LineInput) -> bool:
     )
 
 
+def _jwjz_missing_applies(ref, line: LineInput) -> bool:
+    """Line pre-filter of MOD-JWJZ-MISSING: a drug code without JW/JZ outside FQHC/RHC."""
+    if line.pos in FQHC_RHC_POS or not line.modifier_set.isdisjoint(("JW", "JZ")):
+        return False
+    facts = ref.code(line.code)
+    return facts is not None and facts.is_drug
+
+
 @register(
     id="MOD-JWJZ-MISSING",
     category=Category.MODIFIER,
@@ -398,6 +416,7 @@ def _jw_line_exists(ctx: ClaimContext, line: LineInput) -> bool:
     source="Noridian JE 'Drug Wastage - JW and JZ Modifiers' (JZ from July 2023; claims without JW/JZ rejected "
     "from 2023-10-01); MLN MM13056.",
     payers=(MEDICARE,),
+    when=_jwjz_missing_applies,
 )
 def mod_jwjz_missing(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A Part B drug from a single-dose container (line container), DOS on or after 2023-07-01, has neither
@@ -426,6 +445,7 @@ def mod_jwjz_missing(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     source='clearcostestimate.com/billing/modifiers/jw ("a line that carries both will reject"); Priority Health '
     "JW/JZ (JW with multi-dose vials denies); Noridian JW/JZ.",
     payers=(MEDICARE,),
+    when=lambda ref, line: not line.modifier_set.isdisjoint(("JW", "JZ")),
 )
 def mod_jwjz_conflict(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """JW and JZ on the same line; JZ on a drug line while a JW line exists for the same code and date; JW/JZ
@@ -459,6 +479,7 @@ def mod_jwjz_conflict(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     source="CMS Transmittal 12671 (compliancecosmos.org/news-briefs-june-10-2024: POS 02/10 with 93 or 95); NGS "
     "'Telehealth Changes for 2024 – Modifier 95 and Place of Service Codes'.",
     payers=(MEDICARE,),
+    when=lambda ref, line: line.pos in TELEHEALTH_POS or "95" in line.modifier_set,
 )
 def mod_telehealth(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """For dates of service from 2024-01-01: telehealth POS 02/10 without 95 or 93; 95 with an in-person POS
@@ -493,6 +514,7 @@ def mod_telehealth(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="N822",
     source='CMS CR 10176 / Transmittal 3814 "Updated Editing of Always Therapy Services"; WPS therapy modifiers.',
     payers=(MEDICARE,),
+    when=lambda ref, line: line.code in ALWAYS_THERAPY,
 )
 def mod_therapy_gp(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """An "always therapy" code (97110, 97140, 97161-97168, 97530 ...) has none of GP, GO or GN; PT evaluations

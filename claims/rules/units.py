@@ -41,17 +41,36 @@ def lines_of_code(ctx: ClaimContext, line: LineInput) -> list[LineInput]:
     return [other for other in ctx.lines_on(line.dos, line.rendering_npi) if other.code == line.code]
 
 
+_TOTALS_KEY = "units.line_totals"
+_ZERO = Decimal(0)
+
+
+def _line_totals(ctx: ClaimContext) -> dict[tuple, Decimal]:
+    """Units per (code, date, rendering NPI) over the claim's active lines, summed once per claim."""
+    totals = ctx.cache.get(_TOTALS_KEY)
+    if totals is None:
+        totals = {}
+        for other in ctx.active_lines:
+            key = (other.code, other.dos, other.rendering_npi)
+            totals[key] = totals.get(key, _ZERO) + _units(other)
+        ctx.cache[_TOTALS_KEY] = totals
+    return totals  # type: ignore[return-value]
+
+
 def units_on_date(ctx: ClaimContext, line: LineInput) -> Decimal:
     """Units of the line's code for its rendering NPI and date, claim lines plus billed history."""
-    total = sum((_units(other) for other in lines_of_code(ctx, line)), Decimal(0))
-    total += sum(
-        (
-            _units(item)
-            for item in ctx.same_provider_history(line.dos, line.rendering_npi)
-            if item.code == line.code and billed(item)
-        ),
-        Decimal(0),
-    )
+    total = _line_totals(ctx).get((line.code, line.dos, line.rendering_npi), _ZERO)
+    if ctx.claim.history:
+        total += sum(
+            (
+                _units(item)
+                for item in ctx.same_provider_history(line.dos, line.rendering_npi)
+                if item.code == line.code and billed(item)
+            ),
+            Decimal(0),
+        )
+    else:
+        total += _ZERO
     return total
 
 
