@@ -8,6 +8,7 @@ once per batch, so the number of queries does not depend on the number of claims
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import defaultdict
@@ -182,31 +183,6 @@ class BatchData:
         return ResolvedPayer(payer_type=payer_type, name=claim.payer_name, **values)
 
 
-def _run_rule(rule: Rule, ctx: ClaimContext, plan: RulePlan | None = None) -> list[Finding]:
-    if rule.scope == CLAIM:
-        return [rule.stamp(hit, hit.line) for hit in rule.function(ctx)]
-    found = []
-    when = rule.when
-    answers = plan.when_cache(rule) if (plan is not None and when is not None) else None
-    for line in ctx.lines:
-        if line.number in ctx.invalid_lines and rule.id != EFFECTIVE_RULE:
-            continue
-        if when is not None:
-            key = (line.code, line.modifier_set, line.pos)
-            if answers is None:
-                if not when(ctx.ref, line):
-                    continue
-            else:
-                applies = answers.get(key)
-                if applies is None:
-                    applies = answers[key] = bool(when(ctx.ref, line))
-                if not applies:
-                    continue
-        for hit in rule.function(ctx, line):
-            found.append(rule.stamp(hit, line.number if hit.line is None else hit.line))
-    return found
-
-
 def apply_precedence(findings: list[Finding], ctx: ClaimContext, order: dict[str, int] | None = None) -> list[Finding]:
     """The catalogue's §0.6: at most one finding per (line, root cause)."""
     by_line: dict[int | None, list[Finding]] = defaultdict(list)
@@ -254,52 +230,88 @@ def apply_precedence(findings: list[Finding], ctx: ClaimContext, order: dict[str
 
 
 class RulePlan:
-    """The rules to run for each payer type, in order, and which ones cannot run for want of a table.
+    """Which rules run on which lines, worked out once per batch and reused for every claim.
 
-    Worked out once per batch: which tables are loaded does not change between claims.
+    Which tables are loaded does not change between claims, and a line rule's ``when`` pre-filter
+    reads only the line's code, modifiers and place of service: so for each (payer type, NCCI on/off,
+    code, modifiers, place of service) the tuple of line rules to call is computed once.
     """
 
     def __init__(self, ref: ReferenceData):
         self.order = {rule.id: index for index, rule in enumerate(registry.all())}
-        self._plans: dict[str, tuple[list[Rule], list[Rule]]] = {}
         self._ref = ref
-        self._when: dict[str, dict[tuple, bool]] = {}
+        self._plans: dict[tuple[str, bool], tuple[Rule | None, list[Rule], list[Rule], list[str]]] = {}
+        self._line_rules: dict[tuple, tuple[Rule, ...]] = {}
 
-    def when_cache(self, rule: Rule) -> dict[tuple, bool]:
-        """Answers of the rule's line pre-filter, per (code, modifiers, place of service), for the batch."""
-        return self._when.setdefault(rule.id, {})
-
-    def for_payer(self, payer_type: str) -> tuple[list[Rule], list[Rule]]:
-        """(rules to run, rules that cannot run because a table they need is not loaded)."""
-        if payer_type not in self._plans:
-            runnable, missing = [], []
+    def for_claim(self, payer_type: str, applies_ncci: bool) -> tuple[Rule | None, list[Rule], list[Rule], list[str]]:
+        """(COD-EFFECTIVE, other line rules, claim rules, categories left unchecked for want of a table)."""
+        key = (payer_type, applies_ncci)
+        if key not in self._plans:
+            effective, line_rules, claim_rules, unchecked = None, [], [], set()
             for rule in registry.all():
                 if not rule.applies_to(payer_type):
                     continue
-                if all(self._ref.is_loaded(table) for table in rule.needs):
-                    runnable.append(rule)
+                if not applies_ncci and rule.category in NCCI_CATEGORIES:
+                    continue  # the payer does not follow NCCI: not applied, not "unchecked"
+                if not all(self._ref.is_loaded(table) for table in rule.needs):
+                    unchecked.add(rule.category)
+                elif rule.id == EFFECTIVE_RULE:
+                    effective = rule
+                elif rule.scope == CLAIM:
+                    claim_rules.append(rule)
                 else:
-                    missing.append(rule)
-            self._plans[payer_type] = (runnable, missing)
-        return self._plans[payer_type]
+                    line_rules.append(rule)
+            self._plans[key] = (effective, line_rules, claim_rules, sorted(unchecked))
+        return self._plans[key]
+
+    def line_rules_effective(self, payer_type: str, line) -> tuple[Rule, ...]:
+        """COD-EFFECTIVE alone, when its pre-filter lets the line through (cached like the others)."""
+        key = ("effective", payer_type, line.code, line.modifier_set, line.pos)
+        rules = self._line_rules.get(key)
+        if rules is None:
+            effective = self.for_claim(payer_type, True)[0]
+            rules = self._line_rules[key] = (
+                (effective,)
+                if effective is not None and (effective.when is None or effective.when(self._ref, line))
+                else ()
+            )
+        return rules
+
+    def line_rules(self, payer_type: str, applies_ncci: bool, line) -> tuple[Rule, ...]:
+        key = (payer_type, applies_ncci, line.code, line.modifier_set, line.pos)
+        rules = self._line_rules.get(key)
+        if rules is None:
+            candidates = self.for_claim(payer_type, applies_ncci)[1]
+            rules = self._line_rules[key] = tuple(
+                rule for rule in candidates if rule.when is None or rule.when(self._ref, line)
+            )
+        return rules
 
 
 def check_claim(ctx: ClaimContext, plan: RulePlan | None = None) -> ClaimResult:
+    """Run the rules over one claim: COD-EFFECTIVE first (it takes invalid lines out of every pair and
+    units check), then every line rule on every valid line, then the claim rules; then §0.6."""
     plan = plan or RulePlan(ctx.ref)
-    runnable, missing = plan.for_payer(ctx.claim.payer_type)
-    applies_ncci = ctx.payer.apply_ncci
-    unchecked = {rule.category for rule in missing if applies_ncci or rule.category not in NCCI_CATEGORIES}
+    payer_type, applies_ncci = ctx.claim.payer_type, ctx.payer.apply_ncci
+    effective, _, claim_rules, unchecked = plan.for_claim(payer_type, applies_ncci)
     findings: list[Finding] = []
-    for rule in runnable:
-        if not applies_ncci and rule.category in NCCI_CATEGORIES:
+    if effective is not None:
+        for line in ctx.lines:
+            if effective.when is None or effective in plan.line_rules_effective(payer_type, line):
+                for hit in effective.function(ctx, line):
+                    findings.append(effective.stamp(hit, line.number if hit.line is None else hit.line))
+        ctx.invalid_lines = frozenset(f.line for f in findings if f.line is not None)
+    invalid = ctx.invalid_lines
+    for line in ctx.lines:
+        if line.number in invalid:
             continue
-        found = _run_rule(rule, ctx, plan)
-        if rule.id == EFFECTIVE_RULE:
-            ctx.invalid_lines = frozenset(f.line for f in found if f.line is not None)
-        findings.extend(found)
-    return ClaimResult(
-        id=ctx.claim.id, findings=apply_precedence(findings, ctx, plan.order), unchecked=sorted(unchecked)
-    )
+        number = line.number
+        for rule in plan.line_rules(payer_type, applies_ncci, line):
+            for hit in rule.function(ctx, line):
+                findings.append(rule.stamp(hit, number if hit.line is None else hit.line))
+    for rule in claim_rules:
+        findings.extend(rule.stamp(hit, hit.line) for hit in rule.function(ctx))
+    return ClaimResult(id=ctx.claim.id, findings=apply_precedence(findings, ctx, plan.order), unchecked=unchecked)
 
 
 def check_claims(claims: Sequence[ClaimInput], *, batch: BatchData | None = None) -> dict[str, Any]:
@@ -374,6 +386,10 @@ def iter_batch(
     batch = BatchData.from_raw(raw_claims)
     plan = RulePlan(batch.ref)
     today = today or date.today()
+    # The input and the reference data live until the end: keep them out of the garbage collector's
+    # scans, and keep the workers from copying the pages those scans would touch.
+    gc.collect()
+    gc.freeze()
 
     def checked_in_workers() -> Iterator[dict[str, Any]]:
         count = len(raw_claims)
@@ -398,6 +414,7 @@ def iter_batch(
                         yield result
         finally:
             _WORK.clear()
+            gc.unfreeze()
 
     return batch.ref.releases_used(), checked_in_workers()
 

@@ -249,7 +249,73 @@ def _parse_dose(reader: _Reader) -> Dose | None:
     return Dose(amount=amount, unit=dose.text("unit").lower(), discarded=discarded)
 
 
+_OPTIONAL_LINE_FIELDS = ("ndc", "ndc_unit", "ndc_qty", "dose", "container", "narrative", "dos", "pos", "rendering_npi")
+
+
+def _simple_codes(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return ()
+    if type(value) is not list:
+        return None
+    out = []
+    for item in value:
+        if type(item) is not str:
+            return None
+        out.append(item.strip().upper())
+    return tuple(out)
+
+
+def _simple_decimal(value: Any) -> Decimal | None:
+    kind = type(value)
+    if kind is int:
+        return Decimal(value)
+    if kind is float:
+        number = Decimal(str(value))
+        return number if number.is_finite() else None
+    return None
+
+
+def _fast_line(raw: Any, index: int, claim_dos: date, claim_pos: str, npi: str) -> LineInput | None:
+    """The common case, read without the general reader: plain types, no optional drug or override
+    fields. Returns None for anything else, which ``_parse_line`` then reads (and reports) in full."""
+    if type(raw) is not dict:
+        return None
+    get = raw.get
+    for name in _OPTIONAL_LINE_FIELDS:
+        if get(name) is not None:
+            return None
+    number = get("line", index)
+    code = get("code")
+    if type(number) is not int or type(code) is not str:
+        return None
+    code = code.strip().upper()
+    modifiers = _simple_codes(get("modifiers"))
+    pointers = _simple_codes(get("dx_pointers"))
+    units_value = get("units", 1)
+    units = _simple_decimal(units_value)
+    charge_value = get("charge")
+    charge = Decimal(0) if charge_value is None else _simple_decimal(charge_value)
+    if not code or modifiers is None or pointers is None or units is None or charge is None:
+        return None
+    return LineInput(
+        number=number,
+        code=code,
+        modifiers=modifiers,
+        units=units,
+        units_text=str(units_value),
+        charge=charge,
+        dx_pointers=pointers,
+        dos=claim_dos,
+        pos=claim_pos,
+        rendering_npi=npi,
+        modifier_set=frozenset(modifiers),
+    )
+
+
 def _parse_line(raw: Any, index: int, *, claim_id: str, claim_dos: date, claim_pos: str, npi: str) -> LineInput:
+    fast = _fast_line(raw, index, claim_dos, claim_pos, npi)
+    if fast is not None:
+        return fast
     number_hint = raw.get("line") if isinstance(raw, dict) else None
     line_no = number_hint if isinstance(number_hint, int) and not isinstance(number_hint, bool) else index
     reader = _Reader(raw, claim_id=claim_id, line=line_no)
