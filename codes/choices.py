@@ -171,3 +171,17 @@ COVERAGE_CODES = {
     "M": "Non-covered by Medicare",
     "S": "Non-covered by Medicare statute",
 }
+
+# HCPCS action codes (CMS record layout, field 30).
+ACTION_CODES = {
+    "A": "Add procedure or modifier code",
+    "B": "Change in both administrative data field and long description",
+    "C": "Change in long description",
+    "D": "Discontinue procedure or modifier code",
+    "F": "Change in administrative data field",
+    "N": "No maintenance for this code",
+    "P": "Payment change",
+    "R": "Re-activate discontinued/deleted code",
+    "S": "Change in short description",
+    "T": "Miscellaneous change (BETOS, type of service)",
+}

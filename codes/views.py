@@ -8,26 +8,12 @@ from django.utils import timezone
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from .choices import COVERAGE_CODES, FEE_SCHEDULE_STATUS, MUE_SOURCE, PTP_SOURCE, CodeSystem, Source
+from .choices import ACTION_CODES, COVERAGE_CODES, FEE_SCHEDULE_STATUS, MUE_SOURCE, PTP_SOURCE, CodeSystem, Source
 from .classify import classify
 from .filtersets import ProcedureCodeFilterSet
 from .models import AddOnEdit, ASPLimit, FeeScheduleIndicator, MUELimit, NDCCrosswalk, ProcedureCode, PTPEdit
 from .selectors import ReleaseTimeline
 from .tables import AddOnTable, NDCTable, ProcedureCodeTable, PTPPartnerTable, code_status
-
-# HCPCS action codes (CMS record layout, field 30).
-ACTION_CODES = {
-    "A": "Add procedure or modifier code",
-    "B": "Change in both administrative data field and long description",
-    "C": "Change in long description",
-    "D": "Discontinue procedure or modifier code",
-    "F": "Change in administrative data field",
-    "N": "No maintenance for this code",
-    "P": "Payment change",
-    "R": "Re-activate discontinued/deleted code",
-    "S": "Change in short description",
-    "T": "Miscellaneous change (BETOS, type of service)",
-}
 
 FEE_INDICATORS = (
     ("pctc_indicator", "PC/TC indicator"),
