@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from scratch_db import scratch_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("CLAIMDESK_SHARED_DATA", ROOT.parent / "shared" / "data"))
 PAIRS = SHARED / "ncci_ptp" / "ptp_practitioner_v30.1_2024Q2_pairs_derived.csv.gz"
@@ -39,7 +41,6 @@ HEAD = SHARED / "ncci_ptp" / "ccipra-v322r0-f1_head.txt"
 EXPECTED_ROWS = 2_545_089
 TARGET = 2.0
 FILES = 4
-DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "claimdesk_bench"
 COLUMNS = (
     "release_id, setting, column_1, column_2, in_existence_prior_1996, effective_date, deletion_date, "
@@ -194,26 +195,11 @@ def bench_sqlite(paths: list[Path], directory: Path) -> bool:
 
 
 def bench_postgresql(paths: list[Path]) -> bool | None:
-    import psycopg
-
-    admin_url = os.environ.get("DATABASE_URL", "")
-    if not admin_url.startswith(("postgres://", "postgresql://")):
-        admin_url = DEFAULT_PG
-    try:
-        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
-    except psycopg.Error as error:
-        print(f"ptp_import postgresql: skipped (not reachable at {admin_url}: {str(error).strip()})")
-        return None
-    base, _, _ = admin_url.rpartition("/")
-    url = f"{base}/{BENCH_DB}"
-    with admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        admin.execute(f"CREATE DATABASE {BENCH_DB}")
-        try:
-            native = run_child("native", url, paths)
-            ours = run_child("claimdesk", url, paths)
-        finally:
-            admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    with scratch_postgres(BENCH_DB, "ptp_import") as url:
+        if url is None:
+            return None
+        native = run_child("native", url, paths)
+        ours = run_child("claimdesk", url, paths)
     return report("postgresql", native, ours)
 
 

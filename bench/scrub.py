@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 import make_claims  # noqa: E402
+from scratch_db import scratch_postgres  # noqa: E402
 
 SHARED = make_claims.SHARED
 PTP_PAIRS = make_claims.FILES["ptp"]
@@ -51,7 +52,6 @@ REFERENCE = {
     "mue": SHARED / "ncci_mue" / "MCR_MUE_PractitionerServices_Eff_04-01-2026.csv",
     "aoc": SHARED / "ncci_aoc" / "AOC_V2026Q2-MCR.csv",
 }
-DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "claimdesk_bench_scrub"
 RATIO_TARGET = 0.05
 RSS_TARGET_MB = 500
@@ -253,25 +253,10 @@ def bench_database(
 
 
 def bench_postgresql(claims_path: Path, count: int, base: dict, directory: Path, *, profile: bool) -> bool | None:
-    import psycopg
-
-    admin_url = os.environ.get("DATABASE_URL", "")
-    if not admin_url.startswith(("postgres://", "postgresql://")):
-        admin_url = DEFAULT_PG
-    try:
-        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
-    except psycopg.Error as error:
-        print(f"scrub postgresql: skipped (not reachable at {admin_url}: {str(error).strip()})")
-        return None
-    base_url, _, _ = admin_url.rpartition("/")
-    url = f"{base_url}/{BENCH_DB}"
-    with admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        admin.execute(f"CREATE DATABASE {BENCH_DB}")
-        try:
-            return bench_database("postgresql", url, claims_path, count, base, directory, profile=profile)
-        finally:
-            admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    with scratch_postgres(BENCH_DB, "scrub") as url:
+        if url is None:
+            return None
+        return bench_database("postgresql", url, claims_path, count, base, directory, profile=profile)
 
 
 def main() -> int:
