@@ -29,6 +29,7 @@ migrate: install
 
 starter: migrate
 	$(PY) manage.py load_starter_data
+	$(PY) manage.py load_starter_payers
 
 demo-users: migrate
 	$(PY) manage.py create_demo_users

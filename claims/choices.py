@@ -43,3 +43,33 @@ class Sex(models.TextChoices):
     FEMALE = "F", "Female"
     MALE = "M", "Male"
     UNKNOWN = "U", "Unknown"
+
+
+class ClaimStatus(models.TextChoices):
+    """Where a claim is in its life (services in ``claims.services`` own every transition)."""
+
+    DRAFT = "draft", "Draft"
+    CHECKED = "checked", "Checked"
+    READY = "ready", "Ready to send"
+    FLAGGED = "flagged", "Flagged for review"
+    REVIEWED = "reviewed", "Reviewed"
+
+
+class ReviewOutcome(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    RETURNED = "returned", "Returned to the biller"
+
+
+class Container(models.TextChoices):
+    SINGLE_DOSE = "single_dose", "Single-dose vial"
+    MULTI_DOSE = "multi_dose", "Multi-dose vial"
+
+
+class NDCUnit(models.TextChoices):
+    """NDC units of measure of the 837P (CTP05-1) and the CMS-1500 shaded line."""
+
+    F2 = "F2", "F2 · international unit"
+    GR = "GR", "GR · gram"
+    ME = "ME", "ME · milligram"
+    ML = "ML", "ML · millilitre"
+    UN = "UN", "UN · unit (each)"

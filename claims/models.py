@@ -1,4 +1,4 @@
-"""Payers, the demographic edit table and API tokens. Claims themselves come with the claim-entry issue."""
+"""Payers, the demographic edit table, API tokens, and the claims billers enter (patients, lines, findings)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from .choices import PayerType, Sex
+from .choices import Category, ClaimStatus, Container, NDCUnit, PayerType, ReviewOutcome, Risk, Severity, Sex
 
 # Defaults per payer type (rules catalogue §0.5 and Appendix B).
 PAYER_TYPE_DEFAULTS = {
@@ -160,3 +160,181 @@ class ApiToken(models.Model):
         key = secrets.token_urlsafe(32)
         token = cls.objects.create(user=user, name=name, key_hash=cls.hash_key(key), prefix=key[:8])
         return token, key
+
+
+# --- claims ------------------------------------------------------------------------------------------
+DIAGNOSIS_LETTERS = "ABCDEFGHIJKL"  # CMS-1500 box 21: up to 12 diagnoses, A to L
+MAX_MODIFIERS = 4
+MAX_POINTERS = 4
+
+
+class Patient(models.Model):
+    """A patient as the claim names them (CMS-1500 boxes 1a, 2, 3); earlier claims feed the history rules."""
+
+    last_name = models.CharField(max_length=60)
+    first_name = models.CharField(max_length=35)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=1, choices=Sex.choices)
+    member_id = models.CharField("member ID", max_length=30, help_text="The insured's ID number (box 1a).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "date_of_birth"]
+        constraints = [
+            models.UniqueConstraint(fields=["member_id", "date_of_birth"], name="patient_member_id_dob_unique")
+        ]
+        indexes = [models.Index(fields=["last_name", "first_name"])]
+
+    def __str__(self):
+        return f"{self.last_name}, {self.first_name} ({self.date_of_birth:%m/%d/%Y})"
+
+    @property
+    def name(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+
+class Claim(models.Model):
+    """A professional claim (CMS-1500 / 837P): the header; the services are its ``lines``."""
+
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="claims")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="claims")
+    billing_npi = models.CharField("billing provider NPI", max_length=10)
+    rendering_npi = models.CharField("rendering provider NPI", max_length=10)
+    rendering_specialty = models.CharField(
+        max_length=2, blank=True, help_text="CMS specialty code of the rendering provider, e.g. 11 internal medicine."
+    )
+    group_tin = models.CharField("group TIN", max_length=9, help_text="Federal tax ID, nine digits (box 25).")
+    place_of_service = models.CharField(max_length=2)
+    date_of_service = models.DateField()
+    diagnoses = models.JSONField(default=list, blank=True, help_text="ICD-10-CM codes in order A to L.")
+    prior_auth_number = models.CharField("prior authorisation number", max_length=50, blank=True)
+    status = models.CharField(max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.DRAFT)
+    review_outcome = models.CharField(max_length=10, choices=ReviewOutcome.choices, blank=True)
+    risk = models.CharField(max_length=6, choices=Risk.choices, blank=True, help_text="Risk of the last check.")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    reference_releases = models.JSONField(default=dict, blank=True, help_text="Reference releases the check used.")
+    unchecked_categories = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claims")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, help_text="Raised on every save; guards concurrent edits.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("view_all_claims", "Can see every biller's claims"),
+            ("review_claim", "Can approve or return flagged claims"),
+        ]
+        indexes = [
+            models.Index(fields=["created_by", "-created_at"]),
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["date_of_service"]),
+            models.Index(fields=["risk"]),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("claims:claim_detail", args=[self.pk])
+
+    @property
+    def number(self) -> str:
+        return f"CLM-{self.pk:06d}" if self.pk else "New claim"
+
+    @property
+    def is_editable(self) -> bool:
+        """Billers may change a claim until it is sent for review or approved."""
+        if self.status == ClaimStatus.FLAGGED:
+            return False
+        return not (self.status == ClaimStatus.REVIEWED and self.review_outcome == ReviewOutcome.APPROVED)
+
+    def diagnosis_by_letter(self) -> dict[str, str]:
+        return dict(zip(DIAGNOSIS_LETTERS, self.diagnoses, strict=False))
+
+
+class ClaimLine(models.Model):
+    """One service line (CMS-1500 box 24, 837P loop 2400)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
+    number = models.PositiveSmallIntegerField()
+    date_of_service = models.DateField(null=True, blank=True, help_text="Blank: the claim's date of service.")
+    place_of_service = models.CharField(max_length=2, blank=True, help_text="Blank: the claim's place of service.")
+    code = models.CharField("CPT/HCPCS", max_length=5)
+    modifiers = models.JSONField(default=list, blank=True)
+    units = models.DecimalField(max_digits=9, decimal_places=3, default=1)
+    charge = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    dx_pointers = models.CharField("diagnosis pointers", max_length=4, blank=True, help_text="Letters A-L, e.g. AB.")
+    ndc = models.CharField("NDC", max_length=11, blank=True, help_text="11 digits, 5-4-2, without dashes.")
+    ndc_unit = models.CharField("NDC unit", max_length=2, choices=NDCUnit.choices, blank=True)
+    ndc_quantity = models.DecimalField("NDC quantity", max_digits=12, decimal_places=3, null=True, blank=True)
+    dose_amount = models.DecimalField("dose given", max_digits=12, decimal_places=3, null=True, blank=True)
+    dose_unit = models.CharField(max_length=10, blank=True, help_text="mg, mcg, units, mL …")
+    dose_discarded = models.DecimalField("dose discarded", max_digits=12, decimal_places=3, null=True, blank=True)
+    container = models.CharField(max_length=12, choices=Container.choices, blank=True)
+    narrative = models.CharField(max_length=80, blank=True, help_text="Line note (box 19 / NTE): drug name, dose …")
+
+    class Meta:
+        ordering = ["claim", "number"]
+        constraints = [models.UniqueConstraint(fields=["claim", "number"], name="claim_line_number_unique")]
+        indexes = [models.Index(fields=["code"])]
+
+    def __str__(self):
+        return f"{self.claim} line {self.number}: {self.code}"
+
+    @property
+    def has_drug_data(self) -> bool:
+        return bool(self.ndc or self.ndc_unit or self.ndc_quantity is not None or self.dose_amount is not None)
+
+
+class ClaimFinding(models.Model):
+    """A finding of the last check, kept with the claim; an error may carry the biller's override."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="findings")
+    line_number = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Blank: a claim-level finding.")
+    rule = models.CharField(max_length=32)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    message = models.TextField()
+    hint = models.TextField(blank=True)
+    carc = models.CharField("CARC", max_length=20, blank=True)
+    rarc = models.CharField("RARC", max_length=20, blank=True)
+    source = models.TextField(blank=True)
+    data_release = models.CharField(max_length=64, blank=True)
+    override_reason = models.TextField(blank=True, help_text="Why the biller sends the claim despite this finding.")
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    overridden_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["claim", "line_number", "id"]
+        indexes = [models.Index(fields=["category", "claim"])]
+
+    def __str__(self):
+        where = f"line {self.line_number}" if self.line_number else "claim"
+        return f"{self.rule} ({where})"
+
+    @property
+    def key(self) -> str:
+        """Identifies the finding across checks: line and rule (one finding per line and rule, §0.6)."""
+        return f"{self.line_number or 0}:{self.rule}"
+
+
+class ClaimStatusChange(models.Model):
+    """The audit trail: every transition, who made it and why."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=10, choices=ClaimStatus.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=ClaimStatus.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["claim", "at", "id"]
+
+    def __str__(self):
+        return f"{self.claim}: {self.from_status or 'new'} → {self.to_status}"

@@ -30,10 +30,24 @@ REFERENCE_VIEW = tuple(
     )
 )
 
+# Entering claims: billers add and change their own claims and the patients on them.
+CLAIM_ENTRY = (
+    "claims.view_claim",
+    "claims.add_claim",
+    "claims.change_claim",
+    "claims.view_patient",
+    "claims.add_patient",
+    "claims.change_patient",
+)
+
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    BILLING_STAFF: REFERENCE_VIEW,
+    BILLING_STAFF: (*REFERENCE_VIEW, *CLAIM_ENTRY),
     SUPERVISORS: (
         *REFERENCE_VIEW,
+        *CLAIM_ENTRY,
+        # Supervisors see every biller's claims and review the flagged ones.
+        "claims.view_all_claims",
+        "claims.review_claim",
         # Importing a CMS file records a release: supervisors keep the reference data current.
         "codes.add_release",
     ),

@@ -53,3 +53,19 @@ def rule_list(request):
         "total": len(rules),
     }
     return render(request, "claims/rule_list.html", context)
+
+
+# --- claim list and detail (being built) -----------------------------------------------------------------
+from django.views.generic import DetailView, ListView  # noqa: E402
+
+from .models import Claim  # noqa: E402
+
+
+class ClaimListView(ListView):
+    model = Claim
+    template_name = "claims/claim_list.html"
+
+
+class ClaimDetailView(DetailView):
+    model = Claim
+    template_name = "claims/claim_detail.html"

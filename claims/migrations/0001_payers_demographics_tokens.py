@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,59 +14,152 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Payer',
+            name="Payer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('payer_type', models.CharField(choices=[('medicare', 'Medicare'), ('medicaid', 'Medicaid'), ('commercial', 'Commercial')], max_length=12)),
-                ('timely_filing_days', models.PositiveIntegerField(blank=True, help_text="Days from the date of service to file. Blank: the payer type's default.", null=True)),
-                ('apply_ncci', models.BooleanField(default=True, help_text="Apply NCCI PTP and MUE edits to this payer's claims.")),
-                ('rejects_s_codes', models.BooleanField(blank=True, help_text="Blank: the payer type's default.", null=True)),
-                ('ndc_required_all_drug_lines', models.BooleanField(blank=True, help_text="Require an NDC on every drug line. Blank: the payer type's default.", null=True)),
-                ('pa_required_codes', models.TextField(blank=True, help_text='Codes needing prior authorisation, separated by commas or new lines.')),
-                ('pa_required_ranges', models.TextField(blank=True, help_text='Code ranges needing prior authorisation, one per line: J9000-J9999.')),
-                ('preferred_products', models.JSONField(blank=True, default=dict, help_text='Product families: {"infliximab": {"preferred": ["Q5103"], "non_preferred": ["J1745"]}}.')),
-                ('notes', models.TextField(blank=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120, unique=True)),
+                (
+                    "payer_type",
+                    models.CharField(
+                        choices=[("medicare", "Medicare"), ("medicaid", "Medicaid"), ("commercial", "Commercial")],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "timely_filing_days",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Days from the date of service to file. Blank: the payer type's default.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "apply_ncci",
+                    models.BooleanField(default=True, help_text="Apply NCCI PTP and MUE edits to this payer's claims."),
+                ),
+                (
+                    "rejects_s_codes",
+                    models.BooleanField(blank=True, help_text="Blank: the payer type's default.", null=True),
+                ),
+                (
+                    "ndc_required_all_drug_lines",
+                    models.BooleanField(
+                        blank=True,
+                        help_text="Require an NDC on every drug line. Blank: the payer type's default.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "pa_required_codes",
+                    models.TextField(
+                        blank=True, help_text="Codes needing prior authorisation, separated by commas or new lines."
+                    ),
+                ),
+                (
+                    "pa_required_ranges",
+                    models.TextField(
+                        blank=True, help_text="Code ranges needing prior authorisation, one per line: J9000-J9999."
+                    ),
+                ),
+                (
+                    "preferred_products",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Product families: {"infliximab": {"preferred": ["Q5103"], "non_preferred": ["J1745"]}}.',
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text="What the token is for, e.g. 'clearinghouse export'.", max_length=80)),
-                ('key_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('prefix', models.CharField(editable=False, max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_used_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('active', models.BooleanField(default=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "name",
+                    models.CharField(help_text="What the token is for, e.g. 'clearinghouse export'.", max_length=80),
+                ),
+                ("key_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                ("prefix", models.CharField(editable=False, max_length=8)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_used_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API token',
-                'ordering': ['user', 'name'],
+                "verbose_name": "API token",
+                "ordering": ["user", "name"],
             },
         ),
         migrations.CreateModel(
-            name='DemographicEdit',
+            name="DemographicEdit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('diagnosis', 'Diagnosis (ICD-10-CM)'), ('procedure', 'Procedure (CPT/HCPCS)')], max_length=10)),
-                ('code_from', models.CharField(help_text='First code of the range (ICD-10-CM without the dot).', max_length=8)),
-                ('code_to', models.CharField(help_text='Last code of the range; prefixes match all their children.', max_length=8)),
-                ('sex', models.CharField(blank=True, choices=[('F', 'Female'), ('M', 'Male'), ('U', 'Unknown')], help_text='The only sex the codes fit.', max_length=1)),
-                ('age_min', models.PositiveSmallIntegerField(blank=True, help_text='Youngest age in completed years.', null=True)),
-                ('age_max', models.PositiveSmallIntegerField(blank=True, help_text='Oldest age in completed years.', null=True)),
-                ('description', models.CharField(max_length=200)),
-                ('source', models.CharField(help_text='Where the range comes from.', max_length=300)),
-                ('hint', models.CharField(blank=True, help_text='What the biller should do instead.', max_length=300)),
-                ('active', models.BooleanField(default=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("diagnosis", "Diagnosis (ICD-10-CM)"), ("procedure", "Procedure (CPT/HCPCS)")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "code_from",
+                    models.CharField(help_text="First code of the range (ICD-10-CM without the dot).", max_length=8),
+                ),
+                (
+                    "code_to",
+                    models.CharField(
+                        help_text="Last code of the range; prefixes match all their children.", max_length=8
+                    ),
+                ),
+                (
+                    "sex",
+                    models.CharField(
+                        blank=True,
+                        choices=[("F", "Female"), ("M", "Male"), ("U", "Unknown")],
+                        help_text="The only sex the codes fit.",
+                        max_length=1,
+                    ),
+                ),
+                (
+                    "age_min",
+                    models.PositiveSmallIntegerField(
+                        blank=True, help_text="Youngest age in completed years.", null=True
+                    ),
+                ),
+                (
+                    "age_max",
+                    models.PositiveSmallIntegerField(blank=True, help_text="Oldest age in completed years.", null=True),
+                ),
+                ("description", models.CharField(max_length=200)),
+                ("source", models.CharField(help_text="Where the range comes from.", max_length=300)),
+                ("hint", models.CharField(blank=True, help_text="What the biller should do instead.", max_length=300)),
+                ("active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['kind', 'code_from'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('sex', ''), _negated=True), ('age_min__isnull', False), ('age_max__isnull', False), _connector='OR'), name='demographic_edit_has_sex_or_age')],
+                "ordering": ["kind", "code_from"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("sex", ""), _negated=True),
+                            ("age_min__isnull", False),
+                            ("age_max__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="demographic_edit_has_sex_or_age",
+                    )
+                ],
             },
         ),
     ]
