@@ -1,17 +1,350 @@
-"""Claim entry: the form with its lines, the live check (htmx), and submitting."""
+"""Claim entry: the form with its lines, the live check (htmx), and submitting.
+
+One page does it all. As the biller types, the form is posted (debounced) to ``live_check``, which runs the
+rules on the claim as entered, saving nothing, and answers with the risk summary and, out of band, the
+findings under each line. Without JavaScript the *Check* button posts the whole form: the claim is saved,
+checked, and the page shows the same findings. *Submit* saves, checks once more and sends the claim on
+(``services.submit_claim``); errors left must be acknowledged, each with a written reason.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from codes.models import ProcedureCode
+
+from . import services
+from .choices import Severity
+from .forms import ClaimForm, LineFormSet
+from .models import Claim, ClaimLine, Patient
+
+ACK_PREFIX = "ack-"
+CLAIM_SCOPE = "claim"
+ACTIONS = ("save", "check", "submit")
 
 
-def claim_entry(request, pk=None):
-    return HttpResponse("claim entry: being built")
+def editable_claim(request: HttpRequest, pk: int) -> Claim:
+    """A claim the user may change: their own, or any for supervisors; 404 for claims they cannot see."""
+    claim = get_object_or_404(Claim.objects.select_related("payer", "patient"), pk=pk)
+    if claim.created_by_id != request.user.pk and not request.user.has_perm("claims.view_all_claims"):
+        raise Http404("No such claim.")
+    if not request.user.has_perm("claims.change_claim"):
+        raise PermissionDenied
+    return claim
 
 
-def live_check(request):
-    return HttpResponse("")
+# --- what the page shows ----------------------------------------------------------------------------------
+@dataclass
+class LineView:
+    form: Any
+    number: int | None  # None for a deleted line
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    entry_errors: list[str] = field(default_factory=list)
+    is_drug: bool = False
+
+    @property
+    def prefix(self) -> str:
+        return self.form.prefix
 
 
-def claim_submit(request, pk):
-    return HttpResponse("")
+@dataclass
+class EntryState:
+    """Everything the summary and the line partials render."""
+
+    lines: list[LineView]
+    result: services.CheckResult | None = None
+    claim_findings: list[dict[str, Any]] = field(default_factory=list)
+    header_errors: list[str] = field(default_factory=list)
+    waiting_for: str = ""  # what to fill in before the claim can be checked
+    patient: Patient | None = None
+    patient_claims: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        if self.result is None:
+            return {}
+        return {severity: self.result.count(severity) for severity in Severity.values}
+
+
+def _ack_name(scope: str, rule: str) -> str:
+    return f"{ACK_PREFIX}{scope}-{rule}"
+
+
+def _with_ack(findings: list[dict[str, Any]], scope: str, reasons: dict[str, str]) -> list[dict[str, Any]]:
+    out = []
+    for finding in findings:
+        name = _ack_name(scope, finding["rule"])
+        out.append({**finding, "ack_name": name, "ack_value": reasons.get(name, "")})
+    return out
+
+
+def _field_errors(form) -> list[str]:
+    messages_ = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        for error in errors:
+            messages_.append(f"{label}: {error}" if label else str(error))
+    return messages_
+
+
+def _drug_codes(codes: set[str]) -> set[str]:
+    """Which of the codes are drugs (their lines get the NDC, dose and container fields); one query."""
+    if not codes:
+        return set()
+    return set(ProcedureCode.objects.filter(code__in=codes, is_drug=True).values_list("code", flat=True))
+
+
+def _claim_reasons(claim: Claim | None, line_prefix: dict[int, str]) -> dict[str, str]:
+    """Override reasons stored with the claim's findings, as the page's field names."""
+    if claim is None or claim.pk is None:
+        return {}
+    reasons = {}
+    for finding in claim.findings.exclude(override_reason=""):
+        scope = CLAIM_SCOPE if finding.line_number is None else line_prefix.get(finding.line_number)
+        if scope:
+            reasons[_ack_name(scope, finding.rule)] = finding.override_reason
+    return reasons
+
+
+def build_state(
+    form: ClaimForm, formset, *, claim: Claim | None, run_check: bool, reasons: dict[str, str] | None = None
+) -> EntryState:
+    """Number the lines, run the rules on what is entered (when asked), and file each finding under its line."""
+    line_views: list[LineView] = []
+    active = formset.active_forms() if formset.is_bound else formset.forms
+    active_ids = {id(f) for f in active}
+    number = 0
+    for line_form in formset.forms:
+        if id(line_form) in active_ids:
+            number += 1
+            line_views.append(LineView(form=line_form, number=number))
+        elif formset.is_bound and formset.can_delete and formset._should_delete_form(line_form):
+            line_views.append(LineView(form=line_form, number=None))
+        else:
+            line_views.append(LineView(form=line_form, number=None if formset.is_bound else number + 1))
+            if not formset.is_bound:
+                number += 1
+    state = EntryState(lines=line_views)
+    live = [view for view in line_views if view.number is not None]
+    codes = set()
+    for view in live:
+        if formset.is_bound:
+            view.entry_errors = _field_errors(view.form)
+            code = view.form.cleaned_data.get("code") if hasattr(view.form, "cleaned_data") else None
+        else:
+            code = view.form.instance.code
+        if code:
+            codes.add(code)
+        if view.form.instance.pk and view.form.instance.has_drug_data:
+            view.is_drug = True
+    drugs = _drug_codes(codes)
+    for view in live:
+        code = view.form.cleaned_data.get("code") if formset.is_bound and hasattr(view.form, "cleaned_data") else None
+        code = code or view.form.instance.code
+        view.is_drug = view.is_drug or code in drugs
+
+    if form.is_bound:
+        state.header_errors = _field_errors(form)
+        state.header_errors += [str(e) for e in formset.non_form_errors()]
+    patient = form.build_patient() if form.is_bound else (claim.patient if claim and claim.pk else None)
+    if patient is not None and patient.pk is None:
+        patient = services.find_patient(member_id=patient.member_id, date_of_birth=patient.date_of_birth) or patient
+    state.patient = patient
+    if patient is not None and patient.pk:
+        state.patient_claims = patient.claims.exclude(pk=claim.pk if claim else None).count()
+    if not run_check:
+        return state
+
+    if form.is_bound:
+        data = getattr(form, "cleaned_data", {})
+        needed = (("payer", "the payer"), ("date_of_service", "the date of service"))
+        missing = [label for name, label in needed if not data.get(name)]
+        if missing:
+            state.waiting_for = " and ".join(missing)
+            return state
+        checked_claim = form.build_claim()
+    else:
+        checked_claim = claim
+    lines: list[ClaimLine] = []
+    prefix_of: dict[int, str] = {}
+    for view in live:
+        line = view.form.build_line() if formset.is_bound else view.form.instance
+        if line is None or not line.code:
+            continue
+        line.number = view.number
+        prefix_of[view.number] = view.prefix
+        lines.append(line)
+    if not lines:
+        state.waiting_for = "a service line with a code"
+        return state
+    check_patient = patient or Patient(sex="U")
+    state.result = services.check(checked_claim, lines, patient=check_patient)
+    if reasons is None:
+        reasons = _claim_reasons(claim, prefix_of)
+    state.claim_findings = _with_ack(state.result.claim_findings, CLAIM_SCOPE, reasons)
+    for view in live:
+        if view.number in prefix_of:
+            view.findings = _with_ack(state.result.for_line(view.number), view.prefix, reasons)
+    return state
+
+
+def _posted_reasons(request: HttpRequest) -> dict[str, str]:
+    return {key: value for key, value in request.POST.items() if key.startswith(ACK_PREFIX)}
+
+
+def _overrides(state: EntryState, reasons: dict[str, str]) -> dict[str, str]:
+    """The posted reasons as ``services.submit_claim`` takes them: finding key → reason."""
+    scope_line = {view.prefix: view.number for view in state.lines if view.number is not None}
+    out = {}
+    for name, reason in reasons.items():
+        scope, _, rule = _split_ack(name)
+        if scope == CLAIM_SCOPE:
+            out[f"0:{rule}"] = reason
+        elif scope in scope_line:
+            out[f"{scope_line[scope]}:{rule}"] = reason
+    return out
+
+
+def _split_ack(name: str) -> tuple[str, str, str]:
+    """``ack-lines-3-DRG-ORAL-MEDICARE`` → ("lines-3", "", "DRG-ORAL-MEDICARE"); claim scope likewise."""
+    rest = name[len(ACK_PREFIX) :]
+    if rest.startswith(CLAIM_SCOPE + "-"):
+        return CLAIM_SCOPE, "", rest[len(CLAIM_SCOPE) + 1 :]
+    parts = rest.split("-", 2)  # lines, N, RULE-ID
+    if len(parts) == 3:
+        return f"{parts[0]}-{parts[1]}", "", parts[2]
+    return "", "", ""
+
+
+def _forms(request: HttpRequest, claim: Claim | None, patient: Patient | None = None):
+    instance = claim or Claim()
+    if request.method == "POST":
+        form = ClaimForm(request.POST, instance=instance)
+        form.is_valid()
+        formset = LineFormSet(request.POST, instance=instance, prefix="lines", diagnoses=form.diagnosis_letters())
+        formset.is_valid()
+    else:
+        form = ClaimForm(instance=instance, patient=patient)
+        formset = LineFormSet(
+            instance=instance,
+            prefix="lines",
+            diagnoses=form.diagnosis_letters(),
+            queryset=instance.lines.all() if instance.pk else ClaimLine.objects.none(),
+        )
+    return form, formset
+
+
+def _render(request, form, formset, state: EntryState, claim: Claim | None, status: int = 200) -> HttpResponse:
+    history = []
+    if claim is not None and claim.pk:
+        history = list(claim.status_changes.select_related("user"))
+    return render(
+        request,
+        "claims/claim_form.html",
+        {"form": form, "formset": formset, "state": state, "claim": claim, "history": history},
+        status=status,
+    )
+
+
+@permission_required("claims.add_claim", raise_exception=True)
+def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """New claim (``pk`` None) or edit; POST with ``action`` save, check or submit."""
+    claim = editable_claim(request, pk) if pk else None
+    if claim is not None and not claim.is_editable:
+        messages.info(request, f"{claim.number} is {claim.get_status_display().lower()}; it can no longer be changed.")
+        return redirect(claim)
+    patient = None
+    if claim is None and request.GET.get("patient", "").isdigit():
+        patient = Patient.objects.filter(pk=request.GET["patient"]).first()
+    form, formset = _forms(request, claim, patient)
+
+    if request.method != "POST":
+        state = build_state(form, formset, claim=claim, run_check=claim is not None)
+        return _render(request, form, formset, state, claim)
+
+    action = request.POST.get("action", "save")
+    action = action if action in ACTIONS else "save"
+    reasons = _posted_reasons(request)
+    if not (form.is_valid() and formset.is_valid()):
+        state = build_state(form, formset, claim=claim, run_check=True, reasons=reasons)
+        messages.error(request, "Nothing was saved: correct the fields marked below.")
+        return _render(request, form, formset, state, claim, status=422)
+    state = build_state(form, formset, claim=claim, run_check=False)
+    instance = form.build_claim()
+    lines = [line_form.instance for line_form in formset.active_forms()]
+    try:
+        saved = services.save_claim(
+            instance, lines, patient=form.build_patient(), user=request.user, version=form.cleaned_data.get("version")
+        )
+    except services.ClaimError as error:
+        state = build_state(form, formset, claim=claim, run_check=True, reasons=reasons)
+        messages.error(request, str(error))
+        return _render(request, form, formset, state, claim, status=409)
+
+    if action == "save":
+        messages.success(request, f"{saved.number} saved as a draft.")
+        return redirect("claims:claim_edit", pk=saved.pk)
+    if action == "check":
+        result = services.check_claim(saved, user=request.user)
+        messages.info(request, f"{saved.number} checked: {_result_text(result)}.")
+        return redirect("claims:claim_edit", pk=saved.pk)
+    overrides = _overrides(state, reasons)
+    try:
+        submitted = services.submit_claim(saved, user=request.user, overrides=overrides)
+    except services.UnacknowledgedFindings as error:
+        messages.error(request, f"{saved.number} saved but not submitted. {error}")
+        return redirect("claims:claim_edit", pk=saved.pk)
+    messages.success(request, f"{submitted.number} submitted: {submitted.get_status_display().lower()}.")
+    return redirect(submitted)
+
+
+def _result_text(result: services.CheckResult) -> str:
+    if not result.findings:
+        return "no denial risks found"
+    parts = []
+    for severity, word in ((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "note")):
+        count = result.count(severity)
+        if count:
+            parts.append(f"{count} {word}{'s' if count != 1 else ''}")
+    return ", ".join(parts)
+
+
+@require_POST
+@permission_required("claims.add_claim", raise_exception=True)
+def live_check(request: HttpRequest) -> HttpResponse:
+    """The form as typed so far → the risk summary, and each line's findings out of band (htmx)."""
+    claim = None
+    claim_id = request.POST.get("claim_id", "")
+    if claim_id.isdigit():
+        claim = editable_claim(request, int(claim_id))
+    form, formset = _forms(request, claim)
+    state = build_state(form, formset, claim=claim, run_check=True, reasons=_posted_reasons(request))
+    return render(request, "claims/_live_check.html", {"state": state, "form": form, "claim": claim})
+
+
+@require_POST
+@permission_required("claims.change_claim", raise_exception=True)
+def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Submit a saved claim as it is (from its detail page), with the reasons posted for its findings."""
+    claim = editable_claim(request, pk)
+    overrides = {
+        key[len("override-") :]: value for key, value in request.POST.items() if key.startswith("override-") and value
+    }
+    try:
+        submitted = services.submit_claim(claim, user=request.user, overrides=overrides)
+    except services.UnacknowledgedFindings as error:
+        messages.error(request, f"{claim.number} was not submitted. {error}")
+        return redirect("claims:claim_edit", pk=claim.pk)
+    except services.ClaimError as error:
+        messages.error(request, str(error))
+        return redirect(claim)
+    messages.success(request, f"{submitted.number} submitted: {submitted.get_status_display().lower()}.")
+    return redirect(submitted)

@@ -1,0 +1,503 @@
+"""The claim entry form: the header (payer, patient, diagnoses, providers) and the lines as an inline formset.
+
+Fields follow the paper CMS-1500 so the tab order does: payer, 1a member ID, 2 patient name, 3 birth date
+and sex, 21 diagnoses A–L, 23 prior authorisation, the service defaults, the lines (24A date, 24B place,
+24D code and modifiers, 24E pointers, 24F charge, 24G units, then the drug data of the shaded line), 24J
+rendering NPI and specialty, 25 tax ID, 33a billing NPI.
+
+The form rejects what cannot be a claim at all (a date of birth after the date of service, a pointer to a
+diagnosis that is not there, an NDC that is not an NDC, units that are not a number); everything a payer
+would deny is left to the rules engine, which shows it as a finding.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.utils import timezone
+
+from .choices import Sex
+from .models import DIAGNOSIS_LETTERS, MAX_MODIFIERS, MAX_POINTERS, Claim, ClaimLine, Patient, Payer
+
+MAX_LINES = 50  # the 837P allows 50 service lines per claim
+CODE_FORMAT = re.compile(r"^[A-Z0-9]{5}$")
+MODIFIER_FORMAT = re.compile(r"^[A-Z0-9]{2}$")
+DIAGNOSIS_FORMAT = re.compile(r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$")
+NPI_FORMAT = re.compile(r"^\d{10}$")
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def normalise_ndc(value: str) -> str:
+    """An NDC as its 11 digits (5-4-2). Accepts 11 digits, or the labeler's 10-digit forms with their
+    dashes (4-4-2, 5-3-2, 5-4-1), which are zero-filled. Raises ``ValidationError`` otherwise."""
+    text = value.strip().replace(" ", "")
+    if not text:
+        return ""
+    if not re.fullmatch(r"[0-9-]+", text):
+        raise ValidationError("An NDC has only digits and dashes, e.g. 00409-3795-01.")
+    parts = text.split("-")
+    if len(parts) == 1:
+        if len(text) == 11:
+            return text
+        if len(text) == 10:
+            raise ValidationError(
+                "A 10-digit NDC is ambiguous without its dashes: enter it as printed (e.g. 0409-3795-01) "
+                "or as 11 digits."
+            )
+        raise ValidationError(f"An NDC has 11 digits; this one has {len(text)}.")
+    if len(parts) != 3:
+        raise ValidationError("An NDC has three parts: labeler-product-package, e.g. 00409-3795-01.")
+    widths = [len(part) for part in parts]
+    targets = {(5, 4, 2): (5, 4, 2), (4, 4, 2): (5, 4, 2), (5, 3, 2): (5, 4, 2), (5, 4, 1): (5, 4, 2)}
+    if tuple(widths) not in targets:
+        raise ValidationError(
+            f"NDC {text} is not in a labeler form (5-4-2, 4-4-2, 5-3-2 or 5-4-1); check the package label."
+        )
+    return "".join(part.zfill(width) for part, width in zip(parts, (5, 4, 2), strict=True))
+
+
+class ClaimForm(forms.ModelForm):
+    """The claim header, with the patient's fields (a patient is found by member ID and date of birth)."""
+
+    member_id = forms.CharField(label="Member ID (1a)", max_length=30)
+    patient_last_name = forms.CharField(label="Patient last name (2)", max_length=60)
+    patient_first_name = forms.CharField(label="First name", max_length=35)
+    patient_dob = forms.DateField(label="Date of birth (3)", widget=DATE_INPUT)
+    patient_sex = forms.ChoiceField(label="Sex", choices=[("", "—"), *Sex.choices])
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Claim
+        fields = [
+            "payer",
+            "prior_auth_number",
+            "date_of_service",
+            "place_of_service",
+            "rendering_npi",
+            "rendering_specialty",
+            "group_tin",
+            "billing_npi",
+        ]
+        labels = {
+            "prior_auth_number": "Prior authorisation number (23)",
+            "date_of_service": "Date of service",
+            "place_of_service": "Place of service",
+            "rendering_npi": "Rendering NPI (24J)",
+            "rendering_specialty": "Specialty",
+            "group_tin": "Group TIN (25)",
+            "billing_npi": "Billing NPI (33a)",
+        }
+        widgets = {
+            "date_of_service": DATE_INPUT,
+            "place_of_service": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 2, "size": 3}),
+            "rendering_npi": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 10}),
+            "billing_npi": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 10}),
+            "group_tin": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 9}),
+            "rendering_specialty": forms.TextInput(attrs={"maxlength": 2, "size": 3}),
+        }
+        help_texts = {
+            "date_of_service": "Lines without their own date take this one.",
+            "place_of_service": "Two digits, e.g. 11 office.",
+            "rendering_specialty": "CMS code, e.g. 11.",
+            "group_tin": "Nine digits.",
+        }
+
+    def __init__(self, *args, patient: Patient | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].queryset = Payer.objects.order_by("name")
+        self.fields["payer"].label = "Payer"
+        self.fields["payer"].empty_label = "Choose the payer …"
+        for letter in DIAGNOSIS_LETTERS:
+            self.fields[f"diagnosis_{letter.lower()}"] = forms.CharField(
+                label=f"{letter}.",
+                required=False,
+                max_length=8,
+                widget=forms.TextInput(
+                    attrs={"class": "diagnosis-input", "data-letter": letter, "autocomplete": "off", "size": 8}
+                ),
+            )
+        self.order_fields(
+            [
+                "payer",
+                "member_id",
+                "patient_last_name",
+                "patient_first_name",
+                "patient_dob",
+                "patient_sex",
+                *[f"diagnosis_{letter.lower()}" for letter in DIAGNOSIS_LETTERS],
+                "prior_auth_number",
+                "date_of_service",
+                "place_of_service",
+            ]
+        )
+        if not self.is_bound:
+            if self.instance.pk:
+                patient = patient or self.instance.patient
+                self.initial["version"] = self.instance.version
+                for letter, code in zip(DIAGNOSIS_LETTERS, self.instance.diagnoses, strict=False):
+                    self.initial[f"diagnosis_{letter.lower()}"] = code
+            if patient is not None:
+                self.initial.update(
+                    member_id=patient.member_id,
+                    patient_last_name=patient.last_name,
+                    patient_first_name=patient.first_name,
+                    patient_dob=patient.date_of_birth,
+                    patient_sex=patient.sex,
+                )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    # --- field cleaning -----------------------------------------------------------------------------------
+    def _digits(self, name: str, count: int, what: str) -> str:
+        value = re.sub(r"[\s-]", "", self.cleaned_data.get(name) or "")
+        if value and not re.fullmatch(rf"\d{{{count}}}", value):
+            raise ValidationError(f"{what} has {count} digits.")
+        return value
+
+    def clean_billing_npi(self) -> str:
+        return self._digits("billing_npi", 10, "An NPI")
+
+    def clean_rendering_npi(self) -> str:
+        return self._digits("rendering_npi", 10, "An NPI")
+
+    def clean_group_tin(self) -> str:
+        return self._digits("group_tin", 9, "A tax ID")
+
+    def clean_place_of_service(self) -> str:
+        value = (self.cleaned_data.get("place_of_service") or "").strip()
+        if not re.fullmatch(r"\d{1,2}", value):
+            raise ValidationError("A place of service is a two-digit CMS code, e.g. 11.")
+        return value.zfill(2)
+
+    def clean_rendering_specialty(self) -> str:
+        return (self.cleaned_data.get("rendering_specialty") or "").strip().upper()
+
+    def clean_member_id(self) -> str:
+        return self.cleaned_data["member_id"].strip().upper()
+
+    def clean_patient_dob(self) -> date:
+        dob = self.cleaned_data["patient_dob"]
+        if dob > timezone.localdate():
+            raise ValidationError("The date of birth is in the future.")
+        return dob
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        codes = []
+        for letter in DIAGNOSIS_LETTERS:
+            name = f"diagnosis_{letter.lower()}"
+            code = (data.get(name) or "").strip().upper().replace(" ", "")
+            data[name] = code
+            if code and not DIAGNOSIS_FORMAT.match(code):
+                self.add_error(name, f"{code} is not an ICD-10-CM code (a letter, two characters, then up to 4).")
+            codes.append(code)
+        while codes and not codes[-1]:
+            codes.pop()
+        if "" in codes:
+            gap = DIAGNOSIS_LETTERS[codes.index("")]
+            self.add_error(
+                f"diagnosis_{gap.lower()}", f"Diagnosis {gap} is empty but later ones are not: fill A–L in order."
+            )
+        data["diagnoses"] = codes
+        dob, dos = data.get("patient_dob"), data.get("date_of_service")
+        if dob and dos and dob > dos:
+            self.add_error(
+                "patient_dob", f"The date of birth {dob:%m/%d/%Y} is after the date of service {dos:%m/%d/%Y}."
+            )
+        return data
+
+    @property
+    def diagnoses(self) -> list[str]:
+        return self.cleaned_data.get("diagnoses", []) if hasattr(self, "cleaned_data") else []
+
+    def diagnosis_letters(self) -> dict[str, str]:
+        """Letter → code as entered (bound data, else initial), for the pointer pickers."""
+        out = {}
+        for letter in DIAGNOSIS_LETTERS:
+            name = f"diagnosis_{letter.lower()}"
+            value = self[name].value() or ""
+            if value.strip():
+                out[letter] = value.strip().upper()
+        return out
+
+    def build_patient(self) -> Patient | None:
+        """The patient as entered (unsaved), or None while the patient's fields are incomplete."""
+        data = getattr(self, "cleaned_data", {})
+        needed = ("member_id", "patient_last_name", "patient_first_name", "patient_dob", "patient_sex")
+        if any(not data.get(name) for name in needed):
+            return None
+        return Patient(
+            member_id=data["member_id"],
+            last_name=data["patient_last_name"].strip(),
+            first_name=data["patient_first_name"].strip(),
+            date_of_birth=data["patient_dob"],
+            sex=data["patient_sex"],
+        )
+
+    def build_claim(self) -> Claim:
+        """The claim as entered, from the fields that are valid (for the live check and for saving)."""
+        claim = self.instance
+        data = getattr(self, "cleaned_data", {})
+        for name in self.Meta.fields:
+            if name in data:
+                setattr(claim, name, data[name])
+        claim.diagnoses = data.get("diagnoses", [])
+        return claim
+
+
+class LineForm(forms.ModelForm):
+    """One service line. Modifiers and diagnosis pointers are four boxes each, as on the paper form."""
+
+    code = forms.CharField(
+        label="CPT/HCPCS (24D)",
+        max_length=60,  # the field also takes words to look a code up; only a code is accepted
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "class": "code-input"}),
+    )
+    ndc = forms.CharField(
+        label="NDC",
+        required=False,
+        max_length=14,  # as printed, with dashes; stored as 11 digits
+        widget=forms.TextInput(attrs={"placeholder": "00409-3795-01", "inputmode": "numeric"}),
+    )
+
+    class Meta:
+        model = ClaimLine
+        fields = [
+            "date_of_service",
+            "place_of_service",
+            "code",
+            "charge",
+            "units",
+            "ndc",
+            "ndc_unit",
+            "ndc_quantity",
+            "dose_amount",
+            "dose_unit",
+            "dose_discarded",
+            "container",
+            "narrative",
+        ]
+        labels = {
+            "date_of_service": "Date (24A)",
+            "place_of_service": "POS (24B)",
+            "code": "CPT/HCPCS (24D)",
+            "charge": "Charge $ (24F)",
+            "units": "Units (24G)",
+            "ndc": "NDC",
+            "ndc_unit": "NDC unit",
+            "ndc_quantity": "NDC quantity",
+            "dose_amount": "Dose given",
+            "dose_unit": "Dose unit",
+            "dose_discarded": "Dose discarded",
+            "container": "Container",
+            "narrative": "Line note",
+        }
+        help_texts = {name: "" for name in fields}
+        widgets = {
+            "date_of_service": DATE_INPUT,
+            "place_of_service": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 2, "size": 3}),
+            "charge": forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
+            "units": forms.TextInput(attrs={"inputmode": "decimal", "size": 5}),
+            "ndc_quantity": forms.TextInput(attrs={"inputmode": "decimal"}),
+            "dose_amount": forms.TextInput(attrs={"inputmode": "decimal"}),
+            "dose_discarded": forms.TextInput(attrs={"inputmode": "decimal"}),
+        }
+
+    def __init__(self, *args, diagnoses: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["units"].required = True
+        self.fields["charge"].required = True
+        self.fields["charge"].error_messages["required"] = "Enter the line's charge."
+        if not self.is_bound and not self.instance.pk:
+            self.initial["charge"] = None  # the model default 0 would hide a forgotten charge
+        diagnoses = diagnoses or {}
+        pointer_choices = [("", "—")] + [
+            (letter, f"{letter} · {diagnoses[letter]}" if letter in diagnoses else letter)
+            for letter in DIAGNOSIS_LETTERS
+        ]
+        instance = self.instance
+        for index in range(1, MAX_MODIFIERS + 1):
+            self.fields[f"modifier_{index}"] = forms.CharField(
+                label=f"Modifier {index}",
+                required=False,
+                max_length=2,
+                widget=forms.TextInput(attrs={"size": 2, "class": "modifier-input", "autocomplete": "off"}),
+            )
+        for index in range(1, MAX_POINTERS + 1):
+            self.fields[f"pointer_{index}"] = forms.ChoiceField(
+                label=f"Diagnosis pointer {index}",
+                required=False,
+                choices=pointer_choices,
+                widget=forms.Select(attrs={"class": "pointer-select"}),
+            )
+        if not self.is_bound and instance.pk:
+            for index, modifier in enumerate(instance.modifiers[:MAX_MODIFIERS], start=1):
+                self.initial[f"modifier_{index}"] = modifier
+            for index, letter in enumerate(instance.dx_pointers[:MAX_POINTERS], start=1):
+                self.initial[f"pointer_{index}"] = letter
+        self.order_fields(
+            [
+                "date_of_service",
+                "place_of_service",
+                "code",
+                *[f"modifier_{i}" for i in range(1, MAX_MODIFIERS + 1)],
+                *[f"pointer_{i}" for i in range(1, MAX_POINTERS + 1)],
+                "charge",
+                "units",
+            ]
+        )
+        self.diagnoses = diagnoses
+
+    def clean_code(self) -> str:
+        code = re.sub(r"\s", "", self.cleaned_data.get("code") or "").upper()
+        if not CODE_FORMAT.match(code):
+            raise ValidationError(
+                f"'{code[:20]}' is not a CPT or HCPCS code: five letters or digits, e.g. 99213 or J1100. "
+                "Type words to look a code up and pick it from the list."
+            )
+        return code
+
+    def clean_place_of_service(self) -> str:
+        value = (self.cleaned_data.get("place_of_service") or "").strip()
+        if value and not re.fullmatch(r"\d{1,2}", value):
+            raise ValidationError("A place of service is a two-digit CMS code, e.g. 11.")
+        return value.zfill(2) if value else ""
+
+    def clean_units(self) -> Decimal:
+        units = self.cleaned_data.get("units")
+        if units is not None and units <= 0:
+            raise ValidationError("Units must be above 0.")
+        return units
+
+    def clean_charge(self) -> Decimal:
+        charge = self.cleaned_data.get("charge")
+        if charge is not None and charge < 0:
+            raise ValidationError("A charge cannot be negative.")
+        return charge
+
+    def clean_ndc(self) -> str:
+        return normalise_ndc(self.cleaned_data.get("ndc") or "")
+
+    def clean_dose_unit(self) -> str:
+        return (self.cleaned_data.get("dose_unit") or "").strip().lower()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        modifiers = []
+        for index in range(1, MAX_MODIFIERS + 1):
+            name = f"modifier_{index}"
+            value = (data.get(name) or "").strip().upper()
+            data[name] = value
+            if not value:
+                continue
+            if not MODIFIER_FORMAT.match(value):
+                self.add_error(name, f"'{value}' is not a modifier: two letters or digits, e.g. 25 or RT.")
+            elif value in modifiers:
+                self.add_error(name, f"Modifier {value} is entered twice.")
+            else:
+                modifiers.append(value)
+        pointers = []
+        for index in range(1, MAX_POINTERS + 1):
+            name = f"pointer_{index}"
+            letter = data.get(name) or ""
+            if not letter:
+                continue
+            if letter not in self.diagnoses:
+                self.add_error(name, f"Pointer {letter}: no diagnosis {letter} is entered in box 21.")
+            elif letter in pointers:
+                self.add_error(name, f"Pointer {letter} is chosen twice.")
+            else:
+                pointers.append(letter)
+        if data.get("dose_discarded") is not None and data.get("dose_amount") is None:
+            self.add_error("dose_amount", "Enter the dose given as well as the amount discarded.")
+        if data.get("dose_amount") is not None and not data.get("dose_unit"):
+            self.add_error("dose_unit", "Say the unit of the dose (mg, mcg, units, mL …).")
+        self.instance.modifiers = modifiers
+        self.instance.dx_pointers = "".join(pointers)
+        return data
+
+    def build_line(self) -> ClaimLine | None:
+        """The line as entered, from its valid fields; None without a valid code (nothing to check)."""
+        data = getattr(self, "cleaned_data", {})
+        if not data.get("code"):
+            return None
+        line = ClaimLine(modifiers=[], dx_pointers="")
+        for name in self.Meta.fields:
+            if name in data:
+                setattr(line, name, data[name])
+        if data.get("units") is None:
+            line.units = None  # reported by FMT-UNITS
+        line.modifiers = [
+            data.get(f"modifier_{i}")
+            for i in range(1, MAX_MODIFIERS + 1)
+            if data.get(f"modifier_{i}") and f"modifier_{i}" not in self.errors
+        ]
+        line.dx_pointers = "".join(
+            data.get(f"pointer_{i}")
+            for i in range(1, MAX_POINTERS + 1)
+            if data.get(f"pointer_{i}") and f"pointer_{i}" not in self.errors
+        )
+        return line
+
+
+class BaseLineFormSet(BaseInlineFormSet):
+    """The lines: at least one, at most 50; blank new lines are ignored, deleted lines dropped."""
+
+    def __init__(self, *args, diagnoses: dict[str, str] | None = None, **kwargs):
+        self.diagnoses = diagnoses or {}
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "diagnoses": self.diagnoses}
+
+    @property
+    def empty_form(self):
+        form = self.form(
+            auto_id=self.auto_id,
+            prefix=self.add_prefix("__prefix__"),
+            empty_permitted=True,
+            use_required_attribute=False,
+            diagnoses=self.diagnoses,
+            renderer=self.renderer,
+        )
+        self.add_fields(form, None)
+        return form
+
+    def active_forms(self) -> list[LineForm]:
+        """The forms of the lines still on the claim, in order (not deleted, not left blank)."""
+        out = []
+        for form in self.forms:
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            if form.empty_permitted and not form.has_changed():
+                continue
+            out.append(form)
+        return out
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if not self.active_forms():
+            raise ValidationError("Enter at least one service line.")
+
+
+LineFormSet = inlineformset_factory(
+    Claim,
+    ClaimLine,
+    form=LineForm,
+    formset=BaseLineFormSet,
+    extra=0,
+    min_num=1,
+    max_num=MAX_LINES,
+    validate_max=True,
+    can_delete=True,
+)

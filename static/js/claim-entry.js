@@ -1,0 +1,122 @@
+/* Claim entry: add and remove lines, keep line numbers and diagnosis pointers current, and run the live
+   check (htmx posts the form to the server, debounced) after any change. No framework. */
+(function () {
+  "use strict";
+  const form = document.getElementById("claim-form");
+  if (!form) return;
+  const lines = document.getElementById("lines");
+  const template = document.getElementById("line-template");
+  const total = form.querySelector('input[name="lines-TOTAL_FORMS"]');
+  const DEBOUNCE_MS = 500;
+  let timer = null;
+
+  function liveCheck() {
+    clearTimeout(timer);
+    timer = setTimeout(function () { htmx.trigger(form, "live-check"); }, DEBOUNCE_MS);
+  }
+
+  function visibleLines() {
+    return Array.from(lines.querySelectorAll(".claim-line")).filter(function (line) { return !line.hidden; });
+  }
+
+  function renumber() {
+    visibleLines().forEach(function (line, index) {
+      line.dataset.line = String(index + 1);
+      const label = line.querySelector(".line-number");
+      if (label) label.textContent = String(index + 1);
+    });
+  }
+
+  function diagnoses() {
+    const found = {};
+    form.querySelectorAll(".diagnosis-input").forEach(function (input) {
+      const value = input.value.trim().toUpperCase();
+      if (value) found[input.dataset.letter] = value;
+    });
+    return found;
+  }
+
+  // Pointer pickers offer the diagnoses entered in box 21: "A · J45.909"; letters without one are disabled.
+  function refreshPointers(scope) {
+    const found = diagnoses();
+    (scope || form).querySelectorAll(".pointer-select").forEach(function (select) {
+      Array.from(select.options).forEach(function (option) {
+        if (!option.value) return;
+        const code = found[option.value];
+        option.textContent = code ? option.value + " · " + code : option.value;
+        option.disabled = !code && !option.selected;
+      });
+    });
+  }
+
+  function showDrugFields(line, show) {
+    const drug = line.querySelector(".drug-fields");
+    if (!drug) return;
+    const filled = Array.from(drug.querySelectorAll("input, select")).some(function (field) { return field.value; });
+    drug.hidden = !(show || filled);
+  }
+
+  function addLine() {
+    const index = parseInt(total.value, 10);
+    const max = parseInt(form.querySelector('input[name="lines-MAX_NUM_FORMS"]').value, 10);
+    if (visibleLines().length >= max) {
+      window.alert("A claim holds at most " + max + " lines; start a second claim for the rest.");
+      return;
+    }
+    const html = template.innerHTML.replace(/__prefix__/g, String(index));
+    const holder = document.createElement("div");
+    holder.innerHTML = html.trim();
+    const line = holder.firstElementChild;
+    lines.appendChild(line);
+    total.value = String(index + 1);
+    htmx.process(line);
+    refreshPointers(line);
+    renumber();
+    const first = line.querySelector(".code-input");
+    if (first) first.focus();
+  }
+
+  function removeLine(line) {
+    const remove = line.querySelector('input[name$="-DELETE"]');
+    if (remove) remove.checked = true;
+    line.hidden = true;
+    line.dataset.deleted = "1";
+    line.removeAttribute("data-line");
+    renumber();
+    const next = visibleLines()[0];
+    const focusTarget = next ? next.querySelector(".code-input") : document.getElementById("add-line");
+    if (focusTarget) focusTarget.focus();
+    liveCheck();
+  }
+
+  document.getElementById("add-line").addEventListener("click", addLine);
+  lines.addEventListener("click", function (event) {
+    const button = event.target.closest(".remove-line");
+    if (button) removeLine(button.closest(".claim-line"));
+  });
+
+  function isReason(target) { return target.closest && target.closest(".finding-ack"); }
+  form.addEventListener("input", function (event) {
+    if (isReason(event.target)) return;
+    if (event.target.classList.contains("diagnosis-input")) refreshPointers();
+    liveCheck();
+  });
+  form.addEventListener("change", function (event) {
+    if (isReason(event.target)) return;
+    liveCheck();
+  });
+
+  // After each check: show the drug fields on the lines the server calls drug lines.
+  function refreshDrugFields() {
+    lines.querySelectorAll(".claim-line").forEach(function (line) {
+      const box = line.querySelector(".line-findings");
+      if (box) showDrugFields(line, box.dataset.drug === "1");
+    });
+  }
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "claim-summary") refreshDrugFields();
+  });
+
+  refreshPointers();
+  renumber();
+})();
