@@ -1,0 +1,289 @@
+"""The claim workflow services: every transition, the audit trail, the history the rules read."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from claims import services
+from claims.choices import ClaimStatus, ReviewOutcome
+from claims.models import Claim, ClaimFinding, Patient
+from claims.rules import check_document
+from tests.claims.factories import make_claim, make_line, make_patient, make_payer
+
+from .conftest import rolled_back
+
+TODAY = date(2026, 3, 12)
+ORAL = "DRG-ORAL-MEDICARE"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def starter_data(django_db_setup, django_db_blocker):
+    with rolled_back(django_db_blocker):
+        call_command("load_starter_data", stdout=StringIO())
+        yield
+
+
+def new_claim(**fields) -> Claim:
+    values = {
+        "payer": make_payer(),
+        "billing_npi": "1234567893",
+        "rendering_npi": "1234567893",
+        "rendering_specialty": "11",
+        "group_tin": "311234567",
+        "place_of_service": "11",
+        "date_of_service": date(2026, 3, 9),
+        "diagnoses": ["J45.909"],
+    }
+    values.update(fields)
+    return Claim(**values)
+
+
+def new_patient(**fields) -> Patient:
+    values = {"last_name": "Doe", "first_name": "Jane", "date_of_birth": date(1950, 3, 1), "sex": "F"}
+    values.update(fields)
+    values.setdefault("member_id", "1EG4TE5MK72")
+    return Patient(**values)
+
+
+def oral_drug_lines():
+    return [make_line("96372", charge=Decimal("25")), make_line("J8499", charge=Decimal("10"))]
+
+
+@pytest.fixture
+def saved(db, biller):
+    return services.save_claim(new_claim(), oral_drug_lines(), patient=new_patient(), user=biller)
+
+
+# --- save --------------------------------------------------------------------------------------------
+def test_save_creates_a_draft_numbers_the_lines_and_records_it(saved, biller):
+    assert saved.status == ClaimStatus.DRAFT and saved.version == 1 and saved.created_by == biller
+    assert list(saved.lines.values_list("number", "code")) == [(1, "96372"), (2, "J8499")]
+    assert list(saved.status_changes.values_list("from_status", "to_status", "note")) == [("", "draft", "Created")]
+
+
+def test_save_finds_the_patient_by_member_id_and_birth_date(saved, biller):
+    again = services.save_claim(
+        new_claim(),
+        [make_line("99213")],
+        patient=new_patient(member_id="1eg4te5mk72", last_name="Doe-Smith"),
+        user=biller,
+    )
+    assert again.patient_id == saved.patient_id
+    assert Patient.objects.count() == 1 and Patient.objects.get().last_name == "Doe-Smith"
+
+
+def test_update_raises_the_version_and_replaces_the_lines(saved, biller):
+    saved.status = ClaimStatus.CHECKED
+    Claim.objects.filter(pk=saved.pk).update(status=ClaimStatus.CHECKED)
+    updated = services.save_claim(saved, [make_line("99213")], patient=new_patient(), user=biller, version=1)
+    assert updated.version == 2 and updated.status == ClaimStatus.DRAFT
+    assert list(updated.lines.values_list("code", flat=True)) == ["99213"]
+    assert list(updated.status_changes.values_list("to_status", "note"))[-1] == ("draft", "Edited")
+
+
+def test_stale_version_saves_nothing(saved, biller):
+    Claim.objects.filter(pk=saved.pk).update(version=5)
+    with pytest.raises(services.StaleClaimError, match="changed by someone else"):
+        services.save_claim(saved, [make_line("99213")], patient=new_patient(), user=biller, version=1)
+    assert list(saved.lines.values_list("code", flat=True)) == ["96372", "J8499"]
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"), [(ClaimStatus.FLAGGED, ""), (ClaimStatus.REVIEWED, ReviewOutcome.APPROVED)]
+)
+def test_a_claim_under_review_or_approved_cannot_be_changed(saved, biller, status, outcome):
+    Claim.objects.filter(pk=saved.pk).update(status=status, review_outcome=outcome)
+    with pytest.raises(services.ClaimError, match="can no longer be changed"):
+        services.save_claim(saved, [make_line("99213")], patient=new_patient(), user=biller)
+
+
+def test_a_returned_claim_can_be_changed_again(saved, biller):
+    Claim.objects.filter(pk=saved.pk).update(status=ClaimStatus.REVIEWED, review_outcome=ReviewOutcome.RETURNED)
+    saved.refresh_from_db()
+    updated = services.save_claim(saved, [make_line("99213")], patient=new_patient(), user=biller)
+    assert updated.status == ClaimStatus.DRAFT and updated.review_outcome == ""
+
+
+# --- check -------------------------------------------------------------------------------------------
+def test_check_stores_the_findings_risk_and_releases(saved, biller):
+    result = services.check_claim(saved, user=biller, today=TODAY)
+    saved.refresh_from_db()
+    assert saved.status == ClaimStatus.CHECKED and saved.risk == "high" and saved.checked_at
+    stored = set(saved.findings.values_list("line_number", "rule"))
+    assert stored == {(f["line"], f["rule"]) for f in result.findings}
+    assert (1, "DRG-ROUTE-MISMATCH") in stored and (2, ORAL) in stored
+    assert saved.reference_releases == result.reference_data and "hcpcs" in saved.reference_releases
+    assert list(saved.status_changes.values_list("to_status", flat=True)) == ["draft", "checked"]
+
+
+def test_check_gives_the_findings_of_the_batch_check(saved, biller):
+    """The entry page and ``scrub_claims`` share one path: the same claim gives the same findings."""
+    result = services.check_claim(saved, user=biller, today=TODAY)
+    document = {"claims": [services.scrub_claim(saved, saved.lines.all())]}
+    batch = check_document(document, today=TODAY)["claims"][0]
+    assert batch["findings"] == result.findings and batch["risk"] == result.risk
+
+
+def test_scrub_claim_is_the_scrub_format(saved):
+    line = saved.lines.get(number=2)
+    line.ndc, line.ndc_unit, line.ndc_quantity = "00409379501", "ML", Decimal("1.500")
+    line.dose_amount, line.dose_unit, line.dose_discarded, line.container = (
+        Decimal("4"),
+        "mg",
+        Decimal("0"),
+        "single_dose",
+    )
+    line.modifiers = ["JZ"]
+    document = services.scrub_claim(saved, [line])
+    assert document["payer_type"] == "medicare" and document["payer_name"] == "Medicare Part B"
+    assert document["patient"] == {"dob": "1950-03-01", "sex": "F"}
+    assert document["lines"][0] == {
+        "line": 2,
+        "code": "J8499",
+        "modifiers": ["JZ"],
+        "units": "1",
+        "charge": "10",
+        "dx_pointers": ["A"],
+        "ndc": "00409379501",
+        "ndc_unit": "ML",
+        "ndc_qty": "1.5",
+        "dose": {"amount": "4", "unit": "mg", "discarded": "0"},
+        "container": "single_dose",
+        "narrative": None,
+        "dos": None,
+        "pos": None,
+    }
+
+
+# --- submit ------------------------------------------------------------------------------------------
+def test_submit_with_errors_left_keeps_the_claim_checked(saved, biller):
+    with pytest.raises(services.UnacknowledgedFindings) as raised:
+        services.submit_claim(saved, user=biller, overrides={f"2:{ORAL}": "GY for the secondary payer"}, today=TODAY)
+    assert ORAL not in {f["rule"] for f in raised.value.findings}
+    saved.refresh_from_db()
+    assert saved.status == ClaimStatus.CHECKED
+    # the reason given so far is kept with the stored finding
+    assert saved.findings.get(rule=ORAL).override_reason == "GY for the secondary payer"
+
+
+def test_blank_reasons_do_not_acknowledge(saved, biller):
+    services.check_claim(saved, user=biller, today=TODAY)
+    overrides = {finding.key: "   " for finding in saved.findings.all()}
+    with pytest.raises(services.UnacknowledgedFindings):
+        services.submit_claim(saved, user=biller, overrides=overrides, today=TODAY)
+
+
+def test_submit_with_every_error_acknowledged_is_flagged(saved, biller):
+    services.check_claim(saved, user=biller, today=TODAY)
+    overrides = {finding.key: f"reason {finding.rule}" for finding in saved.findings.all()}
+    claim = services.submit_claim(saved, user=biller, overrides=overrides, today=TODAY)
+    assert claim.status == ClaimStatus.FLAGGED
+    finding = claim.findings.get(rule=ORAL)
+    assert finding.override_reason == f"reason {ORAL}" and finding.overridden_by == biller and finding.overridden_at
+    assert claim.status_changes.last().note.startswith("Submitted with")
+
+
+def test_reasons_survive_a_new_check(saved, biller):
+    with pytest.raises(services.UnacknowledgedFindings):
+        services.submit_claim(saved, user=biller, overrides={f"2:{ORAL}": "kept"}, today=TODAY)
+    services.check_claim(saved, user=biller, today=TODAY)
+    assert saved.findings.get(rule=ORAL).override_reason == "kept"
+
+
+def test_clean_claim_is_ready(db, biller):
+    claim = services.save_claim(new_claim(), [make_line("99213")], patient=new_patient(), user=biller)
+    claim = services.submit_claim(claim, user=biller, today=TODAY)
+    assert claim.status == ClaimStatus.READY and claim.risk == "none"
+    assert claim.status_changes.last().note == "Submitted clean"
+
+
+def test_flagged_claim_cannot_be_submitted_again(saved, biller):
+    Claim.objects.filter(pk=saved.pk).update(status=ClaimStatus.FLAGGED)
+    with pytest.raises(services.ClaimError, match="cannot be submitted again"):
+        services.submit_claim(saved, user=biller, today=TODAY)
+
+
+# --- review ------------------------------------------------------------------------------------------
+def flagged(user) -> Claim:
+    return make_claim(user, status=ClaimStatus.FLAGGED)
+
+
+def test_supervisor_approves_a_flagged_claim(db, biller, supervisor):
+    claim = services.review_claim(flagged(biller), user=supervisor, outcome=ReviewOutcome.APPROVED)
+    assert claim.status == ClaimStatus.REVIEWED and claim.review_outcome == ReviewOutcome.APPROVED
+    change = claim.status_changes.get()
+    assert (change.from_status, change.to_status, change.user) == ("flagged", "reviewed", supervisor)
+
+
+def test_returning_needs_a_note(db, biller, supervisor):
+    claim = flagged(biller)
+    with pytest.raises(services.ClaimError, match="Say why"):
+        services.review_claim(claim, user=supervisor, outcome=ReviewOutcome.RETURNED)
+    claim = services.review_claim(claim, user=supervisor, outcome=ReviewOutcome.RETURNED, note="Attach the op note")
+    assert claim.review_outcome == ReviewOutcome.RETURNED and claim.is_editable
+
+
+def test_billers_do_not_review(db, biller):
+    with pytest.raises(services.ClaimError, match="Only supervisors"):
+        services.review_claim(flagged(biller), user=biller, outcome=ReviewOutcome.APPROVED)
+
+
+def test_only_flagged_claims_are_reviewed(db, biller, supervisor):
+    with pytest.raises(services.ClaimError, match="only flagged claims"):
+        services.review_claim(make_claim(biller), user=supervisor, outcome=ReviewOutcome.APPROVED)
+
+
+def test_unknown_outcome_is_refused(db, biller, supervisor):
+    with pytest.raises(services.ClaimError, match="Unknown review outcome"):
+        services.review_claim(flagged(biller), user=supervisor, outcome="maybe")
+
+
+# --- history -------------------------------------------------------------------------------------------
+def test_history_holds_the_patients_sent_claims_only(db, biller):
+    patient = make_patient()
+    make_claim(biller, patient=patient, lines=["99203"], status=ClaimStatus.READY, date_of_service=date(2025, 1, 14))
+    make_claim(biller, patient=patient, lines=["99213"], status=ClaimStatus.FLAGGED)
+    make_claim(biller, patient=patient, lines=["99214"], status=ClaimStatus.DRAFT)
+    make_claim(
+        biller, patient=patient, lines=["99215"], status=ClaimStatus.REVIEWED, review_outcome=ReviewOutcome.RETURNED
+    )
+    make_claim(biller, lines=["99212"], status=ClaimStatus.READY)  # another patient
+    current = make_claim(biller, patient=patient, lines=["99211"], status=ClaimStatus.READY)
+    history = services.patient_history(patient, exclude_claim=current.pk)
+    assert [item["code"] for item in history] == ["99203", "99213"]
+    assert history[0] == {
+        "code": "99203",
+        "modifiers": [],
+        "dos": "2025-01-14",
+        "rendering_npi": "1234567893",
+        "specialty": "11",
+        "group_tin": "311234567",
+        "dx": ["J45.909"],
+        "status": "accepted",
+        "units": "1",
+        "pos": "11",
+    }
+
+
+def test_an_earlier_sent_claim_makes_a_duplicate(db, biller):
+    patient = make_patient()
+    make_claim(biller, patient=patient, lines=["99213"], status=ClaimStatus.READY)
+    claim = make_claim(biller, patient=patient, lines=["99213"])
+    result = services.check(claim, list(claim.lines.all()), today=TODAY)
+    assert (1, "DUP-HISTORY") in {(f["line"], f["rule"]) for f in result.findings}
+
+
+def test_history_of_a_new_patient_is_empty(db):
+    assert services.patient_history(new_patient()) == []
+
+
+def test_stored_findings_key(db, biller):
+    claim = make_claim(biller)
+    line_finding = ClaimFinding(claim=claim, line_number=2, rule="X")
+    claim_finding = ClaimFinding(claim=claim, line_number=None, rule="Y")
+    assert (line_finding.key, claim_finding.key) == ("2:X", "0:Y")
