@@ -1,0 +1,164 @@
+"""A biller's day in the browser: enter a claim, see warnings appear under the right line as they type,
+fix one, acknowledge another with a reason, submit. Chromium drives the real page against the live server."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from claims.choices import ClaimStatus
+from claims.models import Claim
+
+pytestmark = pytest.mark.browser
+
+ROUTE = "DRG-ROUTE-MISMATCH"
+ORAL = "DRG-ORAL-MEDICARE"
+NO_MODIFIER = "PTP-MI1-NOMOD"
+
+
+def line(page: Page, number: int):
+    return page.locator(f'.claim-line[data-line="{number}"]')
+
+
+def fill_header(page: Page) -> None:
+    page.locator("#id_payer").select_option(label="Medicare Part B")
+    page.get_by_label("Member ID (1a)").fill("1EG4TE5MK72")
+    page.get_by_label("Patient last name (2)").fill("Doe")
+    page.get_by_label("First name").fill("Jane")
+    page.get_by_label("Date of birth (3)").fill("1950-03-01")
+    page.get_by_label("Sex").select_option("F")
+    page.get_by_label("A.", exact=True).fill("J45.909")
+    page.get_by_label("Date of service").fill("2026-03-09")
+    page.get_by_label("Place of service").fill("11")
+    page.get_by_label("Rendering NPI (24J)").fill("1234567893")
+    page.get_by_label("Specialty").fill("11")
+    page.get_by_label("Group TIN (25)").fill("311234567")
+    page.get_by_label("Billing NPI (33a)").fill("1234567893")
+
+
+def fill_line(page: Page, number: int, code: str, charge: str) -> None:
+    row = line(page, number)
+    row.get_by_label("CPT/HCPCS (24D)").fill(code)
+    row.get_by_label("Diagnosis pointer 1").select_option("A")
+    row.get_by_label("Charge $ (24F)").fill(charge)
+    row.get_by_label("Units (24G)").fill("1")
+
+
+def add_line(page: Page, number: int, code: str, charge: str) -> None:
+    page.get_by_role("button", name="Add line").click()
+    expect(line(page, number)).to_be_visible()
+    fill_line(page, number, code, charge)
+
+
+def test_biller_enters_fixes_acknowledges_and_submits(biller_page, artifact_path):
+    page = biller_page
+    page.goto("/claims/new/")
+    page.evaluate("window.enteredWithoutReload = true")
+    fill_header(page)
+    fill_line(page, 1, "99213", "95.00")
+    add_line(page, 2, "96372", "25.00")
+    add_line(page, 3, "J8499", "10.00")
+
+    # The route mismatch appears on the administration line (2), the oral-drug error on the drug line (3).
+    route = line(page, 2).locator(f'[data-rule="{ROUTE}"]')
+    expect(route).to_be_visible()
+    expect(route).to_have_attribute("data-category", "DRUG")
+    expect(route).to_contain_text("cannot be billed with an oral drug (J8499)")
+    expect(line(page, 3).locator(f'[data-rule="{ORAL}"]')).to_be_visible()
+    expect(line(page, 1).locator(f'[data-rule="{ROUTE}"]')).to_have_count(0)
+    expect(page.locator("#claim-summary [data-risk]")).to_have_attribute("data-risk", "high")
+    assert page.evaluate("window.enteredWithoutReload") is True  # no page load happened
+    page.screenshot(path=artifact_path("entry-warnings.png"), full_page=True)
+    assert artifact_path("entry-warnings.png").stat().st_size > 10_000
+
+    # Fix: the drug actually injected. Its warnings go; the drug fields appear on the drug line.
+    line(page, 3).get_by_label("CPT/HCPCS (24D)").fill("J1100")
+    expect(page.locator(f'[data-rule="{ROUTE}"]')).to_have_count(0)
+    expect(page.locator(f'[data-rule="{ORAL}"]')).to_have_count(0)
+    expect(line(page, 3).get_by_label("NDC", exact=True)).to_be_visible()
+    expect(line(page, 1).get_by_label("NDC", exact=True)).to_be_hidden()
+
+    # A warning remains on the E/M line: acknowledge it with a reason, and submit.
+    warning = line(page, 1).locator(f'[data-rule="{NO_MODIFIER}"]')
+    expect(warning).to_be_visible()
+    expect(warning).to_have_attribute("data-severity", "WARNING")
+    acknowledge = line(page, 1).locator(".finding-ack")
+    acknowledge.locator("summary").click()
+    acknowledge.get_by_label(f"Reason for sending the claim despite {NO_MODIFIER}").fill(
+        "Separate problem-oriented visit documented; payer told us not to append 25."
+    )
+    page.get_by_role("button", name="Submit").click()
+
+    expect(page.get_by_role("alert").filter(has_text="submitted: ready to send")).to_be_visible()
+    claim = Claim.objects.get()
+    assert claim.status == ClaimStatus.READY
+    assert list(claim.lines.values_list("code", flat=True)) == ["99213", "96372", "J1100"]
+    finding = claim.findings.get(rule=NO_MODIFIER)
+    assert finding.line_number == 1 and finding.override_reason.startswith("Separate problem-oriented visit")
+    assert re.search(rf"/claims/{claim.pk}/$", page.url)
+
+
+def test_removing_a_line_removes_its_warnings(biller_page):
+    page = biller_page
+    page.goto("/claims/new/")
+    fill_header(page)
+    fill_line(page, 1, "96372", "25.00")
+    add_line(page, 2, "J8499", "10.00")
+    expect(line(page, 2).locator(f'[data-rule="{ORAL}"]')).to_be_visible()
+    expect(line(page, 1).locator(f'[data-rule="{ROUTE}"]')).to_be_visible()
+
+    line(page, 2).get_by_role("button", name="Remove line").click()
+    expect(page.locator(".claim-line[data-line]")).to_have_count(1)
+    expect(page.locator(f'[data-rule="{ORAL}"]:visible')).to_have_count(0)
+    expect(page.locator(f'[data-rule="{ROUTE}"]:visible')).to_have_count(0)  # no oral drug left to mismatch
+
+
+def test_removing_a_middle_line_renumbers_the_rest(biller_page):
+    page = biller_page
+    page.goto("/claims/new/")
+    fill_header(page)
+    fill_line(page, 1, "99213", "95.00")
+    add_line(page, 2, "J8499", "10.00")
+    add_line(page, 3, "96372", "25.00")
+    expect(line(page, 3).locator(f'[data-rule="{ROUTE}"]')).to_be_visible()
+    line(page, 2).get_by_role("button", name="Remove line").click()
+    expect(line(page, 2).get_by_label("CPT/HCPCS (24D)")).to_have_value("96372")
+    expect(line(page, 2).locator(".line-number")).to_have_text("2")
+    expect(page.locator(f'[data-rule="{ROUTE}"]:visible')).to_have_count(0)
+
+
+def test_autocomplete_finds_a_code_by_words(biller_page):
+    page = biller_page
+    page.goto("/claims/new/")
+    fill_header(page)
+    code = line(page, 1).get_by_label("CPT/HCPCS (24D)")
+    code.fill("injection muscle")
+    option = line(page, 1).get_by_role("option").filter(has_text="96372")
+    expect(option).to_be_visible()
+    option.click()
+    expect(code).to_have_value("96372")
+    expect(line(page, 1).get_by_role("listbox")).to_have_count(0)
+
+
+def test_diagnosis_pointers_offer_the_entered_diagnoses(biller_page):
+    page = biller_page
+    page.goto("/claims/new/")
+    page.get_by_label("A.", exact=True).fill("J45.909")
+    page.get_by_label("B.", exact=True).fill("E11.9")
+    pointer = line(page, 1).get_by_label("Diagnosis pointer 1")
+    expect(pointer.locator("option[value='B']")).to_have_text("B · E11.9")
+    expect(pointer.locator("option[value='C']")).to_be_disabled()
+
+
+def test_check_button_works_without_javascript(starter_data, logged_in_page, biller):
+    page = logged_in_page(biller, java_script_enabled=False)
+    page.goto("/claims/new/")
+    fill_header(page)
+    fill_line(page, 1, "96372", "25.00")
+    # Without JavaScript there is no "Add line": a second line comes after a save; one line is enough here.
+    page.get_by_role("button", name="Check").click()
+    expect(page.get_by_role("alert").filter(has_text="checked")).to_be_visible()
+    assert Claim.objects.get().status == ClaimStatus.CHECKED
+    expect(line(page, 1).get_by_label("CPT/HCPCS (24D)")).to_have_value("96372")
