@@ -328,23 +328,3 @@ def live_check(request: HttpRequest) -> HttpResponse:
     form, formset = _forms(request, claim)
     state = build_state(form, formset, claim=claim, run_check=True, reasons=_posted_reasons(request))
     return render(request, "claims/_live_check.html", {"state": state, "form": form, "claim": claim})
-
-
-@require_POST
-@permission_required("claims.change_claim", raise_exception=True)
-def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Submit a saved claim as it is (from its detail page), with the reasons posted for its findings."""
-    claim = editable_claim(request, pk)
-    overrides = {
-        key[len("override-") :]: value for key, value in request.POST.items() if key.startswith("override-") and value
-    }
-    try:
-        submitted = services.submit_claim(claim, user=request.user, overrides=overrides)
-    except services.UnacknowledgedFindings as error:
-        messages.error(request, f"{claim.number} was not submitted. {error}")
-        return redirect("claims:claim_edit", pk=claim.pk)
-    except services.ClaimError as error:
-        messages.error(request, str(error))
-        return redirect(claim)
-    messages.success(request, f"{submitted.number} submitted: {submitted.get_status_display().lower()}.")
-    return redirect(submitted)

@@ -10,7 +10,6 @@ urlpatterns = [
     path("claims/check/", entry.live_check, name="live_check"),
     path("claims/<int:pk>/", views.ClaimDetailView.as_view(), name="claim_detail"),
     path("claims/<int:pk>/edit/", entry.claim_entry, name="claim_edit"),
-    path("claims/<int:pk>/submit/", entry.claim_submit, name="claim_submit"),
     path("claims/rules/", views.rule_list, name="rule_list"),
     path("api/claims/scrub/", api.scrub, name="api_scrub"),
 ]

@@ -379,3 +379,15 @@ def test_edit_page_shows_the_stored_reasons(biller_client, biller, medicare):
     html = biller_client.get(reverse("claims:claim_edit", args=[claim.pk])).content.decode()
     assert ORAL in rules_under_line(html, "lines-1")
     assert f'name="ack-lines-1-{ORAL}"' in html and ">GY</textarea>" in html
+
+
+def test_claim_level_error_is_acknowledged_at_the_summary(biller_client, medicare):
+    data = entry_data(medicare, [{"code": "99213"}], billing_npi="1234567890")  # wrong check digit
+    html = biller_client.post(LIVE, data).content.decode()
+    summary = html.split('id="findings-lines-0"')[0]
+    assert 'data-rule="FMT-NPI-LUHN"' in summary and 'name="ack-claim-FMT-NPI-LUHN"' in summary
+    response = biller_client.post(NEW, {**data, "action": "submit", "ack-claim-FMT-NPI-LUHN": "NPI confirmed by NPPES"})
+    claim = Claim.objects.get()
+    assert response.status_code == 302 and claim.status == ClaimStatus.FLAGGED
+    finding = claim.findings.get(rule="FMT-NPI-LUHN")
+    assert finding.line_number is None and finding.override_reason == "NPI confirmed by NPPES"
