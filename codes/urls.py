@@ -6,5 +6,6 @@ app_name = "codes"
 
 urlpatterns = [
     path("", views.CodeListView.as_view(), name="code_list"),
+    path("autocomplete/", views.code_autocomplete, name="code_autocomplete"),
     path("<str:code>/", views.code_detail, name="code_detail"),
 ]

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+import re
+from datetime import date, datetime
+
+from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from .choices import ACTION_CODES, COVERAGE_CODES, FEE_SCHEDULE_STATUS, MUE_SOURCE, PTP_SOURCE, CodeSystem, Source
 from .classify import classify
-from .filtersets import ProcedureCodeFilterSet
+from .filtersets import ProcedureCodeFilterSet, search_q
 from .models import AddOnEdit, ASPLimit, FeeScheduleIndicator, MUELimit, NDCCrosswalk, ProcedureCode, PTPEdit
 from .selectors import ReleaseTimeline
 from .tables import AddOnTable, NDCTable, ProcedureCodeTable, PTPPartnerTable, code_status
@@ -143,3 +149,101 @@ def _snapshot(model, newest, sources, *, code: str) -> list:
     if not release_ids:
         return []
     return list(model.objects.filter(release_id__in=release_ids, code=code))
+
+
+# --- autocomplete of the claim entry form's code fields ------------------------------------------
+
+AUTOCOMPLETE_LIMIT = 10
+AUTOCOMPLETE_MIN_CHARS = 2
+# The beginning of a CPT code (digits, then the Category II/III/PLA letter) or of a HCPCS Level II code (a letter,
+# then digits): such text is looked up by code prefix first.
+_CODE_START = re.compile(r"^(?:\d{1,5}|\d{4}[A-Z]|[A-Z]\d{1,4})$", re.IGNORECASE)
+_US_DATE = "%m/%d/%Y"
+
+
+def autocomplete_text(params: QueryDict) -> str:
+    """What the biller typed: ``q``, else the first parameter named like a code input (``lines-3-code``)."""
+    text = params.get("q", "").strip()
+    if text:
+        return text
+    for name in params:
+        if name.endswith("code"):
+            return params[name].strip()
+    return ""
+
+
+def _parse_dos(value: str) -> date | None:
+    value = value.strip()
+    try:
+        return parse_date(value) or datetime.strptime(value, _US_DATE).date()
+    except ValueError:
+        return None
+
+
+def autocomplete_date_of_service(params: QueryDict) -> date:
+    """``dos``, else a line's ``lines-N-date_of_service``, else the claim's ``date_of_service``, else today.
+
+    Empty and unreadable dates are passed over: the statuses are then judged on the next date in that order.
+    """
+    candidates = [params["dos"]] if "dos" in params else []
+    line_level = [name for name in params if name.endswith("date_of_service") and name != "date_of_service"]
+    candidates += [params[name] for name in line_level]
+    if "date_of_service" in params:
+        candidates.append(params["date_of_service"])
+    for value in candidates:
+        parsed = _parse_dos(value) if value.strip() else None
+        if parsed:
+            return parsed
+    return timezone.localdate()
+
+
+def autocomplete_codes(text: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[ProcedureCode]:
+    """Codes matching a code prefix or words (the look-up's search), exact code first, then code prefix, then code.
+
+    One query. Text shorter than two characters matches nothing.
+    """
+    text = text.strip()
+    if len(text) < AUTOCOMPLETE_MIN_CHARS:
+        return []
+    code = text.upper()
+    rank = Value(2)
+    if _CODE_START.match(text):
+        rank = Case(
+            When(code=code, then=Value(0)),
+            When(code__startswith=code, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+    queryset = (
+        ProcedureCode.objects.filter(search_q(text))
+        .annotate(rank=rank)
+        .order_by("rank", "code")
+        .only("code", "section", "label", "short_description", "added_date", "termination_date")
+    )
+    return list(queryset[:limit])
+
+
+def autocomplete_status(code: ProcedureCode, dos: date) -> str:
+    """``terminated`` or ``not_yet`` when the code is not valid on the date of service, else empty."""
+    if code.termination_date and code.termination_date < dos:
+        return "terminated"
+    if code.added_date and code.added_date > dos:
+        return "not_yet"
+    return ""
+
+
+@require_GET
+def code_autocomplete(request: HttpRequest) -> HttpResponse:
+    """htmx partial for a code field of the claim entry form: up to ten codes, with their status on the DOS."""
+    text = autocomplete_text(request.GET)
+    dos = autocomplete_date_of_service(request.GET)
+    codes = autocomplete_codes(text)
+    for code in codes:
+        code.autocomplete_status = autocomplete_status(code, dos)
+    context = {
+        "text": text,
+        "searched": len(text) >= AUTOCOMPLETE_MIN_CHARS,
+        "codes": codes,
+        "dos": dos,
+    }
+    return render(request, "codes/_autocomplete.html", context)
