@@ -28,7 +28,7 @@ from .models import Claim, ClaimLine, Patient
 
 ACK_PREFIX = "ack-"
 CLAIM_SCOPE = "claim"
-ACTIONS = ("save", "check", "submit")
+ACTIONS = ("save", "check", "submit", "add_line")
 
 
 def editable_claim(request: HttpRequest, pk: int) -> Claim:
@@ -46,6 +46,8 @@ def editable_claim(request: HttpRequest, pk: int) -> Claim:
 class LineView:
     form: Any
     number: int | None  # None for a deleted line
+    deleted: bool = False
+    blank: bool = False  # a new line left empty: shown, not checked, not saved
     findings: list[dict[str, Any]] = field(default_factory=list)
     entry_errors: list[str] = field(default_factory=list)
     is_drug: bool = False
@@ -119,21 +121,16 @@ def build_state(
 ) -> EntryState:
     """Number the lines, run the rules on what is entered (when asked), and file each finding under its line."""
     line_views: list[LineView] = []
-    active = formset.active_forms() if formset.is_bound else formset.forms
-    active_ids = {id(f) for f in active}
+    active = {id(f) for f in (formset.active_forms() if formset.is_bound else formset.forms)}
     number = 0
     for line_form in formset.forms:
-        if id(line_form) in active_ids:
-            number += 1
-            line_views.append(LineView(form=line_form, number=number))
-        elif formset.is_bound and formset.can_delete and formset._should_delete_form(line_form):
-            line_views.append(LineView(form=line_form, number=None))
-        else:
-            line_views.append(LineView(form=line_form, number=None if formset.is_bound else number + 1))
-            if not formset.is_bound:
-                number += 1
+        if formset.is_bound and formset.can_delete and formset._should_delete_form(line_form):
+            line_views.append(LineView(form=line_form, number=None, deleted=True))
+            continue
+        number += 1  # blank new lines are numbered where they stand, and not checked
+        line_views.append(LineView(form=line_form, number=number, blank=id(line_form) not in active))
     state = EntryState(lines=line_views)
-    live = [view for view in line_views if view.number is not None]
+    live = [view for view in line_views if not view.deleted and not view.blank]
     codes = set()
     for view in live:
         if formset.is_bound:
@@ -202,7 +199,8 @@ def _posted_reasons(request: HttpRequest) -> dict[str, str]:
 
 def _overrides(state: EntryState, reasons: dict[str, str]) -> dict[str, str]:
     """The posted reasons as ``services.submit_claim`` takes them: finding key → reason."""
-    scope_line = {view.prefix: view.number for view in state.lines if view.number is not None}
+    saved = [view for view in state.lines if not view.deleted and not view.blank]  # numbered 1.. when saved
+    scope_line = {view.prefix: number for number, view in enumerate(saved, start=1)}
     out = {}
     for name, reason in reasons.items():
         scope, _, rule = _split_ack(name)
@@ -224,12 +222,13 @@ def _split_ack(name: str) -> tuple[str, str, str]:
     return "", "", ""
 
 
-def _forms(request: HttpRequest, claim: Claim | None, patient: Patient | None = None):
+def _forms(request: HttpRequest, claim: Claim | None, patient: Patient | None = None, data=None):
     instance = claim or Claim()
     if request.method == "POST":
-        form = ClaimForm(request.POST, instance=instance)
+        data = data if data is not None else request.POST
+        form = ClaimForm(data, instance=instance)
         form.is_valid()
-        formset = LineFormSet(request.POST, instance=instance, prefix="lines", diagnoses=form.diagnosis_letters())
+        formset = LineFormSet(data, instance=instance, prefix="lines", diagnoses=form.diagnosis_letters())
         formset.is_valid()
     else:
         form = ClaimForm(instance=instance, patient=patient)
@@ -273,6 +272,14 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     action = request.POST.get("action", "save")
     action = action if action in ACTIONS else "save"
     reasons = _posted_reasons(request)
+    if action == "add_line":  # without JavaScript: the same form with one more blank line, nothing saved
+        data = request.POST.copy()
+        total = data.get("lines-TOTAL_FORMS", "")
+        if total.isdigit() and int(total) < LineFormSet.max_num:
+            data["lines-TOTAL_FORMS"] = str(int(total) + 1)
+        form, formset = _forms(request, claim, data=data)
+        state = build_state(form, formset, claim=claim, run_check=True, reasons=reasons)
+        return _render(request, form, formset, state, claim)
     if not (form.is_valid() and formset.is_valid()):
         state = build_state(form, formset, claim=claim, run_check=True, reasons=reasons)
         messages.error(request, "Nothing was saved: correct the fields marked below.")

@@ -8,6 +8,7 @@
   const template = document.getElementById("line-template");
   const total = form.querySelector('input[name="lines-TOTAL_FORMS"]');
   const DEBOUNCE_MS = 500;
+  form.classList.remove("no-js");
   let timer = null;
 
   function liveCheck() {
@@ -49,6 +50,14 @@
     });
   }
 
+  // Drug fields are shown without JavaScript; with it, only on drug lines (or where something is entered).
+  function hideMarkedDrugFields(scope) {
+    scope.querySelectorAll(".drug-fields[data-drug-hidden]").forEach(function (drug) {
+      drug.removeAttribute("data-drug-hidden");
+      showDrugFields(drug.closest(".claim-line"), false);
+    });
+  }
+
   function showDrugFields(line, show) {
     const drug = line.querySelector(".drug-fields");
     if (!drug) return;
@@ -70,6 +79,7 @@
     lines.appendChild(line);
     total.value = String(index + 1);
     htmx.process(line);
+    hideMarkedDrugFields(line);
     refreshPointers(line);
     renumber();
     const first = line.querySelector(".code-input");
@@ -117,6 +127,7 @@
     if (event.detail.elt && event.detail.elt.id === "claim-summary") refreshDrugFields();
   });
 
+  hideMarkedDrugFields(lines);
   refreshPointers();
   renumber();
 })();

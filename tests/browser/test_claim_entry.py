@@ -152,13 +152,22 @@ def test_diagnosis_pointers_offer_the_entered_diagnoses(biller_page):
     expect(pointer.locator("option[value='C']")).to_be_disabled()
 
 
-def test_check_button_works_without_javascript(starter_data, logged_in_page, biller):
+def test_entry_works_without_javascript(starter_data, logged_in_page, biller):
     page = logged_in_page(biller, java_script_enabled=False)
     page.goto("/claims/new/")
     fill_header(page)
     fill_line(page, 1, "96372", "25.00")
-    # Without JavaScript there is no "Add line": a second line comes after a save; one line is enough here.
+    page.get_by_role("button", name="Add line").click()  # a plain submit button: the page comes back with a line more
+    fill_line(page, 2, "J8499", "10.00")
+    expect(line(page, 2).get_by_label("NDC", exact=True)).to_be_visible()  # drug fields are never hidden without JS
     page.get_by_role("button", name="Check").click()
     expect(page.get_by_role("alert").filter(has_text="checked")).to_be_visible()
     assert Claim.objects.get().status == ClaimStatus.CHECKED
-    expect(line(page, 1).get_by_label("CPT/HCPCS (24D)")).to_have_value("96372")
+    expect(line(page, 1).locator(f'[data-rule="{ROUTE}"]')).to_be_visible()
+    expect(line(page, 2).get_by_label("CPT/HCPCS (24D)")).to_have_value("J8499")
+
+    line(page, 2).get_by_label("Remove this line when saving").check()
+    page.get_by_role("button", name="Check").click()
+    expect(page.locator(".claim-line[data-line]")).to_have_count(1)
+    expect(page.locator(f'[data-rule="{ROUTE}"]')).to_have_count(0)
+    assert list(Claim.objects.get().lines.values_list("code", flat=True)) == ["96372"]

@@ -391,3 +391,21 @@ def test_claim_level_error_is_acknowledged_at_the_summary(biller_client, medicar
     assert response.status_code == 302 and claim.status == ClaimStatus.FLAGGED
     finding = claim.findings.get(rule="FMT-NPI-LUHN")
     assert finding.line_number is None and finding.override_reason == "NPI confirmed by NPPES"
+
+
+def test_add_line_without_javascript_keeps_the_form_and_adds_a_blank_line(biller_client, medicare):
+    data = {**oral_drug_claim(medicare), "action": "add_line"}
+    response = biller_client.post(NEW, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="lines-TOTAL_FORMS" value="3"' in html and 'id="line-lines-2"' in html
+    assert 'value="J8499"' in html and 'value="Jane"' in html
+    assert not Claim.objects.exists()
+
+
+def test_drug_fields_are_marked_for_hiding_on_other_lines_only(biller_client, biller, medicare):
+    claim = make_claim(biller, payer=medicare, lines=[make_line("99213"), make_line("J1100")])
+    html = biller_client.get(reverse("claims:claim_edit", args=[claim.pk])).content.decode()
+    first, second = html.split('id="line-lines-1"')[0], html.split('id="line-lines-1"')[1].split("line-template")[0]
+    assert "data-drug-hidden" in first.split('id="line-lines-0"')[1]
+    assert "data-drug-hidden" not in second
