@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from .models import ApiToken, DemographicEdit, Payer
+from .models import ApiToken, Claim, ClaimFinding, ClaimLine, ClaimStatusChange, DemographicEdit, Patient, Payer
 
 
 @admin.register(Payer)
@@ -74,3 +74,61 @@ class ApiTokenAdmin(admin.ModelAdmin):
             f"The key of API token “{token.name}” for {token.user}: {key} — copy it now. It is not stored and "
             "will not be shown again. Send it as the header 'Authorization: Token <key>'.",
         )
+
+
+# --- claims: read in the admin; billers change them on the entry page, where the workflow services run ----
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ClaimLineInline(ReadOnlyInline):
+    model = ClaimLine
+    fields = ("number", "code", "modifiers", "units", "charge", "dx_pointers", "ndc", "date_of_service")
+    readonly_fields = fields
+
+
+class ClaimFindingInline(ReadOnlyInline):
+    model = ClaimFinding
+    fields = ("line_number", "rule", "category", "severity", "message", "override_reason", "overridden_by")
+    readonly_fields = fields
+
+
+class ClaimStatusChangeInline(ReadOnlyInline):
+    model = ClaimStatusChange
+    fields = ("at", "from_status", "to_status", "user", "note")
+    readonly_fields = fields
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    """Claims are entered and moved on in the app (the services keep the audit trail); the admin only reads."""
+
+    list_display = ("__str__", "patient", "payer", "date_of_service", "status", "risk", "created_by", "updated_at")
+    list_filter = ("status", "risk", "payer")
+    search_fields = ("patient__last_name", "patient__member_id", "lines__code")
+    date_hierarchy = "date_of_service"
+    list_select_related = ("patient", "payer", "created_by")
+    inlines = (ClaimLineInline, ClaimFindingInline, ClaimStatusChangeInline)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Claim._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ("last_name", "first_name", "date_of_birth", "sex", "member_id")
+    search_fields = ("last_name", "first_name", "member_id")

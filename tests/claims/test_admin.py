@@ -148,3 +148,25 @@ def test_token_can_be_deactivated_but_not_rekeyed(admin_client_logged, biller):
     assert response.status_code == 302
     token.refresh_from_db()
     assert (token.name, token.active, token.key_hash, token.user) == ("export (old)", False, old_hash, biller)
+
+
+def test_claims_are_read_only_in_the_admin(admin_client_logged, biller):
+    from claims.choices import ClaimStatus
+    from tests.claims.factories import make_claim, make_line
+
+    claim = make_claim(biller, lines=[make_line("96372"), make_line("J8499")], status=ClaimStatus.CHECKED)
+    page = admin_client_logged.get(f"/admin/claims/claim/{claim.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "J8499" in html and 'name="_save"' not in html
+    assert admin_client_logged.get("/admin/claims/claim/add/").status_code == 403
+    listing = admin_client_logged.get("/admin/claims/claim/", {"q": "J8499"})
+    assert claim.number in listing.content.decode()
+
+
+def test_patients_are_searchable_in_the_admin(admin_client_logged, db):
+    from tests.claims.factories import make_patient
+
+    make_patient(last_name="Quigley", member_id="9QX1")
+    response = admin_client_logged.get("/admin/claims/patient/", {"q": "9QX1"})
+    assert "Quigley" in response.content.decode()
