@@ -23,7 +23,7 @@ from codes.models import ProcedureCode
 
 from . import services
 from .choices import Severity
-from .forms import ClaimForm, LineFormSet
+from .forms import ClaimForm, LineFormSet, LineReading, read_lines
 from .models import Claim, ClaimLine, Patient
 
 ACK_PREFIX = "ack-"
@@ -44,17 +44,14 @@ def editable_claim(request: HttpRequest, pk: int) -> Claim:
 # --- what the page shows ----------------------------------------------------------------------------------
 @dataclass
 class LineView:
-    form: Any
+    prefix: str  # the line's form prefix, e.g. "lines-3": it names the findings box and the reasons
     number: int | None  # None for a deleted line
+    form: Any = None  # the line's form on the full page; the live check renders findings only
     deleted: bool = False
     blank: bool = False  # a new line left empty: shown, not checked, not saved
     findings: list[dict[str, Any]] = field(default_factory=list)
     entry_errors: list[str] = field(default_factory=list)
     is_drug: bool = False
-
-    @property
-    def prefix(self) -> str:
-        return self.form.prefix
 
 
 @dataclass
@@ -116,41 +113,63 @@ def _claim_reasons(claim: Claim | None, line_prefix: dict[int, str]) -> dict[str
     return reasons
 
 
+def formset_readings(formset) -> list[LineReading]:
+    """The formset's lines as ``build_state`` reads them (the live check reads the POST directly)."""
+    if not formset.is_bound:
+        return [
+            LineReading(
+                prefix=form.prefix, blank=form.instance.pk is None, line=form.instance if form.instance.pk else None
+            )
+            for form in formset.forms
+        ]
+    active = {id(form) for form in formset.active_forms()}
+    readings = []
+    for form in formset.forms:
+        if formset.can_delete and formset._should_delete_form(form):
+            readings.append(LineReading(prefix=form.prefix, deleted=True))
+        elif id(form) not in active:
+            readings.append(LineReading(prefix=form.prefix, blank=True))
+        else:
+            readings.append(LineReading(prefix=form.prefix, line=form.build_line(), errors=_field_errors(form)))
+    return readings
+
+
 def build_state(
-    form: ClaimForm, formset, *, claim: Claim | None, run_check: bool, reasons: dict[str, str] | None = None
+    form: ClaimForm,
+    readings: list[LineReading],
+    *,
+    claim: Claim | None,
+    run_check: bool,
+    reasons: dict[str, str] | None = None,
+    forms: dict[str, Any] | None = None,
+    extra_errors: list[str] = (),
 ) -> EntryState:
     """Number the lines, run the rules on what is entered (when asked), and file each finding under its line."""
+    forms = forms or {}
     line_views: list[LineView] = []
-    active = {id(f) for f in (formset.active_forms() if formset.is_bound else formset.forms)}
     number = 0
-    for line_form in formset.forms:
-        if formset.is_bound and formset.can_delete and formset._should_delete_form(line_form):
-            line_views.append(LineView(form=line_form, number=None, deleted=True))
+    for reading in readings:
+        if reading.deleted:
+            line_views.append(
+                LineView(prefix=reading.prefix, number=None, form=forms.get(reading.prefix), deleted=True)
+            )
             continue
         number += 1  # blank new lines are numbered where they stand, and not checked
-        line_views.append(LineView(form=line_form, number=number, blank=id(line_form) not in active))
+        view = LineView(prefix=reading.prefix, number=number, form=forms.get(reading.prefix), blank=reading.blank)
+        view.entry_errors = reading.errors
+        line_views.append(view)
     state = EntryState(lines=line_views)
-    live = [view for view in line_views if not view.deleted and not view.blank]
-    codes = set()
-    for view in live:
-        if formset.is_bound:
-            view.entry_errors = _field_errors(view.form)
-            code = view.form.cleaned_data.get("code") if hasattr(view.form, "cleaned_data") else None
-        else:
-            code = view.form.instance.code
-        if code:
-            codes.add(code)
-        if view.form.instance.pk and view.form.instance.has_drug_data:
-            view.is_drug = True
-    drugs = _drug_codes(codes)
-    for view in live:
-        code = view.form.cleaned_data.get("code") if formset.is_bound and hasattr(view.form, "cleaned_data") else None
-        code = code or view.form.instance.code
-        view.is_drug = view.is_drug or code in drugs
+    entered = [
+        (view, reading.line)
+        for view, reading in zip(line_views, readings, strict=True)
+        if not view.deleted and not view.blank and reading.line is not None and reading.line.code
+    ]
+    drugs = _drug_codes({line.code for _, line in entered})
+    for view, line in entered:
+        view.is_drug = line.code in drugs or line.has_drug_data
 
     if form.is_bound:
-        state.header_errors = _field_errors(form)
-        state.header_errors += [str(e) for e in formset.non_form_errors()]
+        state.header_errors = [*_field_errors(form), *extra_errors]
     patient = form.build_patient() if form.is_bound else (claim.patient if claim and claim.pk else None)
     if patient is not None and patient.pk is None:
         patient = services.find_patient(member_id=patient.member_id, date_of_birth=patient.date_of_birth) or patient
@@ -170,27 +189,33 @@ def build_state(
         checked_claim = form.build_claim()
     else:
         checked_claim = claim
-    lines: list[ClaimLine] = []
-    prefix_of: dict[int, str] = {}
-    for view in live:
-        line = view.form.build_line() if formset.is_bound else view.form.instance
-        if line is None or not line.code:
-            continue
-        line.number = view.number
-        prefix_of[view.number] = view.prefix
-        lines.append(line)
-    if not lines:
+    if not entered:
         state.waiting_for = "a service line with a code"
         return state
-    check_patient = patient or Patient(sex="U")
-    state.result = services.check(checked_claim, lines, patient=check_patient)
+    prefix_of: dict[int, str] = {}
+    for view, line in entered:
+        line.number = view.number
+        prefix_of[view.number] = view.prefix
+    state.result = services.check(checked_claim, [line for _, line in entered], patient=patient or Patient(sex="U"))
     if reasons is None:
         reasons = _claim_reasons(claim, prefix_of)
     state.claim_findings = _with_ack(state.result.claim_findings, CLAIM_SCOPE, reasons)
-    for view in live:
-        if view.number in prefix_of:
-            view.findings = _with_ack(state.result.for_line(view.number), view.prefix, reasons)
+    for view, _ in entered:
+        view.findings = _with_ack(state.result.for_line(view.number), view.prefix, reasons)
     return state
+
+
+def _state(form, formset, *, claim, run_check: bool, reasons=None) -> EntryState:
+    """``build_state`` for the full page: the formset's lines, with their forms to render."""
+    return build_state(
+        form,
+        formset_readings(formset),
+        claim=claim,
+        run_check=run_check,
+        reasons=reasons,
+        forms={line_form.prefix: line_form for line_form in formset.forms},
+        extra_errors=[str(error) for error in formset.non_form_errors()] if formset.is_bound else [],
+    )
 
 
 def _posted_reasons(request: HttpRequest) -> dict[str, str]:
@@ -266,7 +291,7 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form, formset = _forms(request, claim, patient)
 
     if request.method != "POST":
-        state = build_state(form, formset, claim=claim, run_check=claim is not None)
+        state = _state(form, formset, claim=claim, run_check=claim is not None)
         return _render(request, form, formset, state, claim)
 
     action = request.POST.get("action", "save")
@@ -278,13 +303,13 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         if total.isdigit() and int(total) < LineFormSet.max_num:
             data["lines-TOTAL_FORMS"] = str(int(total) + 1)
         form, formset = _forms(request, claim, data=data)
-        state = build_state(form, formset, claim=claim, run_check=True, reasons=reasons)
+        state = _state(form, formset, claim=claim, run_check=True, reasons=reasons)
         return _render(request, form, formset, state, claim)
     if not (form.is_valid() and formset.is_valid()):
-        state = build_state(form, formset, claim=claim, run_check=True, reasons=reasons)
+        state = _state(form, formset, claim=claim, run_check=True, reasons=reasons)
         messages.error(request, "Nothing was saved: correct the fields marked below.")
         return _render(request, form, formset, state, claim, status=422)
-    state = build_state(form, formset, claim=claim, run_check=False)
+    state = _state(form, formset, claim=claim, run_check=False)
     instance = form.build_claim()
     lines = [line_form.instance for line_form in formset.active_forms()]
     try:
@@ -292,7 +317,7 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             instance, lines, patient=form.build_patient(), user=request.user, version=form.cleaned_data.get("version")
         )
     except services.ClaimError as error:
-        state = build_state(form, formset, claim=claim, run_check=True, reasons=reasons)
+        state = _state(form, formset, claim=claim, run_check=True, reasons=reasons)
         messages.error(request, str(error))
         return _render(request, form, formset, state, claim, status=409)
 
@@ -332,6 +357,8 @@ def live_check(request: HttpRequest) -> HttpResponse:
     claim_id = request.POST.get("claim_id", "")
     if claim_id.isdigit():
         claim = editable_claim(request, int(claim_id))
-    form, formset = _forms(request, claim)
-    state = build_state(form, formset, claim=claim, run_check=True, reasons=_posted_reasons(request))
+    form = ClaimForm(request.POST, instance=claim or Claim())
+    form.is_valid()
+    readings = read_lines(request.POST, form.diagnosis_letters())
+    state = build_state(form, readings, claim=claim, run_check=True, reasons=_posted_reasons(request))
     return render(request, "claims/_live_check.html", {"state": state, "form": form, "claim": claim})

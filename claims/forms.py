@@ -13,6 +13,7 @@ would deny is left to the rules engine, which shows it as a finding.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -253,9 +254,134 @@ class ClaimForm(forms.ModelForm):
         return claim
 
 
-class LineForm(forms.ModelForm):
-    """One service line. Modifiers and diagnosis pointers are four boxes each, as on the paper form."""
+# --- line cleaning, shared by the line form and the live check's fast reader -----------------------------
+def clean_code(value: str) -> str:
+    code = re.sub(r"\s", "", value or "").upper()
+    if not CODE_FORMAT.match(code):
+        raise ValidationError(
+            f"'{code[:20]}' is not a CPT or HCPCS code: five letters or digits, e.g. 99213 or J1100. "
+            "Type words to look a code up and pick it from the list."
+        )
+    return code
 
+
+def clean_line_place_of_service(value: str) -> str:
+    value = (value or "").strip()
+    if value and not re.fullmatch(r"\d{1,2}", value):
+        raise ValidationError("A place of service is a two-digit CMS code, e.g. 11.")
+    return value.zfill(2) if value else ""
+
+
+def clean_units(units: Decimal | None) -> Decimal | None:
+    if units is not None and units <= 0:
+        raise ValidationError("Units must be above 0.")
+    return units
+
+
+def clean_charge(charge: Decimal | None) -> Decimal | None:
+    if charge is not None and charge < 0:
+        raise ValidationError("A charge cannot be negative.")
+    return charge
+
+
+def clean_dose_unit(value: str) -> str:
+    return (value or "").strip().lower()
+
+
+LINE_FIELD_CLEANERS = {
+    "code": clean_code,
+    "place_of_service": clean_line_place_of_service,
+    "units": clean_units,
+    "charge": clean_charge,
+    "ndc": normalise_ndc,
+    "dose_unit": clean_dose_unit,
+}
+
+
+def clean_line(data: dict[str, Any], diagnoses: dict[str, str], add_error) -> tuple[list[str], str]:
+    """The checks across a line's fields; returns its modifiers and its pointer letters.
+
+    ``data`` holds the fields that cleaned; ``add_error(field, message)`` reports a problem.
+    """
+    modifiers: list[str] = []
+    for index in range(1, MAX_MODIFIERS + 1):
+        name = f"modifier_{index}"
+        value = (data.get(name) or "").strip().upper()
+        data[name] = value
+        if not value:
+            continue
+        if not MODIFIER_FORMAT.match(value):
+            add_error(name, f"'{value}' is not a modifier: two letters or digits, e.g. 25 or RT.")
+        elif value in modifiers:
+            add_error(name, f"Modifier {value} is entered twice.")
+        else:
+            modifiers.append(value)
+    pointers: list[str] = []
+    for index in range(1, MAX_POINTERS + 1):
+        name = f"pointer_{index}"
+        letter = (data.get(name) or "").strip().upper()
+        if not letter:
+            continue
+        if letter not in diagnoses:
+            add_error(name, f"Pointer {letter}: no diagnosis {letter} is entered in box 21.")
+        elif letter in pointers:
+            add_error(name, f"Pointer {letter} is chosen twice.")
+        else:
+            pointers.append(letter)
+    if data.get("dose_discarded") is not None and data.get("dose_amount") is None:
+        add_error("dose_amount", "Enter the dose given as well as the amount discarded.")
+    if data.get("dose_amount") is not None and not data.get("dose_unit"):
+        add_error("dose_unit", "Say the unit of the dose (mg, mcg, units, mL …).")
+    return modifiers, "".join(pointers)
+
+
+LINE_FIELDS = [
+    "date_of_service",
+    "place_of_service",
+    "code",
+    "charge",
+    "units",
+    "ndc",
+    "ndc_unit",
+    "ndc_quantity",
+    "dose_amount",
+    "dose_unit",
+    "dose_discarded",
+    "container",
+    "narrative",
+]
+
+
+class LineForm(forms.ModelForm):
+    """One service line. Modifiers and diagnosis pointers are four boxes each, as on the paper form.
+
+    Every field is configured here, on the class (declared, so the formset factory keeps them), so
+    ``read_lines`` can clean posted lines with the same field objects without building a form per line
+    (the live check runs on every pause in typing).
+    """
+
+    modifier_1 = forms.CharField(label="Modifier 1", required=False, max_length=2)
+    modifier_2 = forms.CharField(label="Modifier 2", required=False, max_length=2)
+    modifier_3 = forms.CharField(label="Modifier 3", required=False, max_length=2)
+    modifier_4 = forms.CharField(label="Modifier 4", required=False, max_length=2)
+    pointer_1 = forms.CharField(label="Diagnosis pointer 1", required=False, max_length=1)
+    pointer_2 = forms.CharField(label="Diagnosis pointer 2", required=False, max_length=1)
+    pointer_3 = forms.CharField(label="Diagnosis pointer 3", required=False, max_length=1)
+    pointer_4 = forms.CharField(label="Diagnosis pointer 4", required=False, max_length=1)
+    charge = forms.DecimalField(
+        label="Charge $ (24F)",
+        max_digits=10,
+        decimal_places=2,
+        error_messages={"required": "Enter the line's charge."},
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
+    )  # no initial: the model's default 0 would hide a forgotten charge
+    units = forms.DecimalField(
+        label="Units (24G)",
+        max_digits=9,
+        decimal_places=3,
+        initial=1,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 5}),
+    )
     code = forms.CharField(
         label="CPT/HCPCS (24D)",
         max_length=60,  # the field also takes words to look a code up; only a code is accepted
@@ -270,28 +396,10 @@ class LineForm(forms.ModelForm):
 
     class Meta:
         model = ClaimLine
-        fields = [
-            "date_of_service",
-            "place_of_service",
-            "code",
-            "charge",
-            "units",
-            "ndc",
-            "ndc_unit",
-            "ndc_quantity",
-            "dose_amount",
-            "dose_unit",
-            "dose_discarded",
-            "container",
-            "narrative",
-        ]
+        fields = LINE_FIELDS
         labels = {
             "date_of_service": "Date (24A)",
             "place_of_service": "POS (24B)",
-            "code": "CPT/HCPCS (24D)",
-            "charge": "Charge $ (24F)",
-            "units": "Units (24G)",
-            "ndc": "NDC",
             "ndc_unit": "NDC unit",
             "ndc_quantity": "NDC quantity",
             "dose_amount": "Dose given",
@@ -300,152 +408,151 @@ class LineForm(forms.ModelForm):
             "container": "Container",
             "narrative": "Line note",
         }
-        help_texts = {name: "" for name in fields}
+        help_texts = {name: "" for name in LINE_FIELDS}
         widgets = {
             "date_of_service": DATE_INPUT,
             "place_of_service": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 2, "size": 3}),
-            "charge": forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
-            "units": forms.TextInput(attrs={"inputmode": "decimal", "size": 5}),
             "ndc_quantity": forms.TextInput(attrs={"inputmode": "decimal"}),
             "dose_amount": forms.TextInput(attrs={"inputmode": "decimal"}),
             "dose_discarded": forms.TextInput(attrs={"inputmode": "decimal"}),
         }
 
+    field_order = [
+        "date_of_service",
+        "place_of_service",
+        "code",
+        *[f"modifier_{i}" for i in range(1, MAX_MODIFIERS + 1)],
+        *[f"pointer_{i}" for i in range(1, MAX_POINTERS + 1)],
+        "charge",
+        "units",
+    ]
+
     def __init__(self, *args, diagnoses: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["units"].required = True
-        self.fields["charge"].required = True
-        self.fields["charge"].error_messages["required"] = "Enter the line's charge."
-        if not self.is_bound and not self.instance.pk:
-            self.initial["charge"] = None  # the model default 0 would hide a forgotten charge
-        diagnoses = diagnoses or {}
-        pointer_choices = [("", "—")] + [
-            (letter, f"{letter} · {diagnoses[letter]}" if letter in diagnoses else letter)
-            for letter in DIAGNOSIS_LETTERS
-        ]
+        self.diagnoses = diagnoses or {}
+        # Pointer pickers: the letters A-L, labelled with the diagnosis entered for each (the template
+        # renders these options).
+        self.pointer_choices = pointer_choices(self.diagnoses)
         instance = self.instance
-        for index in range(1, MAX_MODIFIERS + 1):
-            self.fields[f"modifier_{index}"] = forms.CharField(
-                label=f"Modifier {index}",
-                required=False,
-                max_length=2,
-                widget=forms.TextInput(attrs={"size": 2, "class": "modifier-input", "autocomplete": "off"}),
-            )
-        for index in range(1, MAX_POINTERS + 1):
-            self.fields[f"pointer_{index}"] = forms.ChoiceField(
-                label=f"Diagnosis pointer {index}",
-                required=False,
-                choices=pointer_choices,
-                widget=forms.Select(attrs={"class": "pointer-select"}),
-            )
         if not self.is_bound and instance.pk:
             for index, modifier in enumerate(instance.modifiers[:MAX_MODIFIERS], start=1):
                 self.initial[f"modifier_{index}"] = modifier
             for index, letter in enumerate(instance.dx_pointers[:MAX_POINTERS], start=1):
                 self.initial[f"pointer_{index}"] = letter
-        self.order_fields(
-            [
-                "date_of_service",
-                "place_of_service",
-                "code",
-                *[f"modifier_{i}" for i in range(1, MAX_MODIFIERS + 1)],
-                *[f"pointer_{i}" for i in range(1, MAX_POINTERS + 1)],
-                "charge",
-                "units",
-            ]
-        )
-        self.diagnoses = diagnoses
 
-    def clean_code(self) -> str:
-        code = re.sub(r"\s", "", self.cleaned_data.get("code") or "").upper()
-        if not CODE_FORMAT.match(code):
-            raise ValidationError(
-                f"'{code[:20]}' is not a CPT or HCPCS code: five letters or digits, e.g. 99213 or J1100. "
-                "Type words to look a code up and pick it from the list."
-            )
-        return code
-
-    def clean_place_of_service(self) -> str:
-        value = (self.cleaned_data.get("place_of_service") or "").strip()
-        if value and not re.fullmatch(r"\d{1,2}", value):
-            raise ValidationError("A place of service is a two-digit CMS code, e.g. 11.")
-        return value.zfill(2) if value else ""
-
-    def clean_units(self) -> Decimal:
-        units = self.cleaned_data.get("units")
-        if units is not None and units <= 0:
-            raise ValidationError("Units must be above 0.")
-        return units
-
-    def clean_charge(self) -> Decimal:
-        charge = self.cleaned_data.get("charge")
-        if charge is not None and charge < 0:
-            raise ValidationError("A charge cannot be negative.")
-        return charge
-
-    def clean_ndc(self) -> str:
-        return normalise_ndc(self.cleaned_data.get("ndc") or "")
-
-    def clean_dose_unit(self) -> str:
-        return (self.cleaned_data.get("dose_unit") or "").strip().lower()
+    def _clean_fields(self):
+        super()._clean_fields()
+        for name, cleaner in LINE_FIELD_CLEANERS.items():
+            if name in self.cleaned_data:
+                try:
+                    self.cleaned_data[name] = cleaner(self.cleaned_data[name])
+                except ValidationError as error:
+                    self.add_error(name, error)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        modifiers = []
-        for index in range(1, MAX_MODIFIERS + 1):
-            name = f"modifier_{index}"
-            value = (data.get(name) or "").strip().upper()
-            data[name] = value
-            if not value:
-                continue
-            if not MODIFIER_FORMAT.match(value):
-                self.add_error(name, f"'{value}' is not a modifier: two letters or digits, e.g. 25 or RT.")
-            elif value in modifiers:
-                self.add_error(name, f"Modifier {value} is entered twice.")
-            else:
-                modifiers.append(value)
-        pointers = []
-        for index in range(1, MAX_POINTERS + 1):
-            name = f"pointer_{index}"
-            letter = data.get(name) or ""
-            if not letter:
-                continue
-            if letter not in self.diagnoses:
-                self.add_error(name, f"Pointer {letter}: no diagnosis {letter} is entered in box 21.")
-            elif letter in pointers:
-                self.add_error(name, f"Pointer {letter} is chosen twice.")
-            else:
-                pointers.append(letter)
-        if data.get("dose_discarded") is not None and data.get("dose_amount") is None:
-            self.add_error("dose_amount", "Enter the dose given as well as the amount discarded.")
-        if data.get("dose_amount") is not None and not data.get("dose_unit"):
-            self.add_error("dose_unit", "Say the unit of the dose (mg, mcg, units, mL …).")
+        modifiers, pointers = clean_line(data, self.diagnoses, self.add_error)
         self.instance.modifiers = modifiers
-        self.instance.dx_pointers = "".join(pointers)
+        self.instance.dx_pointers = pointers
         return data
 
     def build_line(self) -> ClaimLine | None:
         """The line as entered, from its valid fields; None without a valid code (nothing to check)."""
-        data = getattr(self, "cleaned_data", {})
-        if not data.get("code"):
-            return None
-        line = ClaimLine(modifiers=[], dx_pointers="")
-        for name in self.Meta.fields:
-            if name in data:
-                setattr(line, name, data[name])
-        if data.get("units") is None:
-            line.units = None  # reported by FMT-UNITS
-        line.modifiers = [
-            data.get(f"modifier_{i}")
-            for i in range(1, MAX_MODIFIERS + 1)
-            if data.get(f"modifier_{i}") and f"modifier_{i}" not in self.errors
+        return line_from(getattr(self, "cleaned_data", {}), set(self.errors))
+
+
+def pointer_choices(diagnoses: dict[str, str]) -> list[tuple[str, str]]:
+    return [("", "—")] + [
+        (letter, f"{letter} · {diagnoses[letter]}" if letter in diagnoses else letter) for letter in DIAGNOSIS_LETTERS
+    ]
+
+
+
+
+def line_from(data: dict[str, Any], bad: set[str]) -> ClaimLine | None:
+    """A line from the fields that cleaned (``bad`` names the ones that did not); None without a code."""
+    if not data.get("code") or "code" in bad:
+        return None
+    line = ClaimLine(modifiers=[], dx_pointers="")
+    for name in LINE_FIELDS:
+        if name in data and name not in bad:
+            setattr(line, name, data[name])
+    if data.get("units") is None or "units" in bad:
+        line.units = None  # reported by FMT-UNITS
+    if data.get("charge") is None:
+        line.charge = None
+    line.modifiers = [
+        data[f"modifier_{i}"]
+        for i in range(1, MAX_MODIFIERS + 1)
+        if data.get(f"modifier_{i}") and f"modifier_{i}" not in bad
+    ]
+    line.dx_pointers = "".join(
+        data[f"pointer_{i}"].upper()
+        for i in range(1, MAX_POINTERS + 1)
+        if data.get(f"pointer_{i}") and f"pointer_{i}" not in bad
+    )
+    return line
+
+
+@dataclass
+class LineReading:
+    """One posted line read by ``read_lines``: what cleaned, and the problems, labelled for the biller."""
+
+    prefix: str
+    deleted: bool = False
+    blank: bool = False
+    line: ClaimLine | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def read_lines(data, diagnoses: dict[str, str], prefix: str = "lines") -> list[LineReading]:
+    """The posted lines, cleaned with ``LineForm``'s own fields and rules but without building forms.
+
+    The live check reads up to 50 lines on every pause in typing: a form per line would cost more than
+    the rules themselves. Saving still goes through the formset.
+    """
+    fields = LineFormSet.form.base_fields  # the formset's form class: the one saving uses
+    try:
+        total = min(int(data.get(f"{prefix}-TOTAL_FORMS", "0")), MAX_LINES * 2)
+        initial = int(data.get(f"{prefix}-INITIAL_FORMS", "0"))
+    except ValueError:
+        return []
+    readings = []
+    for index in range(total):
+        form_prefix = f"{prefix}-{index}"
+        reading = LineReading(prefix=form_prefix)
+        readings.append(reading)
+        if data.get(f"{form_prefix}-DELETE"):
+            reading.deleted = True
+            continue
+        raw = {
+            name: field.widget.value_from_datadict(data, {}, f"{form_prefix}-{name}") for name, field in fields.items()
+        }
+        entered = [name for name, value in raw.items() if value not in (None, "") and name != "units"]
+        if index >= initial and not entered:
+            reading.blank = True
+            continue
+        cleaned: dict[str, Any] = {}
+        problems: dict[str, list[str]] = {}
+
+        def add_error(name: str, message, problems=problems) -> None:
+            messages = message.messages if isinstance(message, ValidationError) else [message]
+            problems.setdefault(name, []).extend(messages)
+
+        for name, form_field in fields.items():
+            try:
+                value = form_field.clean(raw[name])
+                if name in LINE_FIELD_CLEANERS:
+                    value = LINE_FIELD_CLEANERS[name](value)
+                cleaned[name] = value
+            except ValidationError as error:
+                add_error(name, error)
+        clean_line(cleaned, diagnoses, add_error)
+        reading.line = line_from(cleaned, set(problems))
+        reading.errors = [
+            f"{fields[name].label}: {message}" for name, messages in problems.items() for message in messages
         ]
-        line.dx_pointers = "".join(
-            data.get(f"pointer_{i}")
-            for i in range(1, MAX_POINTERS + 1)
-            if data.get(f"pointer_{i}") and f"pointer_{i}" not in self.errors
-        )
-        return line
+    return readings
 
 
 class BaseLineFormSet(BaseInlineFormSet):

@@ -233,18 +233,27 @@ class RulePlan:
     """Which rules run on which lines, worked out once per batch and reused for every claim.
 
     Which tables are loaded does not change between claims, and a line rule's ``when`` pre-filter
-    reads only the line's code, modifiers and place of service: so for each (payer type, NCCI on/off,
-    code, modifiers, place of service) the tuple of line rules to call is computed once.
+    reads only the line's code, modifiers and place of service: so for each (code, modifiers, place
+    of service) the line rules whose ``when`` lets the line through are computed once, and for each
+    (payer type, NCCI on/off, code, modifiers, place of service, claim pre-filters) the tuple of line
+    rules to call. A rule's ``claim_when`` is asked once per claim; the rules it rules out for the
+    claim are one bit each in the key.
     """
 
     def __init__(self, ref: ReferenceData):
         self.order = {rule.id: index for index, rule in enumerate(registry.all())}
         self._ref = ref
-        self._plans: dict[tuple[str, bool], tuple[Rule | None, list[Rule], list[Rule], list[str]]] = {}
+        self._plans: dict[tuple[str, bool], tuple] = {}
         self._line_rules: dict[tuple, tuple[Rule, ...]] = {}
+        self._passing: dict[tuple, frozenset[str]] = {}
+        self._bits = {
+            rule.id: 1 << index
+            for index, rule in enumerate(rule for rule in registry.all() if rule.claim_when is not None)
+        }
 
-    def for_claim(self, payer_type: str, applies_ncci: bool) -> tuple[Rule | None, list[Rule], list[Rule], list[str]]:
-        """(COD-EFFECTIVE, other line rules, claim rules, categories left unchecked for want of a table)."""
+    def for_claim(self, payer_type: str, applies_ncci: bool) -> tuple:
+        """(COD-EFFECTIVE, other line rules, claim rules, categories left unchecked for want of a table,
+        line rules with a claim pre-filter as (bit, rule) pairs)."""
         key = (payer_type, applies_ncci)
         if key not in self._plans:
             effective, line_rules, claim_rules, unchecked = None, [], [], set()
@@ -261,8 +270,22 @@ class RulePlan:
                     claim_rules.append(rule)
                 else:
                     line_rules.append(rule)
-            self._plans[key] = (effective, line_rules, claim_rules, sorted(unchecked))
+            gated = tuple((self._bits[rule.id], rule) for rule in line_rules if rule.claim_when is not None)
+            self._plans[key] = (effective, line_rules, claim_rules, sorted(unchecked), gated)
         return self._plans[key]
+
+    def passing(self, line) -> frozenset[str]:
+        """IDs of the line rules whose ``when`` pre-filter lets this line through (cached)."""
+        key = (line.code, line.modifier_set, line.pos)
+        found = self._passing.get(key)
+        if found is None:
+            ref = self._ref
+            found = self._passing[key] = frozenset(
+                rule.id
+                for rule in registry.all()
+                if rule.scope != CLAIM and (rule.when is None or rule.when(ref, line))
+            )
+        return found
 
     def line_rules_effective(self, payer_type: str, line) -> tuple[Rule, ...]:
         """COD-EFFECTIVE alone, when its pre-filter lets the line through (cached like the others)."""
@@ -271,19 +294,21 @@ class RulePlan:
         if rules is None:
             effective = self.for_claim(payer_type, True)[0]
             rules = self._line_rules[key] = (
-                (effective,)
-                if effective is not None and (effective.when is None or effective.when(self._ref, line))
-                else ()
+                (effective,) if effective is not None and effective.id in self.passing(line) else ()
             )
         return rules
 
-    def line_rules(self, payer_type: str, applies_ncci: bool, line) -> tuple[Rule, ...]:
-        key = (payer_type, applies_ncci, line.code, line.modifier_set, line.pos)
+    def line_rules(self, payer_type: str, applies_ncci: bool, line, skipped: int = 0) -> tuple[Rule, ...]:
+        """The line rules to call on the line; ``skipped``: bits of the rules the claim rules out."""
+        key = (payer_type, applies_ncci, line.code, line.modifier_set, line.pos, skipped)
         rules = self._line_rules.get(key)
         if rules is None:
-            candidates = self.for_claim(payer_type, applies_ncci)[1]
+            passing = self.passing(line)
+            bits = self._bits
             rules = self._line_rules[key] = tuple(
-                rule for rule in candidates if rule.when is None or rule.when(self._ref, line)
+                rule
+                for rule in self.for_claim(payer_type, applies_ncci)[1]
+                if rule.id in passing and not (skipped & bits.get(rule.id, 0))
             )
         return rules
 
@@ -293,22 +318,28 @@ def check_claim(ctx: ClaimContext, plan: RulePlan | None = None) -> ClaimResult:
     units check), then every line rule on every valid line, then the claim rules; then §0.6."""
     plan = plan or RulePlan(ctx.ref)
     payer_type, applies_ncci = ctx.claim.payer_type, ctx.payer.apply_ncci
-    effective, _, claim_rules, unchecked = plan.for_claim(payer_type, applies_ncci)
+    effective, _, claim_rules, unchecked, gated = plan.for_claim(payer_type, applies_ncci)
     findings: list[Finding] = []
+    append = findings.append
     if effective is not None:
         for line in ctx.lines:
-            if effective.when is None or effective in plan.line_rules_effective(payer_type, line):
+            if effective.when is None or plan.line_rules_effective(payer_type, line):
                 for hit in effective.function(ctx, line):
-                    findings.append(effective.stamp(hit, line.number if hit.line is None else hit.line))
+                    append(effective.stamp(hit, line.number if hit.line is None else hit.line))
         ctx.invalid_lines = frozenset(f.line for f in findings if f.line is not None)
     invalid = ctx.invalid_lines
+    skipped = 0
+    for bit, rule in gated:
+        if not rule.claim_when(ctx):
+            skipped |= bit
+    line_rules = plan.line_rules
     for line in ctx.lines:
-        if line.number in invalid:
-            continue
         number = line.number
-        for rule in plan.line_rules(payer_type, applies_ncci, line):
+        if number in invalid:
+            continue
+        for rule in line_rules(payer_type, applies_ncci, line, skipped):
             for hit in rule.function(ctx, line):
-                findings.append(rule.stamp(hit, number if hit.line is None else hit.line))
+                append(rule.stamp(hit, number if hit.line is None else hit.line))
     for rule in claim_rules:
         findings.extend(rule.stamp(hit, hit.line) for hit in rule.function(ctx))
     return ClaimResult(id=ctx.claim.id, findings=apply_precedence(findings, ctx, plan.order), unchecked=unchecked)

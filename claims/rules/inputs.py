@@ -150,6 +150,15 @@ class ClaimInput:
         return {line.code for line in self.lines} | {item.code for item in self.history}
 
 
+class _ClaimSlots:
+    """The slots of ``ClaimInput``, writable (see ``_LineSlots``)."""
+
+    __slots__ = ClaimInput.__slots__
+
+
+_new_claim_slots = object.__new__
+_NO_PAYER_CONFIG = PayerConfigInput()
+
 PAYER_TYPES = ("medicare", "medicaid", "commercial")
 CONTAINERS = ("single_dose", "multi_dose")
 
@@ -169,6 +178,8 @@ class _Reader:
 
     def text(self, name: str, default: str = "", *, required: bool = False) -> str:
         value = self.data.get(name)
+        if type(value) is str and value:  # the common case first
+            return value.strip()
         if value is None or value == "":
             if required:
                 raise self.error("is required", name)
@@ -250,6 +261,27 @@ def _parse_dose(reader: _Reader) -> Dose | None:
 
 
 _OPTIONAL_LINE_FIELDS = ("ndc", "ndc_unit", "ndc_qty", "dose", "container", "narrative", "dos", "pos", "rendering_npi")
+_ZERO = Decimal(0)
+
+
+_LINE_DEFAULTS = (None,) * len(_OPTIONAL_LINE_FIELDS)
+
+
+class _LineSlots:
+    """The slots of ``LineInput``, writable: a plain line is filled here and then becomes a
+    ``LineInput`` by changing its class (same slot layout). A frozen dataclass sets each field with
+    ``object.__setattr__``, ten times slower than these plain stores, and the batch check reads
+    hundreds of thousands of lines."""
+
+    __slots__ = LineInput.__slots__
+
+
+_new_line_slots = object.__new__
+# Modifier and pointer lists seen before (their JSON items as a tuple) -> the clean codes.
+_CODE_LISTS: dict[tuple, tuple[str, ...]] = {(): ()}
+_CODE_LISTS_LIMIT = 4096
+# Whole-number units seen before -> (Decimal, text).
+_INT_UNITS: dict[int, tuple[Decimal, str]] = {}
 
 
 def _simple_codes(value: Any) -> tuple[str, ...] | None:
@@ -257,12 +289,22 @@ def _simple_codes(value: Any) -> tuple[str, ...] | None:
         return ()
     if type(value) is not list:
         return None
+    key = tuple(value)
+    try:
+        found = _CODE_LISTS.get(key)
+    except TypeError:  # an item is a list or an object: not plain codes
+        return None
+    if found is not None:
+        return found
     out = []
     for item in value:
         if type(item) is not str:
             return None
         out.append(item.strip().upper())
-    return tuple(out)
+    found = tuple(out)
+    if len(_CODE_LISTS) < _CODE_LISTS_LIMIT:
+        _CODE_LISTS[key] = found
+    return found
 
 
 def _simple_decimal(value: Any) -> Decimal | None:
@@ -281,9 +323,8 @@ def _fast_line(raw: Any, index: int, claim_dos: date, claim_pos: str, npi: str) 
     if type(raw) is not dict:
         return None
     get = raw.get
-    for name in _OPTIONAL_LINE_FIELDS:
-        if get(name) is not None:
-            return None
+    if tuple(map(get, _OPTIONAL_LINE_FIELDS)) != _LINE_DEFAULTS:
+        return None
     number = get("line", index)
     code = get("code")
     if type(number) is not int or type(code) is not str:
@@ -292,24 +333,36 @@ def _fast_line(raw: Any, index: int, claim_dos: date, claim_pos: str, npi: str) 
     modifiers = _simple_codes(get("modifiers"))
     pointers = _simple_codes(get("dx_pointers"))
     units_value = get("units", 1)
-    units = _simple_decimal(units_value)
+    if type(units_value) is int:
+        units_pair = _INT_UNITS.get(units_value)
+        if units_pair is None:
+            units_pair = (Decimal(units_value), str(units_value))
+            if -1000 <= units_value <= 1000:
+                _INT_UNITS[units_value] = units_pair
+        units, units_text = units_pair
+    else:
+        units = _simple_decimal(units_value)
+        units_text = str(units_value)
     charge_value = get("charge")
-    charge = Decimal(0) if charge_value is None else _simple_decimal(charge_value)
+    charge = _ZERO if charge_value is None else _simple_decimal(charge_value)
     if not code or modifiers is None or pointers is None or units is None or charge is None:
         return None
-    return LineInput(
-        number=number,
-        code=code,
-        modifiers=modifiers,
-        units=units,
-        units_text=str(units_value),
-        charge=charge,
-        dx_pointers=pointers,
-        dos=claim_dos,
-        pos=claim_pos,
-        rendering_npi=npi,
-        modifier_set=frozenset(modifiers),
-    )
+    line = _new_line_slots(_LineSlots)
+    line.number = number
+    line.code = code
+    line.dos = claim_dos
+    line.pos = claim_pos
+    line.modifiers = modifiers
+    line.units = units
+    line.units_text = units_text
+    line.charge = charge
+    line.dx_pointers = pointers
+    line.ndc = line.ndc_unit = line.ndc_qty = line.dose = line.container = None
+    line.narrative = ""
+    line.rendering_npi = npi
+    line.modifier_set = frozenset(modifiers)
+    line.__class__ = LineInput
+    return line
 
 
 def _parse_line(raw: Any, index: int, *, claim_id: str, claim_dos: date, claim_pos: str, npi: str) -> LineInput:
@@ -431,38 +484,45 @@ def parse_claim(raw: Any, index: int = 1, *, today: date | None = None) -> Claim
             raise reader.error("is required (YYYY-MM-DD)", "dos")
     claim_pos = reader.text("pos")
     rendering = reader.text("rendering_npi")
-    lines = tuple(
-        _parse_line(raw_line, i, claim_id=claim_id, claim_dos=claim_dos, claim_pos=claim_pos, npi=rendering)
-        for i, raw_line in enumerate(raw_lines, start=1)
-    )
-    numbers = [line.number for line in lines]
-    if len(set(numbers)) != len(numbers):
+    lines = []
+    for i, raw_line in enumerate(raw_lines, start=1):
+        line = _fast_line(raw_line, i, claim_dos, claim_pos, rendering)
+        if line is None:
+            line = _parse_line(raw_line, i, claim_id=claim_id, claim_dos=claim_dos, claim_pos=claim_pos, npi=rendering)
+        lines.append(line)
+    numbers = {line.number for line in lines}
+    if len(numbers) != len(lines):
         raise reader.error("line numbers must be unique", "lines")
     raw_history = reader.data.get("history") or []
     if not isinstance(raw_history, list):
         raise reader.error("must be a list", "history")
-    return ClaimInput(
-        id=claim_id,
-        payer_type=payer_type,
-        payer_name=reader.text("payer_name"),
-        payer_config=_parse_payer_config(reader.obj("payer_config")),
-        state=reader.text("state").upper(),
-        patient=patient,
-        billing_npi=reader.text("billing_npi"),
-        rendering_npi=rendering,
-        referring_npi=reader.text("referring_npi"),
-        ordering_npi=reader.text("ordering_npi"),
-        rendering_specialty=reader.text("rendering_specialty"),
-        group_tin=reader.text("group_tin"),
-        dos=claim_dos,
-        pos=claim_pos,
-        submission_date=reader.date("submission_date") or today or date.today(),
-        diagnoses=tuple(d.replace(" ", "") for d in reader.text_list("diagnoses")),
-        prior_auth_number=reader.text("prior_auth_number"),
-        frequency_code=reader.text("frequency_code", "1"),
-        history=tuple(_parse_history(item, i, claim_id=claim_id) for i, item in enumerate(raw_history)),
-        lines=lines,
+    # The fields in the order they were always read, so the first of several errors is the same one.
+    claim = _new_claim_slots(_ClaimSlots)
+    claim.id = claim_id
+    claim.payer_type = payer_type
+    claim.payer_name = reader.text("payer_name")
+    config = reader.obj("payer_config")
+    claim.payer_config = _NO_PAYER_CONFIG if config is None else _parse_payer_config(config)
+    claim.state = reader.text("state").upper()
+    claim.patient = patient
+    claim.billing_npi = reader.text("billing_npi")
+    claim.rendering_npi = rendering
+    claim.referring_npi = reader.text("referring_npi")
+    claim.ordering_npi = reader.text("ordering_npi")
+    claim.rendering_specialty = reader.text("rendering_specialty")
+    claim.group_tin = reader.text("group_tin")
+    claim.dos = claim_dos
+    claim.pos = claim_pos
+    claim.submission_date = reader.date("submission_date") or today or date.today()
+    claim.diagnoses = tuple(d.replace(" ", "") for d in reader.text_list("diagnoses"))
+    claim.prior_auth_number = reader.text("prior_auth_number")
+    claim.frequency_code = reader.text("frequency_code", "1")
+    claim.history = (
+        tuple(_parse_history(item, i, claim_id=claim_id) for i, item in enumerate(raw_history)) if raw_history else ()
     )
+    claim.lines = tuple(lines)
+    claim.__class__ = ClaimInput
+    return claim
 
 
 def parse_document(data: Any, *, today: date | None = None) -> list[ClaimInput]:

@@ -62,6 +62,16 @@ class Finding:
         }
 
 
+class _FindingSlots:
+    """The slots of ``Finding``, writable: ``Rule.stamp`` fills them and then makes the object a
+    ``Finding`` (same slot layout), ten times faster than the frozen dataclass's constructor."""
+
+    __slots__ = Finding.__slots__
+
+
+_new_finding_slots = object.__new__
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -80,6 +90,10 @@ class Rule:
     # line.code, line.modifier_set and line.pos, and the batch's reference data: the engine caches
     # its answer per (code, modifiers, place of service) for the whole batch.
     when: Callable[[Any, Any], bool] | None = None
+    # A cheap pre-filter for line rules, once per claim: False when the rule cannot fire on any line
+    # of the claim (e.g. no history, no prior-authorization list). Called with the claim context
+    # after COD-EFFECTIVE has run (``ctx.active_lines`` is final).
+    claim_when: Callable[[Any], bool] | None = None
 
     @property
     def doc(self) -> str:
@@ -89,19 +103,20 @@ class Rule:
         return not self.payers or payer_type in self.payers
 
     def stamp(self, hit: Hit, line: int | None) -> Finding:
-        return Finding(
-            line=line,
-            rule=self.id,
-            category=self.category,
-            severity=hit.severity or self.severity,
-            message=hit.message,
-            hint=hit.hint,
-            carc=hit.carc if hit.carc is not None else self.carc,
-            rarc=hit.rarc if hit.rarc is not None else self.rarc,
-            source=self.source,
-            data_release=hit.data_release,
-            related_lines=hit.related_lines,
-        )
+        finding = _new_finding_slots(_FindingSlots)
+        finding.line = line
+        finding.rule = self.id
+        finding.category = self.category
+        finding.severity = hit.severity or self.severity
+        finding.message = hit.message
+        finding.hint = hit.hint
+        finding.carc = hit.carc if hit.carc is not None else self.carc
+        finding.rarc = hit.rarc if hit.rarc is not None else self.rarc
+        finding.source = self.source
+        finding.data_release = hit.data_release
+        finding.related_lines = hit.related_lines
+        finding.__class__ = Finding
+        return finding
 
 
 class RuleRegistry:
@@ -123,6 +138,7 @@ class RuleRegistry:
         needs: Iterable[str] = (),
         order: int = 100,
         when: Callable[[Any, Any], bool] | None = None,
+        claim_when: Callable[[Any], bool] | None = None,
     ) -> Callable[[Callable[..., Iterable[Hit]]], Callable[..., Iterable[Hit]]]:
         if scope not in (LINE, CLAIM):
             raise ValueError(f"{id}: scope must be 'line' or 'claim'")
@@ -146,6 +162,7 @@ class RuleRegistry:
                 needs=tuple(needs),
                 order=order,
                 when=when,
+                claim_when=claim_when,
             )
             function.rule_id = id  # type: ignore[attr-defined]
             return function

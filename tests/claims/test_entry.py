@@ -409,3 +409,62 @@ def test_drug_fields_are_marked_for_hiding_on_other_lines_only(biller_client, bi
     first, second = html.split('id="line-lines-1"')[0], html.split('id="line-lines-1"')[1].split("line-template")[0]
     assert "data-drug-hidden" in first.split('id="line-lines-0"')[1]
     assert "data-drug-hidden" not in second
+
+
+LINE_CASES = [
+    {},
+    {"lines-0-pointer_1": "D"},
+    {"lines-0-pointer_1": "a", "lines-0-pointer_2": "A"},
+    {"lines-1-ndc": "0409-3795-01", "lines-1-ndc_unit": "ML", "lines-1-ndc_quantity": "1.5"},
+    {"lines-1-ndc": "0409379501"},
+    {"lines-0-units": "two", "lines-0-charge": ""},
+    {"lines-0-units": "0", "lines-0-charge": "-5"},
+    {"lines-0-code": "inj musc"},
+    {"lines-0-modifier_1": "25", "lines-0-modifier_2": "25", "lines-0-modifier_3": "5"},
+    {"lines-1-dose_discarded": "5", "lines-1-container": "jar"},
+    {"lines-1-dose_amount": "5", "lines-1-dose_unit": "MG", "lines-1-date_of_service": "2026-03-10"},
+    {"lines-1-place_of_service": "2", "lines-1-narrative": "dexamethasone 4 mg IM"},
+    {"lines-1-DELETE": "on"},
+    {"lines-TOTAL_FORMS": "3", "lines-2-units": "1"},  # a blank new line
+]
+
+
+@pytest.mark.parametrize("change", LINE_CASES)
+def test_live_reader_reads_lines_as_the_formset_does(medicare, change):
+    """The live check reads posted lines without forms; it must clean them exactly as saving does."""
+    from django.http import QueryDict
+
+    from claims import services
+    from claims.entry import formset_readings
+    from claims.forms import ClaimForm, LineFormSet, read_lines
+
+    data = QueryDict(mutable=True)
+    for key, value in {**oral_drug_claim(medicare), **change}.items():
+        data[key] = str(value)
+    form = ClaimForm(data, instance=Claim())
+    form.is_valid()
+    formset = LineFormSet(data, instance=form.instance, prefix="lines", diagnoses=form.diagnosis_letters())
+    formset.is_valid()
+    by_forms = formset_readings(formset)
+    by_reader = read_lines(data, form.diagnosis_letters())
+
+    def summary(readings):
+        return [
+            (r.prefix, r.deleted, r.blank, sorted(r.errors), services.scrub_line(r.line) if r.line else None)
+            for r in readings
+        ]
+
+    assert summary(by_reader) == summary(by_forms)
+
+
+def test_an_added_line_left_blank_is_ignored_on_save(biller_client, medicare):
+    data = {**oral_drug_claim(medicare), "lines-TOTAL_FORMS": "3", "lines-2-units": "1", "action": "save"}
+    response = biller_client.post(NEW, data)
+    assert response.status_code == 302
+    assert list(Claim.objects.get().lines.values_list("code", flat=True)) == ["96372", "J8499"]
+
+
+def test_units_and_charge_are_required_on_a_line(biller_client, medicare):
+    data = {**oral_drug_claim(medicare), "lines-0-units": "", "lines-0-charge": "", "action": "save"}
+    html = biller_client.post(NEW, data).content.decode()
+    assert "Enter the line&#x27;s charge." in html and "This field is required." in html
