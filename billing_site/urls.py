@@ -1,10 +1,22 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse
 from django.views.generic import RedirectView
 
+
+class HomeView(RedirectView):
+    """Billers and supervisors start at their claims; anyone without claim access at the code look-up."""
+
+    permanent = False
+
+    def get_redirect_url(self, *args, **kwargs):
+        if self.request.user.has_perm("claims.view_claim"):
+            return reverse("claims:claim_list")
+        return reverse("codes:code_list")
+
+
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="codes:code_list", permanent=False), name="home"),
+    path("", HomeView.as_view(), name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("codes/", include("codes.urls")),

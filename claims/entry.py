@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -25,6 +25,7 @@ from . import services
 from .choices import Severity
 from .forms import ClaimForm, LineFormSet, LineReading, read_lines
 from .models import Claim, ClaimLine, Patient
+from .selectors import claims_visible_to
 
 ACK_PREFIX = "ack-"
 CLAIM_SCOPE = "claim"
@@ -33,9 +34,7 @@ ACTIONS = ("save", "check", "submit", "add_line")
 
 def editable_claim(request: HttpRequest, pk: int) -> Claim:
     """A claim the user may change: their own, or any for supervisors; 404 for claims they cannot see."""
-    claim = get_object_or_404(Claim.objects.select_related("payer", "patient"), pk=pk)
-    if claim.created_by_id != request.user.pk and not request.user.has_perm("claims.view_all_claims"):
-        raise Http404("No such claim.")
+    claim = get_object_or_404(claims_visible_to(request.user).select_related("payer", "patient"), pk=pk)
     if not request.user.has_perm("claims.change_claim"):
         raise PermissionDenied
     return claim

@@ -175,7 +175,9 @@ class Patient(models.Model):
     first_name = models.CharField(max_length=35)
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=1, choices=Sex.choices)
-    member_id = models.CharField("member ID", max_length=30, help_text="The insured's ID number (box 1a).")
+    member_id = models.CharField(
+        "member ID", max_length=30, help_text="The insured's ID number (box 1a), stored in capitals."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -225,10 +227,13 @@ class Claim(models.Model):
             ("view_all_claims", "Can see every biller's claims"),
             ("review_claim", "Can approve or return flagged claims"),
         ]
-        indexes = [
+        indexes = [  # the claim list's filters and sorts, for billers (their own claims) and supervisors
             models.Index(fields=["created_by", "-created_at"]),
+            models.Index(fields=["created_by", "updated_at"]),
+            models.Index(fields=["created_by", "date_of_service"]),
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["date_of_service"]),
+            models.Index(fields=["updated_at"]),
             models.Index(fields=["risk"]),
         ]
 

@@ -179,11 +179,13 @@ def _record(claim: Claim, from_status: str, user, note: str = "") -> None:
 
 
 def find_patient(*, member_id: str, date_of_birth: date) -> Patient | None:
-    return Patient.objects.filter(member_id__iexact=member_id.strip(), date_of_birth=date_of_birth).first()
+    """The patient with this member ID (stored in capitals) and date of birth; one indexed look-up."""
+    return Patient.objects.filter(member_id=member_id.strip().upper(), date_of_birth=date_of_birth).first()
 
 
 def _save_patient(patient: Patient) -> Patient:
     """Keep one patient per member ID and date of birth: update the name and sex as last entered."""
+    patient.member_id = patient.member_id.strip().upper()
     existing = find_patient(member_id=patient.member_id, date_of_birth=patient.date_of_birth)
     if existing is None:
         patient.pk = None

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 
+from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.shortcuts import render
+from django.views.generic import DetailView
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
 
 from .choices import Category, PayerType
+from .filters import ClaimFilterSet
+from .models import DIAGNOSIS_LETTERS
 from .rules import load_rule_modules, registry
+from .selectors import (
+    VIEW_CLAIM,
+    claim_detail_queryset,
+    claim_editable_by,
+    claim_list_rows,
+    patient_other_claims,
+    sees_all_claims,
+)
+from .tables import PER_PAGE, ClaimTable
 
 TABLE_NAMES = {
     "codes": "HCPCS / CPT code set",
@@ -55,17 +70,74 @@ def rule_list(request):
     return render(request, "claims/rule_list.html", context)
 
 
-# --- claim list and detail (being built) -----------------------------------------------------------------
-from django.views.generic import DetailView, ListView  # noqa: E402
+# --- claim list and detail -------------------------------------------------------------------------------
+class ClaimListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
+    """The biller's claims (all claims for supervisors), filtered, sorted, 25 a page."""
 
-from .models import Claim  # noqa: E402
-
-
-class ClaimListView(ListView):
-    model = Claim
+    permission_required = VIEW_CLAIM
+    raise_exception = True
+    table_class = ClaimTable
+    filterset_class = ClaimFilterSet
     template_name = "claims/claim_list.html"
+    table_pagination = {"per_page": PER_PAGE}
+
+    def get_queryset(self):
+        return claim_list_rows(self.request.user)
+
+    def get_table_kwargs(self):
+        sees_all = sees_all_claims(self.request.user)
+        mine_only = not sees_all or (self.filterset.is_valid() and self.filterset.form.cleaned_data.get("mine"))
+        return {
+            "user": self.request.user,
+            "show_created_by": sees_all,
+            "caption": "My claims" if mine_only else "All claims",
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["claims"] = context["table"].page_claims()
+        context["sees_all"] = sees_all_claims(self.request.user)
+        return context
 
 
-class ClaimDetailView(DetailView):
-    model = Claim
+class ClaimDetailView(PermissionRequiredMixin, DetailView):
+    """One claim: header, claim-level findings, each line with its findings, the status history."""
+
+    permission_required = VIEW_CLAIM
+    raise_exception = True
     template_name = "claims/claim_detail.html"
+
+    def get_queryset(self):
+        return claim_detail_queryset(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        claim = self.object
+        by_line = defaultdict(list)
+        for finding in claim.findings.all():
+            by_line[finding.line_number].append(finding)
+        lines = list(claim.lines.all())
+        line_numbers = {line.number for line in lines}
+        diagnosis = claim.diagnosis_by_letter()
+        for line in lines:
+            line.stored_findings = by_line.get(line.number, [])
+            line.pointed_diagnoses = [(letter, diagnosis.get(letter, "")) for letter in line.dx_pointers]
+        # Findings of a line that no longer exists stay visible, after the claim-level ones.
+        orphans = [
+            finding
+            for number, found in by_line.items()
+            if number is not None and number not in line_numbers
+            for finding in found
+        ]
+        context.update(
+            {
+                "claim_findings": by_line.get(None, []) + orphans,
+                "lines": lines,
+                "diagnoses": list(zip(DIAGNOSIS_LETTERS, claim.diagnoses, strict=False)),
+                "status_changes": list(claim.status_changes.all()),
+                "can_edit": claim_editable_by(claim, self.request.user),
+                "other_claims": patient_other_claims(claim, self.request.user),
+                "sees_all": sees_all_claims(self.request.user),
+            }
+        )
+        return context

@@ -16,6 +16,12 @@ def shared_file(relative: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Personas get passwords; the production hasher's deliberate slowness (about 1 s each) is not under test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def biller(django_user_model):
     from django.contrib.auth.models import Group

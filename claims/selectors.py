@@ -1,0 +1,119 @@
+"""Reads of claims for the pages: who sees which claims, and each page's rows in a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+
+from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
+
+from .choices import Severity
+from .models import Claim, ClaimFinding, ClaimStatusChange
+
+VIEW_CLAIM = "claims.view_claim"
+VIEW_ALL_CLAIMS = "claims.view_all_claims"
+CHANGE_CLAIM = "claims.change_claim"
+OTHER_CLAIMS_SHOWN = 20
+
+
+def sees_all_claims(user) -> bool:
+    """Supervisors (and administrators) see every biller's claims."""
+    return user.is_authenticated and user.has_perm(VIEW_ALL_CLAIMS)
+
+
+def claims_visible_to(user) -> QuerySet[Claim]:
+    """Every claim for supervisors, the claims they created for billers, none for anyone else."""
+    if not user.is_authenticated or not user.has_perm(VIEW_CLAIM):
+        return Claim.objects.none()
+    if sees_all_claims(user):
+        return Claim.objects.all()
+    return Claim.objects.filter(created_by=user)
+
+
+def _editable_rule(user) -> Callable[[Claim], bool]:
+    """A claim can be changed while it is editable, by its biller or by a supervisor (permissions read once)."""
+    may_change = user.has_perm(CHANGE_CLAIM)
+    sees_all = sees_all_claims(user)
+    return lambda claim: may_change and claim.is_editable and (sees_all or claim.created_by_id == user.pk)
+
+
+def claim_editable_by(claim: Claim, user) -> bool:
+    return _editable_rule(user)(claim)
+
+
+def claims_with_edit_rights(claims: Sequence[Claim], user) -> Sequence[Claim]:
+    """Set ``can_edit`` on each claim: whether ``user`` may open it in the entry form."""
+    editable = _editable_rule(user)
+    for claim in claims:
+        claim.can_edit = editable(claim)
+    return claims
+
+
+def claim_list_rows(user) -> QuerySet[Claim]:
+    """The claim list's rows: the claims the user may see.
+
+    Payer, patient and biller are not joined here but loaded for the shown page only
+    (``claims_with_related``): SQLite joins before it sorts, so with the joins every sort that no index
+    serves read the payer, patient and biller of all claims first (sorting 100,000 claims by risk:
+    324 ms joined, 73 ms without)."""
+    return claims_visible_to(user)
+
+
+def claims_with_related(claims: Sequence[Claim], *, created_by: bool = True) -> Sequence[Claim]:
+    """Load the payer, patient (and biller) of the given claims: one query each, whatever their number."""
+    prefetch_related_objects(list(claims), "payer", "patient", *(["created_by"] if created_by else []))
+    return claims
+
+
+def finding_counts(claim_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Stored findings per claim and severity, for the given claims only (one query)."""
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    ids = list(claim_ids)
+    if not ids:
+        return counts
+    rows = (
+        ClaimFinding.objects.filter(claim_id__in=ids)
+        .order_by()
+        .values_list("claim_id", "severity")
+        .annotate(total=Count("id"))
+    )
+    for claim_id, severity, total in rows:
+        counts[claim_id][severity] = total
+    return counts
+
+
+def claims_with_finding_counts(claims: Sequence[Claim]) -> Sequence[Claim]:
+    """Set ``error_count`` and ``warning_count`` on each claim (one query for all of them)."""
+    counts = finding_counts(claim.pk for claim in claims)
+    for claim in claims:
+        of_claim = counts.get(claim.pk, {})
+        claim.error_count = of_claim.get(Severity.ERROR, 0)
+        claim.warning_count = of_claim.get(Severity.WARNING, 0)
+    return claims
+
+
+def claim_detail_queryset(user) -> QuerySet[Claim]:
+    """One claim with everything its page shows: lines, findings with overrides, status history."""
+    return (
+        claims_visible_to(user)
+        .select_related("payer", "patient", "created_by")
+        .prefetch_related(
+            "lines",
+            Prefetch(
+                "findings",
+                queryset=ClaimFinding.objects.select_related("overridden_by").order_by("line_number", "id"),
+            ),
+            Prefetch("status_changes", queryset=ClaimStatusChange.objects.select_related("user").order_by("at", "id")),
+        )
+    )
+
+
+def patient_other_claims(claim: Claim, user, *, limit: int = OTHER_CLAIMS_SHOWN) -> list[Claim]:
+    """The patient's other claims the user may see, newest date of service first (one query)."""
+    return list(
+        claims_visible_to(user)
+        .filter(patient_id=claim.patient_id)
+        .exclude(pk=claim.pk)
+        .select_related("payer")
+        .order_by("-date_of_service", "-pk")[:limit]
+    )
