@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import date, timedelta
 from weakref import WeakKeyDictionary
@@ -25,7 +26,7 @@ MAX_LISTED = 8
 
 def _is_add_on(ctx: ClaimContext, code: str, dos: date) -> bool:
     facts = ctx.ref.code(code)
-    return bool(facts is not None and facts.is_add_on) or bool(ctx.ref.addon_rows(code, dos))
+    return bool(facts is not None and facts.is_add_on) or _addon_facts(ctx.ref, code, dos) is not None
 
 
 def _is_primary_procedure(ctx: ClaimContext, code: str, dos: date) -> bool:
@@ -50,8 +51,9 @@ def _listed(rows: list[AddOnRow]) -> list[str]:
     return sorted({row.primary_code for row in rows if row.primary_code != CONTRACTOR_DEFINED})
 
 
-# Per reference data: (add-on code, date) -> (edit type, listed primaries, as a set), or None without rows.
-_ADDON_FACTS: WeakKeyDictionary[ReferenceData, tuple[object, dict[tuple[str, date], tuple | None]]] = (
+# Per reference data: (add-on code, stretch of dates) -> (edit type, listed primaries, as a set), or None
+# without rows; and per add-on code, the dates where the rows that apply change.
+_ADDON_FACTS: WeakKeyDictionary[ReferenceData, tuple[object, dict[tuple[str, int], tuple | None], dict]] = (
     WeakKeyDictionary()
 )
 
@@ -59,9 +61,20 @@ _ADDON_FACTS: WeakKeyDictionary[ReferenceData, tuple[object, dict[tuple[str, dat
 def _addon_facts(ref: ReferenceData, code: str, dos: date) -> tuple[int, list[str], frozenset[str]] | None:
     entry = _ADDON_FACTS.get(ref)
     if entry is None or entry[0] is not ref.aoc:
-        entry = _ADDON_FACTS[ref] = (ref.aoc, {})
-    memo = entry[1]
-    key = (code, dos)
+        entry = _ADDON_FACTS[ref] = (ref.aoc, {}, {})
+    memo, boundaries = entry[1], entry[2]
+    # The rows that apply change only at their effective and deletion dates: one answer per code and
+    # stretch of dates between those.
+    bounds = boundaries.get(code)
+    if bounds is None:
+        days = set()
+        for row in ref.aoc.get(code, ()):
+            if row.effective_date is not None:
+                days.add(row.effective_date)
+            if row.deletion_date is not None and row.deletion_date < date.max:
+                days.add(row.deletion_date + timedelta(days=1))  # the deletion date itself still applies
+        bounds = boundaries[code] = sorted(days)
+    key = (code, bisect_right(bounds, dos))
     if key in memo:
         return memo[key]
     rows = ref.addon_rows(code, dos)
@@ -91,7 +104,7 @@ def _primaries_text(listed: list[str]) -> str:
     source="CMS NCCI add-on code edits (AOC file and page: Type 1 listed primaries only, Type 2 contractor-"
     "defined, Type 3 non-exclusive list).",
     needs=("aoc",),
-    when=lambda ref, line: line.code in ref.aoc,
+    code_when=lambda ref, code: code in ref.aoc,
 )
 def aoc_no_primary(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """An add-on code is billed without an eligible primary by the same rendering NPI on the same date

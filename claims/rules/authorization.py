@@ -20,6 +20,9 @@ from .registry import Hit, register
     source="Payer prior-authorization lists (payer settings): e.g. BCBS ND infliximab prior-approval criteria; "
     "BCBSM/BCN (ereferrals.bcbsm.com/home/news/home-news-338.shtml). Medicare FFS has no PA for these office "
     "services (ASSUMED).",
+    claim_when=lambda ctx: (
+        not ctx.claim.prior_auth_number and bool(ctx.payer.pa_required_codes or ctx.payer.pa_required_ranges)
+    ),
 )
 def authorization_missing(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The line's code is on the payer's prior-authorization list (codes or code ranges in the payer
@@ -44,7 +47,7 @@ def authorization_missing(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="N54",
     source="Payer prior-authorization records (catalogue §3.14). Not yet available: ClaimDesk holds no "
     "authorization records.",
-    when=lambda ref, line: False,  # never fires until authorization records exist,
+    code_when=lambda ref, code: False,  # never fires until authorization records exist
 )
 def authorization_mismatch(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """Would flag a line whose date of service falls outside the authorization's from/through dates,

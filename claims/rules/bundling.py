@@ -58,6 +58,20 @@ class PTPPair:
         return f", already billed for {self.partner.dos:%Y-%m-%d} on another claim,"
 
 
+class _PTPPairSlots:
+    """The slots of ``PTPPair``, writable: filled, then made a ``PTPPair`` (same layout), faster than
+    the frozen dataclass's constructor (see ``inputs._LineSlots``)."""
+
+    __slots__ = PTPPair.__slots__
+
+
+def _pair(partner: LineInput | HistoryItem, line: LineInput, row: PTPRow) -> PTPPair:
+    pair = object.__new__(_PTPPairSlots)
+    pair.partner, pair.line, pair.row = partner, line, row
+    pair.__class__ = PTPPair
+    return pair
+
+
 def column_one_partners(ctx: ClaimContext, line: LineInput) -> list[LineInput | HistoryItem]:
     """Services of the same rendering NPI on the same date: active claim lines, then billed history."""
     partners: list[LineInput | HistoryItem] = [
@@ -103,29 +117,48 @@ def ptp_hits(ctx: ClaimContext) -> dict[tuple[int, int], list[PTPPair]]:
     hits = {}
     index = column_one_codes(ctx.ref)
     if index:
-        ref = ctx.ref
-        ptp = ref.ptp
+        ptp = ctx.ref.ptp
+        history = ctx.claim.history
         groups: dict[tuple, list[LineInput]] = {}
         for line in ctx.active_lines:
             if line.code in index:
-                groups.setdefault((line.dos, line.rendering_npi), []).append(line)
+                key = (line.dos, line.rendering_npi)
+                found = groups.get(key)
+                if found is None:
+                    groups[key] = [line]
+                else:
+                    found.append(line)
         for (dos, npi), lines in groups.items():
             partners: list[LineInput | HistoryItem] = list(ctx.lines_on(dos, npi))
-            partners.extend(item for item in ctx.same_provider_history(dos, npi) if billed(item))
+            if history:
+                partners.extend(item for item in ctx.same_provider_history(dos, npi) if billed(item))
+            partner_codes = {partner.code for partner in partners}
             for line in lines:
                 column_1 = index[line.code]
+                if column_1.isdisjoint(partner_codes):
+                    continue  # no partner has an edit with this line (the common case)
+                code, number = line.code, line.number
                 for partner in partners:
                     if partner is line or partner.code not in column_1:
                         continue
-                    if isinstance(partner, LineInput) and partner.number == line.number:
+                    if isinstance(partner, LineInput) and partner.number == number:
                         continue
                     seen: set[int] = set()
-                    for row in ptp.get((partner.code, line.code), ()):
+                    for row in ptp.get((partner.code, code), ()):
                         indicator = row.modifier_indicator
-                        if indicator in seen or indicator not in (0, 1) or not row.applies_on(dos):
+                        if indicator in seen or indicator not in (0, 1):
+                            continue
+                        # PTPRow.applies_on, inline: effective <= DOS < deletion
+                        start, end = row.effective_date, row.deletion_date
+                        if (start is not None and dos < start) or (end is not None and dos >= end):
                             continue
                         seen.add(indicator)
-                        hits.setdefault((line.number, indicator), []).append(PTPPair(partner, line, row))
+                        key = (number, indicator)
+                        found = hits.get(key)
+                        if found is None:
+                            hits[key] = [_pair(partner, line, row)]
+                        else:
+                            found.append(_pair(partner, line, row))
     ctx.cache[_HITS_KEY] = hits
     return hits
 
@@ -148,9 +181,19 @@ def ptp_mi0_denied(ctx: ClaimContext, line: LineInput) -> bool:
     return bool(ptp_mi0_pairs(ctx, line))
 
 
-def _has_ptp_rows(ref: ReferenceData, line: LineInput) -> bool:
-    """Line pre-filter: the code is column 2 of some PTP row (any date)."""
-    return line.code in column_one_codes(ref)
+def _has_ptp_rows(ref: ReferenceData, code: str) -> bool:
+    """Code pre-filter: the code is column 2 of some PTP row (any date)."""
+    return code in column_one_codes(ref)
+
+
+def _has_hits_with(indicator: int):
+    """Claim pre-filter: some line of the claim is the column-2 line of an active edit with this
+    modifier indicator (the hits are computed once per claim anyway)."""
+
+    def claim_when(ctx: ClaimContext) -> bool:
+        return any(key[1] == indicator for key in ptp_hits(ctx))
+
+    return claim_when
 
 
 _is_em = lru_cache(maxsize=None)(is_em)  # a pure function of the code, asked for every PTP pair
@@ -188,7 +231,8 @@ MI0_HINTS = {
     rarc="M80, N20",
     source=PTP_SOURCE + "; Codapedia on 99211 with injections.",
     needs=("ptp",),
-    when=_has_ptp_rows,
+    code_when=_has_ptp_rows,
+    claim_when=_has_hits_with(0),
 )
 def ptp_mi0(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The line's code is the column-2 code of an active NCCI PTP edit with modifier indicator 0
@@ -220,7 +264,8 @@ def ptp_mi0(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="M80",
     source=PTP_SOURCE + "; Noridian modifier guidance (59 should not be appended to an E/M service).",
     needs=("ptp",),
-    when=_has_ptp_rows,
+    code_when=_has_ptp_rows,
+    claim_when=_has_hits_with(1),
 )
 def ptp_mi1_nomod(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The line's code is the column-2 code of an active NCCI PTP edit with modifier indicator 1

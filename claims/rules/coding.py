@@ -14,9 +14,9 @@ from .inputs import LineInput
 from .registry import CLAIM, Hit, register
 
 
-def _may_be_invalid(ref, line: LineInput) -> bool:
-    """Line pre-filter of COD-EFFECTIVE: the code is unknown or has an add or termination date."""
-    facts = ref.code(line.code)
+def _may_be_invalid(ref, code: str) -> bool:
+    """Code pre-filter of COD-EFFECTIVE: the code is unknown or has an add or termination date."""
+    facts = ref.code(code)
     return facts is None or facts.added_date is not None or facts.termination_date is not None
 
 
@@ -25,8 +25,17 @@ def _coverage_code(ref, code: str) -> str:
     return facts.coverage_code if facts is not None else ""
 
 
-def _unlisted_non_drug(ref, line: LineInput) -> bool:
-    facts = ref.code(line.code)
+def _may_be_quality_code(ref, code: str) -> bool:
+    """Code pre-filter: Category II, or status M in some loaded fee-schedule release."""
+    return CATEGORY_II.match(code) is not None or any(row.status == MEASUREMENT_STATUS for row in ref.fee_rows(code))
+
+
+def _may_be_status_i_or_n(ref, code: str) -> bool:
+    return any(row.status in ("I", "N") for row in ref.fee_rows(code))
+
+
+def _unlisted_non_drug(ref, code: str) -> bool:
+    facts = ref.code(code)
     return facts is not None and facts.is_unlisted and not facts.is_drug
 
 
@@ -40,7 +49,7 @@ def _unlisted_non_drug(ref, line: LineInput) -> bool:
     source="CMS HCPCS Level II quarterly file (add and termination dates); AMA CPT data file (licensed).",
     needs=("codes",),
     order=0,
-    when=_may_be_invalid,
+    code_when=_may_be_invalid,
 )
 def code_effective(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The code is not valid on the line's date of service: before its add date, after its
@@ -125,6 +134,7 @@ def is_quality_code(ctx: ClaimContext, line: LineInput) -> bool:
     "99242-99245 are status I, 99381-99397 and J8499 status N.",
     payers=("medicare",),
     needs=("fee_schedule",),
+    code_when=_may_be_status_i_or_n,
 )
 def mpfs_status(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The code's Medicare Physician Fee Schedule status on the date of service is I (not valid for
@@ -171,7 +181,7 @@ COVERAGE_MEANINGS = {
     "J8499 M, S-codes I, T-codes I/M); wolterskluwerlb.com (understanding non-covered codes).",
     payers=("medicare",),
     needs=("codes",),
-    when=lambda ref, line: _coverage_code(ref, line.code) in COVERAGE_MEANINGS,
+    code_when=lambda ref, code: _coverage_code(ref, code) in COVERAGE_MEANINGS,
 )
 def hcpcs_coverage(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The HCPCS Level II coverage code is I (not payable by Medicare), M (non-covered) or S (non-covered
@@ -197,7 +207,7 @@ def hcpcs_coverage(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="N56",
     source="mediregs.com/blog/2010/05/hcpcs-s-codes-what-are-they.htm ('not reportable to Medicare'); "
     "TRICARE Policy Manual Ch.1 §12.1 (S codes are temporary private-sector codes); HCPCS file coverage I.",
-    when=lambda ref, line: S_CODE.match(line.code) is not None,
+    code_when=lambda ref, code: S_CODE.match(code) is not None,
 )
 def s_code(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """An S-code (national codes for private payers, S0000-S9999) billed to Medicare, or to another
@@ -223,7 +233,7 @@ def s_code(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     source="T-codes are for state Medicaid agencies (accountinginsights.org/what-are-the-t-codes-in-medical-billing); "
     "CMS HCPCS file: every T-code has Medicare coverage I or M.",
     payers=("medicare", "commercial"),
-    when=lambda ref, line: T_CODE.match(line.code) is not None,
+    code_when=lambda ref, code: T_CODE.match(code) is not None,
 )
 def t_code(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A T-code (state Medicaid codes, T1000-T9999) billed to Medicare (ERROR) or a commercial payer
@@ -247,7 +257,8 @@ def t_code(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="",
     source="hcpcslookup.com/codes/letter/c (C-codes are OPPS-only and generally cannot be billed by physician "
     "offices); ASC exception for POS 24 ASSUMED (catalogue Appendix B).",
-    when=lambda ref, line: line.pos != ASC_POS and C_CODE.match(line.code) is not None,
+    code_when=lambda ref, code: C_CODE.match(code) is not None,
+    when=lambda ref, line: line.pos != ASC_POS,
 )
 def c_code(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A C-code (hospital outpatient OPPS codes, C0000-C9999) on a professional claim line whose place
@@ -269,6 +280,7 @@ def c_code(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="N620",
     source="QualityNet guidance via Relias Media (reliasmedia.com/articles/63678-clarification-for-g-codes-and-the-"
     "associated-charge): quality codes carry a $0.00 charge, or a nominal $0.01; medsuite.net procedure_pqri.",
+    code_when=_may_be_quality_code,
 )
 def category_ii_charge(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A quality code (CPT Category II such as 3074F, or a fee-schedule measurement code, status M) is
@@ -315,7 +327,7 @@ def category_ii_only(ctx: ClaimContext) -> Iterator[Hit]:
     source="NUCC/Medicare CMS-1500 item 24D ('return as unprocessable if an unlisted procedure code or a NOC code "
     "is used without narrative', support.speedysoftusa.com); Palmetto GBA NOC page (AW8MMP6652).",
     needs=("codes",),
-    when=_unlisted_non_drug,
+    code_when=_unlisted_non_drug,
 )
 def unlisted_description(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """An unlisted CPT procedure (17999, 64999, 99499) or a non-drug NOC HCPCS code is billed without a
@@ -341,7 +353,7 @@ def unlisted_description(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="",
     source="CMS PFS Relative Value File: Category III codes are status C, contractor-priced (e.g. 0213T); "
     "commercial treatment as investigational ASSUMED.",
-    when=lambda ref, line: CATEGORY_III.match(line.code) is not None,
+    code_when=lambda ref, code: CATEGORY_III.match(code) is not None,
 )
 def category_iii(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A CPT Category III code (0042T-9999T): emerging technology that Medicare prices by contractor and

@@ -87,6 +87,9 @@ class ResolvedPayer:
         return code in self.pa_required_codes or any(in_range(code, low, high) for low, high in self.pa_required_ranges)
 
 
+_SEVERAL_DATES_KEY = "context.several_dates"
+
+
 class ClaimContext:
     """One claim with its reference data; built once per claim by the engine."""
 
@@ -147,6 +150,17 @@ class ClaimContext:
         codes = {line.code for line in self.lines_on(dos, npi)}
         codes.update(item.code for item in self.same_provider_history(dos, npi))
         return codes
+
+    @property
+    def has_several_dates(self) -> bool:
+        """Whether the claim's lines and history span more than one date of service (once per claim)."""
+        found = self.cache.get(_SEVERAL_DATES_KEY)
+        if found is None:
+            dos = self.claim.dos
+            found = self.cache[_SEVERAL_DATES_KEY] = any(line.dos != dos for line in self.claim.lines) or any(
+                item.dos != dos for item in self.claim.history
+            )
+        return found  # type: ignore[return-value]
 
     def diagnosis(self, pointer: str) -> str | None:
         index = ord(pointer) - ord("A") if len(pointer) == 1 else -1

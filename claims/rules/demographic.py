@@ -33,6 +33,7 @@ class EditIndex:
             if edit.age_min is not None or edit.age_max is not None:
                 self._edits.setdefault((edit.kind, "age"), []).append(edit)
         self._cache: dict[tuple[str, str, str], tuple] = {}
+        self._known: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
 
     def has(self, kind: str, purpose: str) -> bool:
         return (kind, purpose) in self._edits
@@ -44,6 +45,24 @@ class EditIndex:
             found = tuple(edit for edit in self._edits.get((kind, purpose), ()) if edit.covers(code))
             self._cache[key] = found
         return found
+
+    def matches_any(self, kind: str, purpose: str, codes: Iterable[str]) -> bool:
+        """Whether an edit of this kind and purpose covers one of the codes (answers kept per code)."""
+        if (kind, purpose) not in self._edits:
+            return False
+        known = self._known.get((kind, purpose))
+        if known is None:
+            known = self._known[(kind, purpose)] = (set(), set())
+        covered, not_covered = known
+        codes = set(codes)
+        if not covered.isdisjoint(codes):
+            return True
+        for code in codes - not_covered:
+            if self.matching(kind, purpose, code):
+                covered.add(code)
+                return True
+            not_covered.add(code)
+        return False
 
 
 _indexes: dict[int, tuple[object, EditIndex]] = {}
@@ -115,7 +134,7 @@ def preventive_code_for(code: str, age: int) -> str:
     rarc="",
     source="CPT preventive medicine descriptors (short descriptors such as 'PREV VISIT EST AGE 40-64', "
     "northstar cpt_descriptions pin).",
-    when=lambda ref, line: line.code in _PREVENTIVE,
+    code_when=lambda ref, code: code in _PREVENTIVE,
 )
 def preventive_age(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A preventive medicine visit (99381-99387 new, 99391-99397 established) whose age band does not
@@ -146,12 +165,31 @@ def _age_edits_apply(ctx: ClaimContext, index: EditIndex) -> bool:
     found = ctx.cache.get(_AGE_KEY)
     if found is None:
         claim = ctx.claim
-        found = any(index.matching(PROCEDURE, "age", line.code) for line in claim.lines) or (
+        found = index.matches_any(PROCEDURE, "age", [line.code for line in claim.lines]) or (
             index.has(DIAGNOSIS, "age")
-            and any(index.matching(DIAGNOSIS, "age", diagnoses.bare(code)) for code in claim.diagnoses)
+            and index.matches_any(DIAGNOSIS, "age", [diagnoses.bare(code) for code in claim.diagnoses])
         )
         ctx.cache[_AGE_KEY] = found
     return found  # type: ignore[return-value]
+
+
+def _age_edits_may_apply(ctx: ClaimContext) -> bool:
+    """Claim pre-filter of DEM-AGE-CODE: a date of birth, and an age edit matching a line's code or a
+    diagnosis of the claim."""
+    if ctx.claim.patient.dob is None:
+        return False
+    index = edit_index(ctx)
+    if not (index.has(PROCEDURE, "age") or index.has(DIAGNOSIS, "age")):
+        return False
+    return _age_edits_apply(ctx, index)
+
+
+def _sex_edits_may_apply(ctx: ClaimContext) -> bool:
+    """Claim pre-filter of DEM-SEX-PROC: a patient sex on file, and a sex edit matching a line's code."""
+    if ctx.claim.patient.sex not in SEX_NAMES:
+        return False
+    index = edit_index(ctx)
+    return index.matches_any(PROCEDURE, "sex", [line.code for line in ctx.claim.lines])
 
 
 @register(
@@ -163,6 +201,7 @@ def _age_edits_apply(ctx: ClaimContext, index: EditIndex) -> bool:
     rarc="",
     source="ClaimDesk demographic edit table (CMS Medicare Code Editor conventions); CPT 90460 descriptor "
     "'Immunization administration through 18 years of age … with counseling'; CPT 99460-99463 newborn care.",
+    claim_when=_age_edits_may_apply,
 )
 def code_age(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The procedure code, or a diagnosis the line points to, is limited to an age range (demographic
@@ -221,6 +260,7 @@ SEX_HINT = (
     rarc="",
     source="ClaimDesk demographic edit table (CMS Medicare Code Editor conventions); CMS MM6638 / Pub 100-04 "
     "Ch.32 §240 (KX on the detail line bypasses gender/procedure edits).",
+    claim_when=_sex_edits_may_apply,
 )
 def procedure_sex(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The procedure is specific to one sex (e.g. female: Q0091, G0101, 57452; male: 55700, 84153,
@@ -259,6 +299,8 @@ def diagnosis_sex(ctx: ClaimContext) -> Iterator[Hit]:
     if sex not in SEX_NAMES:
         return
     index = edit_index(ctx)
+    if not index.matches_any(DIAGNOSIS, "sex", [diagnoses.bare(code) for code in claim.diagnoses]):
+        return  # no sex-specific diagnosis on the claim
     conflicts = []
     for position, code in enumerate(claim.diagnoses):
         edit = _sex_conflict(index.matching(DIAGNOSIS, "sex", diagnoses.bare(code)), sex)

@@ -107,21 +107,36 @@ def _convert(amount: Decimal, unit: str, to_unit: str) -> Decimal | None:
     return None
 
 
-def _has_dose_descriptor(ref, line: LineInput) -> bool:
-    facts = ref.code(line.code)
+def _has_dose_descriptor(ref, code: str) -> bool:
+    facts = ref.code(code)
     return facts is not None and bool(facts.drug_dose_amount)
 
 
-def _is_drug_code(ref, line: LineInput) -> bool:
-    """Line pre-filter: a NOC drug code or a code the HCPCS file marks as a drug."""
-    if line.code in NOC_DRUGS:
+def _is_drug_code(ref, code: str) -> bool:
+    """Code pre-filter: a NOC drug code or a code the HCPCS file marks as a drug."""
+    if code in NOC_DRUGS:
         return True
-    facts = ref.code(line.code)
+    facts = ref.code(code)
     return facts is not None and facts.is_drug
 
 
-def _is_noc(ref, line: LineInput) -> bool:
-    return line.code in NOC_DRUGS
+def _may_be_oral_part_b(ref, code: str) -> bool:
+    """Code pre-filter of DRG-ORAL-MEDICARE: an excluded oral code, an MUE of 0 'Oral Medication' in some
+    release, or a drug with HCPCS coverage M."""
+    if code in ORAL_PART_B_EXCLUDED:
+        return True
+    if any(row.value == 0 and "oral medication" in row.rationale.lower() for row in ref.mue_rows(code)):
+        return True
+    facts = ref.code(code)
+    return facts is not None and facts.is_drug and facts.coverage_code == "M"
+
+
+def _claim_has_ndc(ctx: ClaimContext) -> bool:
+    return any(line.ndc for line in ctx.claim.lines)
+
+
+def _is_noc(ref, code: str) -> bool:
+    return code in NOC_DRUGS
 
 
 # --- units and NDCs ------------------------------------------------------------------------------
@@ -137,7 +152,7 @@ def _is_noc(ref, line: LineInput) -> bool:
     source="CMS RAC issue 0074 'Excessive or Insufficient Drugs and Biologicals Units Billed' (units are multiples "
     "of the descriptor; a remainder rounds up); mmplusinc.com (J1745: 500 mg = 50 units).",
     needs=("codes",),
-    when=_has_dose_descriptor,
+    code_when=_has_dose_descriptor,
 )
 def drg_units(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The billed units differ from ceil(dose ÷ HCPCS descriptor quantity) for the dose on the line ("up to X"
@@ -176,7 +191,7 @@ def drg_units(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="M119",
     source="Deficit Reduction Act 2005 (MassHealth NDC FAQ; mountainhealth.coop/?p=42405); AAPC 'NDC required on "
     "Medicaid claims'; Palmetto/WPS NOC drug requirements.",
-    when=_is_drug_code,
+    code_when=_is_drug_code,
 )
 def drg_ndc_required(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A physician-administered drug line has no NDC where the payer needs one: every drug line for payers that
@@ -202,6 +217,7 @@ def drg_ndc_required(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="M119",
     source="docsbay.net 'Physician administered drugs NDC CMS-1500 billing instructions' (5-4-2 zero-fill, N4, "
     "F2/GR/ML/UN); 1library qualifier list (ME).",
+    claim_when=_claim_has_ndc,
 )
 def drg_ndc_format(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """An NDC is present but is not 11 digits after removing hyphens (10-digit 4-4-2, 5-3-2 or 5-4-1 forms need
@@ -238,7 +254,7 @@ def drg_ndc_format(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="M119",
     source="CMS ASP NDC-HCPCS crosswalk.",
     needs=("ndc_crosswalk",),
-    when=lambda ref, line: line.code in ref.crosswalk_codes and line.code not in NOC_DRUGS,
+    code_when=lambda ref, code: code in ref.crosswalk_codes and code not in NOC_DRUGS,
 )
 def drg_ndc_xwalk(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The NDC on a line does not crosswalk to the billed HCPCS code, for codes the ASP NDC-HCPCS crosswalk
@@ -278,7 +294,7 @@ def _has_name_and_dose(narrative: str) -> bool:
     rarc="N350",
     source="Palmetto NOC drug page (drug name, total dosage and NDC; SV101-7 rejects if blank); "
     "medicarepaymentandreimbursement.com (unprocessable); WPS J3490 tips.",
-    when=_is_noc,
+    code_when=_is_noc,
 )
 def drg_noc_detail(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A NOC drug code (J3490, J3590, J9999, C9399 ...) whose narrative lacks the drug name and total dose, or
@@ -307,7 +323,7 @@ def drg_noc_detail(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     source="X12 CARC 189 ('not otherwise classified' code billed when a specific code exists); CMS ASP NDC-HCPCS "
     "crosswalk.",
     needs=("ndc_crosswalk",),
-    when=_is_noc,
+    code_when=_is_noc,
 )
 def drg_noc_specific_exists(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A NOC drug code is billed with an NDC that the NDC-HCPCS crosswalk maps to a specific HCPCS code."""
@@ -349,8 +365,11 @@ def drg_route_mismatch(ctx: ClaimContext) -> Iterator[Hit]:
     """An injection/infusion administration code (96372, 96374-96379, 96365-96369, 96401-96417) is billed and
     every drug line on that date is an oral or rectal drug (J8498, J8499, J8501-J8999, Q0162-Q0181). Reported on
     the administration line."""
-    if not any(_is_route_admin(line.code) for line in ctx.active_lines):
+    codes = {line.code for line in ctx.active_lines}
+    if not any(map(_is_route_admin, codes)):
         return
+    if not any(is_route_oral_or_rectal(code, ctx.ref.code(code)) for code in codes):
+        return  # a finding needs an oral or rectal drug
     by_date: dict = defaultdict(lambda: ([], []))
     for line in ctx.active_lines:
         admins, drugs = by_date[line.dos]
@@ -382,6 +401,7 @@ def drg_route_mismatch(ctx: ClaimContext) -> Iterator[Hit]:
     carc="96",
     source='HCPCS J8499 coverage M; MUE 2024Q3 (J8499 value 0 "CMS Policy"; J8501 "Oral Medication; Not Payable").',
     payers=(MEDICARE,),
+    code_when=_may_be_oral_part_b,
     when=lambda ref, line: "GY" not in line.modifier_set,
 )
 def drg_oral_medicare(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
@@ -422,6 +442,8 @@ def drg_oral_medicare(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
 def drg_vaccine_admin(ctx: ClaimContext) -> Iterator[Hit]:
     """A vaccine/toxoid product (90476-90759) is billed on a date whose only administration code is 96372 or 96374
     (no 90460/90461/90471-90474 or G0008-G0010, and no other drug the injection could be for)."""
+    if not any(line.code in INJECTION_ADMIN_ONLY for line in ctx.active_lines):
+        return  # the finding is on a 96372/96374 line
     by_date: dict = defaultdict(list)
     for line in ctx.active_lines:
         by_date[line.dos].append(line)
@@ -523,6 +545,7 @@ def drg_admin_hierarchy(ctx: ClaimContext) -> Iterator[Hit]:
     source="BCBS ND infliximab policy (Q5103/Q5104 preferred; Q5121/J1745 non-preferred); UnitedHealthcare "
     "(Avsola, Inflectra preferred). Configured per payer.",
     payers=(COMMERCIAL, MEDICAID),
+    claim_when=lambda ctx: bool(ctx.payer.preferred_products),
 )
 def drg_nonpreferred(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The code is in a product family's non-preferred list of the payer's preferred products."""

@@ -35,8 +35,11 @@ def duplicate_line(ctx: ClaimContext) -> Iterator[Hit]:
     duplicate, and a drug's JW (discarded amount) line differs from the administered line by its
     modifier. Lines whose code is not valid on the DOS (COD-EFFECTIVE) take no part.
     """
+    lines = ctx.active_lines
+    if len({line.code for line in lines}) == len(lines):
+        return  # no code twice: nothing can repeat
     first: dict[tuple, LineInput] = {}
-    for line in ctx.active_lines:
+    for line in lines:
         if line.has(*REPEAT_MODIFIERS):
             continue
         key = _key(line)
@@ -62,6 +65,7 @@ def duplicate_line(ctx: ClaimContext) -> Iterator[Hit]:
     rarc="",
     source="X12 CARC 18 'Exact duplicate claim/service'; corrected claims use frequency code 7 (837P CLM05-3).",
     when=lambda ref, line: line.modifier_set.isdisjoint(REPEAT_MODIFIERS),
+    claim_when=lambda ctx: bool(ctx.claim.history) and ctx.claim.frequency_code != REPLACEMENT_FREQUENCY,
 )
 def duplicate_history(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """Claim history already holds the same code on the same date of service for the same rendering NPI

@@ -57,7 +57,8 @@ def three_years_before(day: date) -> date:
     rarc="",
     source="Pub 100-04 Ch.12 §30.6.7 (new patient: no professional service from the physician or another of the "
     "same specialty in the same group within 3 years), as quoted by AAFP FPM and columbusohmedicalbilling.com.",
-    when=lambda ref, line: line.code in ESTABLISHED_CODE,
+    code_when=lambda ref, code: code in ESTABLISHED_CODE,
+    claim_when=lambda ctx: ctx.has_several_dates,  # an earlier service is on another date
 )
 def em_new_established(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A new-patient E/M (99202–99205, 99381–99387, 92002/92004) for a patient who received a

@@ -11,8 +11,9 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+import pickle
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -21,7 +22,7 @@ from django.db import connections
 
 from ..choices import Category, Risk, Severity
 from .context import LIABILITY_MODIFIERS, ClaimContext, ResolvedPayer
-from .inputs import ClaimInput, ScrubInputError, parse_claim, parse_document
+from .inputs import ClaimInput, PayerConfigInput, ScrubInputError, parse_claim, parse_document
 from .reference import ReferenceData
 from .registry import CLAIM, Finding, Rule, registry
 
@@ -96,6 +97,17 @@ class BatchData:
         names = payer_names if payer_names is not None else {c.payer_name.lower() for c in claims if c.payer_name}
         self.payers = {p.name.lower(): p for p in Payer.objects.all()} if names else {}
         self.demographic_edits = tuple(DemographicEdit.objects.filter(active=True))
+        self._resolved: dict[tuple[str, str, PayerConfigInput], ResolvedPayer] = {}
+
+    @classmethod
+    def from_parts(cls, ref: ReferenceData, payers: Iterable[Any], demographic_edits: Iterable[Any]) -> BatchData:
+        """Batch data from what was already read (``ReferencePrefetch``): no queries."""
+        batch = cls.__new__(cls)
+        batch.ref = ref
+        batch.payers = {p.name.lower(): p for p in payers}
+        batch.demographic_edits = tuple(demographic_edits)
+        batch._resolved = {}
+        return batch
 
     @classmethod
     def from_raw(cls, raw_claims: Sequence[Any]) -> BatchData:
@@ -140,6 +152,18 @@ class BatchData:
         return cls((), ref=ReferenceData.for_codes(codes, dates, ndcs), payer_names=names)
 
     def payer_for(self, claim: ClaimInput) -> ResolvedPayer:
+        # The result depends on the payer name, type and inline settings only: resolved once for each
+        # (inline settings with preferred products are a dict, not a key: resolved every time).
+        key = (claim.payer_name, claim.payer_type, claim.payer_config)
+        try:
+            found = self._resolved.get(key)
+        except TypeError:
+            return self._resolve_payer(claim)
+        if found is None:
+            found = self._resolved[key] = self._resolve_payer(claim)
+        return found
+
+    def _resolve_payer(self, claim: ClaimInput) -> ResolvedPayer:
         from ..models import PAYER_TYPE_DEFAULTS
 
         stored = self.payers.get(claim.payer_name.lower()) if claim.payer_name else None
@@ -185,14 +209,28 @@ class BatchData:
 
 def apply_precedence(findings: list[Finding], ctx: ClaimContext, order: dict[str, int] | None = None) -> list[Finding]:
     """The catalogue's §0.6: at most one finding per (line, root cause)."""
-    by_line: dict[int | None, list[Finding]] = defaultdict(list)
+    if not findings:
+        return []
+    by_line: dict[int | None, list[Finding]] = {}
     for finding in findings:
-        by_line[finding.line].append(finding)
+        items = by_line.get(finding.line)
+        if items is None:
+            by_line[finding.line] = [finding]
+        else:
+            items.append(finding)
     kept: list[Finding] = []
     lines = {line.number: line for line in ctx.lines}
     for line_no, items in by_line.items():
         if line_no is None:
             kept.extend(items)
+            continue
+        if len(items) == 1:  # alone on its line: only a liability modifier can silence it (rule 2)
+            finding = items[0]
+            if finding.rule in COVERAGE_RULES:
+                line = lines.get(line_no)
+                if line is not None and line.has(*LIABILITY_MODIFIERS):
+                    continue
+            kept.append(finding)
             continue
         rules_here = {f.rule for f in items}
         if EFFECTIVE_RULE in rules_here:  # rule 1: an invalid code suppresses every other line finding
@@ -217,38 +255,55 @@ def apply_precedence(findings: list[Finding], ctx: ClaimContext, order: dict[str
             ):
                 continue
             kept.append(finding)
+    if order is None:
+        order = {rule.id: index for index, rule in enumerate(registry.all())}
+    if len(kept) == 1:
+        return kept
     # One finding per (line, rule).
     unique: dict[tuple[int | None, str], Finding] = {}
     for finding in kept:
         unique.setdefault((finding.line, finding.rule), finding)
-    if order is None:
-        order = {rule.id: index for index, rule in enumerate(registry.all())}
     return sorted(
         unique.values(),
         key=lambda f: (f.line is not None, f.line or 0, f.severity != Severity.ERROR, order.get(f.rule, 0)),
     )
 
 
+class _LineKind:
+    """What the plan knows about every line with one (code, modifiers, place of service)."""
+
+    __slots__ = ("passing", "effective", "rules")
+
+    def __init__(self, passing: frozenset[str]):
+        self.passing = passing  # IDs of the line rules whose pre-filters let such a line through
+        self.effective = EFFECTIVE_RULE in passing
+        # (payer type, NCCI on/off) -> the line rules to call, each with its claim pre-filter bit (or 0)
+        self.rules: dict[tuple[str, bool], tuple[tuple[int, Rule], ...]] = {}
+
+
 class RulePlan:
     """Which rules run on which lines, worked out once per batch and reused for every claim.
 
-    Which tables are loaded does not change between claims, and a line rule's ``when`` pre-filter
-    reads only the line's code, modifiers and place of service: so for each (code, modifiers, place
-    of service) the line rules whose ``when`` lets the line through are computed once, and for each
-    (payer type, NCCI on/off, code, modifiers, place of service, claim pre-filters) the tuple of line
-    rules to call. A rule's ``claim_when`` is asked once per claim; the rules it rules out for the
-    claim are one bit each in the key.
+    Which tables are loaded does not change between claims, a line rule's ``code_when`` pre-filter
+    reads only the code and its ``when`` only the line's code, modifiers and place of service: so
+    ``code_when`` is asked once per code, ``when`` once per (code, modifiers, place of service), and
+    for each such kind of line and each (payer type, NCCI on/off) the tuple of line rules to call is
+    worked out once. A rule's ``claim_when`` is asked once per claim; the rules it rules out for the
+    claim are bits the engine skips.
     """
 
     def __init__(self, ref: ReferenceData):
-        self.order = {rule.id: index for index, rule in enumerate(registry.all())}
+        rules = registry.all()
+        self.order = {rule.id: index for index, rule in enumerate(rules)}
         self._ref = ref
         self._plans: dict[tuple[str, bool], tuple] = {}
-        self._line_rules: dict[tuple, tuple[Rule, ...]] = {}
-        self._passing: dict[tuple, frozenset[str]] = {}
+        self._kinds: dict[tuple, _LineKind] = {}
+        self._by_code: dict[str, frozenset[str]] = {}
+        self._candidates: dict[tuple, tuple[tuple[int, Rule], ...]] = {}
+        self._all_line_rules = tuple(rule for rule in rules if rule.scope != CLAIM)
+        self._line_when_rules = tuple(rule for rule in self._all_line_rules if rule.when is not None)
         self._bits = {
-            rule.id: 1 << index
-            for index, rule in enumerate(rule for rule in registry.all() if rule.claim_when is not None)
+            rule.id: 1 << index for index, rule in enumerate(rule for rule in rules if rule.claim_when is not None)
         }
 
     def for_claim(self, payer_type: str, applies_ncci: bool) -> tuple:
@@ -274,42 +329,36 @@ class RulePlan:
             self._plans[key] = (effective, line_rules, claim_rules, sorted(unchecked), gated)
         return self._plans[key]
 
-    def passing(self, line) -> frozenset[str]:
-        """IDs of the line rules whose ``when`` pre-filter lets this line through (cached)."""
+    def kind(self, line) -> _LineKind:
         key = (line.code, line.modifier_set, line.pos)
-        found = self._passing.get(key)
+        found = self._kinds.get(key)
         if found is None:
-            ref = self._ref
-            found = self._passing[key] = frozenset(
-                rule.id
-                for rule in registry.all()
-                if rule.scope != CLAIM and (rule.when is None or rule.when(ref, line))
+            ref, code = self._ref, line.code
+            allowed = self._by_code.get(code)
+            if allowed is None:
+                allowed = self._by_code[code] = frozenset(
+                    rule.id for rule in self._all_line_rules if rule.code_when is None or rule.code_when(ref, code)
+                )
+            found = self._kinds[key] = _LineKind(
+                allowed.difference(
+                    rule.id for rule in self._line_when_rules if rule.id in allowed and not rule.when(ref, line)
+                )
             )
         return found
 
-    def line_rules_effective(self, payer_type: str, line) -> tuple[Rule, ...]:
-        """COD-EFFECTIVE alone, when its pre-filter lets the line through (cached like the others)."""
-        key = ("effective", payer_type, line.code, line.modifier_set, line.pos)
-        rules = self._line_rules.get(key)
+    def rules_for(self, kind: _LineKind, payer_key: tuple[str, bool]) -> tuple[tuple[int, Rule], ...]:
+        """The line rules to call on a line of this kind for (payer type, NCCI on/off), each with the bit
+        of its claim pre-filter (0 for none); cached in the kind."""
+        rules = kind.rules.get(payer_key)
         if rules is None:
-            effective = self.for_claim(payer_type, True)[0]
-            rules = self._line_rules[key] = (
-                (effective,) if effective is not None and effective.id in self.passing(line) else ()
-            )
-        return rules
-
-    def line_rules(self, payer_type: str, applies_ncci: bool, line, skipped: int = 0) -> tuple[Rule, ...]:
-        """The line rules to call on the line; ``skipped``: bits of the rules the claim rules out."""
-        key = (payer_type, applies_ncci, line.code, line.modifier_set, line.pos, skipped)
-        rules = self._line_rules.get(key)
-        if rules is None:
-            passing = self.passing(line)
-            bits = self._bits
-            rules = self._line_rules[key] = tuple(
-                rule
-                for rule in self.for_claim(payer_type, applies_ncci)[1]
-                if rule.id in passing and not (skipped & bits.get(rule.id, 0))
-            )
+            base_key = (payer_key, kind.passing)
+            rules = self._candidates.get(base_key)
+            if rules is None:
+                passing, bits = kind.passing, self._bits
+                rules = self._candidates[base_key] = tuple(
+                    (bits.get(rule.id, 0), rule) for rule in self.for_claim(*payer_key)[1] if rule.id in passing
+                )
+            kind.rules[payer_key] = rules
         return rules
 
 
@@ -319,11 +368,14 @@ def check_claim(ctx: ClaimContext, plan: RulePlan | None = None) -> ClaimResult:
     plan = plan or RulePlan(ctx.ref)
     payer_type, applies_ncci = ctx.claim.payer_type, ctx.payer.apply_ncci
     effective, _, claim_rules, unchecked, gated = plan.for_claim(payer_type, applies_ncci)
+    lines = ctx.lines
+    kind = plan.kind
+    kinds = [kind(line) for line in lines]
     findings: list[Finding] = []
     append = findings.append
     if effective is not None:
-        for line in ctx.lines:
-            if effective.when is None or plan.line_rules_effective(payer_type, line):
+        for line, line_kind in zip(lines, kinds, strict=True):
+            if line_kind.effective:
                 for hit in effective.function(ctx, line):
                     append(effective.stamp(hit, line.number if hit.line is None else hit.line))
         ctx.invalid_lines = frozenset(f.line for f in findings if f.line is not None)
@@ -332,16 +384,23 @@ def check_claim(ctx: ClaimContext, plan: RulePlan | None = None) -> ClaimResult:
     for bit, rule in gated:
         if not rule.claim_when(ctx):
             skipped |= bit
-    line_rules = plan.line_rules
-    for line in ctx.lines:
+    payer_key = (payer_type, applies_ncci)
+    rules_for = plan.rules_for
+    for line, line_kind in zip(lines, kinds, strict=True):
         number = line.number
         if number in invalid:
             continue
-        for rule in line_rules(payer_type, applies_ncci, line, skipped):
+        rules = line_kind.rules.get(payer_key)
+        if rules is None:
+            rules = rules_for(line_kind, payer_key)
+        for bit, rule in rules:
+            if skipped & bit:
+                continue
             for hit in rule.function(ctx, line):
                 append(rule.stamp(hit, number if hit.line is None else hit.line))
     for rule in claim_rules:
-        findings.extend(rule.stamp(hit, hit.line) for hit in rule.function(ctx))
+        for hit in rule.function(ctx):
+            append(rule.stamp(hit, hit.line))
     return ClaimResult(id=ctx.claim.id, findings=apply_precedence(findings, ctx, plan.order), unchecked=unchecked)
 
 
@@ -364,17 +423,28 @@ def check_document(data: Any, *, today: date | None = None) -> dict[str, Any]:
 
 # --- the batch check: many claims, parsed and checked in worker processes ---------------------------
 PARALLEL_MINIMUM = 400  # claims; below this one process is faster than starting workers
-_WORK: dict[str, Any] = {}  # what forked workers inherit: raw claims, batch data, plan, today
+_WORK: dict[str, Any] = {}  # what forked workers inherit: raw claims, batch data, plan, today, encoder
 
 
-def _check_range(bounds: tuple[int, int]) -> list[dict[str, Any]]:
+def _start_worker() -> None:
+    # Checking claims makes no reference cycles (each claim's objects are freed by reference counting;
+    # a test holds this), so in a worker the garbage collector's scans are pure cost.
+    gc.disable()
+
+
+def _check_range(bounds: tuple[int, int]) -> tuple[list[str], Any]:
+    """(the claim ids, the results: a list of dicts, or the claims encoded and combined into one piece)."""
     raw_claims, batch, plan, today = _WORK["raw"], _WORK["batch"], _WORK["plan"], _WORK["today"]
-    results = []
+    encode, combine = _WORK["encode"], _WORK["combine"]
+    ids: list[str] = []
+    results: list[Any] = []
     for index in range(*bounds):
         claim = parse_claim(raw_claims[index], index + 1, today=today)
         ctx = ClaimContext(claim, batch.ref, batch.payer_for(claim), batch.demographic_edits)
-        results.append(check_claim(ctx, plan).as_dict())
-    return results
+        result = check_claim(ctx, plan).as_dict()
+        ids.append(result["id"])
+        results.append(result if encode is None else encode(result))
+    return ids, results if encode is None else combine(results)
 
 
 def default_jobs(claim_count: int) -> int:
@@ -383,17 +453,45 @@ def default_jobs(claim_count: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+def _warm_up() -> None:
+    """Load what every claim needs once, before forking, so workers share it instead of each loading it."""
+    from . import diagnoses
+
+    _ensure_rules_loaded()
+    diagnoses.code_set()
+
+
+def _forkable_connections() -> bool:
+    """Whether other processes may use the database: not inside a transaction (e.g. a test case, whose
+    rows no other connection sees) and not an in-memory SQLite database."""
+    for connection in connections.all(initialized_only=True):
+        if connection.in_atomic_block:
+            return False
+    connection = connections["default"]
+    return not (connection.vendor == "sqlite" and connection.is_in_memory_db())
+
+
 def iter_batch(
-    data: Any, *, jobs: int | None = None, today: date | None = None, release_input: bool = False
-) -> tuple[dict[str, str], Iterator[dict[str, Any]]]:
+    data: Any,
+    *,
+    jobs: int | None = None,
+    today: date | None = None,
+    release_input: bool = False,
+    encode: Callable[[dict[str, Any]], Any] | None = None,
+    combine: Callable[[list[Any]], Any] | None = None,
+    prefetch: ReferencePrefetch | None = None,
+) -> tuple[dict[str, str], Iterator[Any]]:
     """The batch check of ``scrub_claims``: (reference releases used, the claim results in input order).
 
-    Reference data is loaded once in this process; with ``jobs`` > 1 the claims are parsed and checked
-    in forked workers that share it (copy-on-write, so the PTP table is not loaded once per process),
-    and results are handed on as they come, so the caller can write them without holding them all.
-    Malformed input raises ``ScrubInputError`` (naming claim, line and field) from the iterator,
-    possibly after some results: write to a temporary file and keep it only when the iterator ends.
-    ``release_input`` lets this process drop the input claims once the workers have them.
+    Reference data is loaded once in this process (or taken from ``prefetch``); with ``jobs`` > 1 the
+    claims are parsed and checked in forked workers that share it (copy-on-write, so the PTP table is
+    not loaded once per process), and results are handed on as they come, so the caller can write
+    them without holding them all. ``encode`` turns each result into what the caller writes (in the
+    workers, so this process only copies text); with ``combine`` as well, the workers join the encoded
+    results of consecutive claims into one piece, and the iterator gives such pieces. Malformed input
+    raises ``ScrubInputError`` (naming claim, line and field) from the iterator, possibly after some
+    results: write to a temporary file and keep it only when the iterator ends. ``release_input`` lets
+    this process drop the input claims once the workers have them.
     """
     if not isinstance(data, dict):
         raise ScrubInputError("the document must be a JSON object with a 'claims' list")
@@ -404,45 +502,57 @@ def iter_batch(
     _ensure_rules_loaded()
     if jobs == 1:  # parse everything first: malformed input costs no database work
         claims = parse_document(data, today=today)
-        batch = BatchData(claims)
+        batch = (prefetch.result() if prefetch is not None else None) or BatchData(claims)
         plan = RulePlan(batch.ref)
 
-        def checked_in_process() -> Iterator[dict[str, Any]]:
+        def checked_in_process() -> Iterator[Any]:
             for claim in claims:
                 ctx = ClaimContext(claim, batch.ref, batch.payer_for(claim), batch.demographic_edits)
-                yield check_claim(ctx, plan).as_dict()
+                result = check_claim(ctx, plan).as_dict()
+                yield result if encode is None else encode(result)
 
         return batch.ref.releases_used(), checked_in_process()
 
-    batch = BatchData.from_raw(raw_claims)
+    _warm_up()
+    batch = (prefetch.result() if prefetch is not None else None) or BatchData.from_raw(raw_claims)
     plan = RulePlan(batch.ref)
     today = today or date.today()
     # The input and the reference data live until the end: keep them out of the garbage collector's
-    # scans, and keep the workers from copying the pages those scans would touch.
-    gc.collect()
+    # scans, and keep the workers from copying the pages those scans would touch. (No collection
+    # first: the parsed input holds no cycles, and a full scan of it costs as much as a second.)
     gc.freeze()
 
-    def checked_in_workers() -> Iterator[dict[str, Any]]:
+    def checked_in_workers() -> Iterator[Any]:
         count = len(raw_claims)
-        size = max(50, count // (jobs * 8) + 1)
+        size = max(50, count // (jobs * 24) + 1)  # small enough that no worker finishes long after the others
         ranges = [(start, min(start + size, count)) for start in range(0, count, size)]
         # Workers never query; close the parent's connections so no socket is shared across the fork
         # (not inside a transaction, e.g. a test case: the workers leave the connection untouched).
         if not any(connection.in_atomic_block for connection in connections.all(initialized_only=True)):
             connections.close_all()
-        _WORK.update(raw=raw_claims, batch=batch, plan=plan, today=today)
+        _WORK.update(
+            raw=raw_claims,
+            batch=batch,
+            plan=plan,
+            today=today,
+            encode=encode,
+            combine=combine if encode is not None else None,
+        )
         seen: set[str] = set()
         try:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            with multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker) as pool:
                 _WORK.clear()
                 if release_input:
                     raw_claims.clear()  # the workers have their own copy; free this process's
-                for part in pool.imap(_check_range, ranges):
-                    for result in part:
-                        if result["id"] in seen:
-                            raise ScrubInputError(f"claim ids must be unique; repeated: {result['id']}", field="id")
-                        seen.add(result["id"])
-                        yield result
+                for ids, results in pool.imap(_check_range, ranges):
+                    for claim_id in ids:
+                        if claim_id in seen:
+                            raise ScrubInputError(f"claim ids must be unique; repeated: {claim_id}", field="id")
+                        seen.add(claim_id)
+                    if encode is None or combine is None:
+                        yield from results
+                    else:
+                        yield results
         finally:
             _WORK.clear()
             gc.unfreeze()
@@ -454,3 +564,126 @@ def check_batch(data: Any, *, jobs: int | None = None, today: date | None = None
     """``iter_batch`` collected into one output document (the same as ``check_document`` returns)."""
     reference_data, results = iter_batch(data, jobs=jobs, today=today)
     return {"claims": list(results), "reference_data": reference_data}
+
+
+# --- reading the reference data while the input is parsed -----------------------------------------
+PREFETCH_MINIMUM_BYTES = 1 << 20  # smaller documents are read and checked faster without another process
+
+
+# ``"key": "text"`` or ``"key": 123`` (codes and NDCs may be given as numbers).
+_PREFETCH_VALUES = {
+    key: re.compile(rb'"' + key.encode() + rb'"\s*:\s*(?:"([^"]*)"|(-?[0-9]+))')
+    for key in ("code", "dos", "ndc", "payer_name")
+}
+
+
+def _json_values(raw: bytes) -> dict[str, set[tuple[bytes, bytes]]]:
+    """Every distinct text or whole-number value of the keys ``code``, ``dos``, ``ndc`` and
+    ``payer_name`` anywhere in a JSON text without escapes, as (text, number) pairs.
+
+    Wherever the claim parser reads one of these keys it takes only text (or a whole number for a code
+    or NDC) and rejects the document otherwise, so these are all the values it can read."""
+    return {key: set(pattern.findall(raw)) for key, pattern in _PREFETCH_VALUES.items()}
+
+
+def _text_values(values: set[tuple[bytes, bytes]]) -> set[str]:
+    """The strings, and the whole numbers as text (the reader takes a code or NDC given as a number)."""
+    out = set()
+    for text, number in values:
+        if text:
+            out.add(text.decode())
+        elif number and number.lstrip(b"-").isdigit():
+            out.add(str(int(number)))
+    return out
+
+
+def prefetch_rows(raw: bytes) -> tuple | None:
+    """The reference rows, stored payers and demographic edits for an input document, read from its
+    raw text without parsing it: every ``code``, ``dos``, ``ndc`` and ``payer_name`` value anywhere in
+    the text. That is a superset of what the claims hold, and reference rows for more codes, dates and
+    NDCs change no finding. None when the text has escapes (a key or value could hide behind one):
+    the caller then loads from the parsed claims.
+    """
+    from ..models import DemographicEdit, Payer
+
+    if b"\\" in raw:  # with no escapes, each JSON string is its bytes between two quotes
+        return None
+    values = _json_values(raw)
+    codes = {code.strip().upper() for code in _text_values(values["code"])}
+    dates = set()
+    for text, _ in values["dos"]:
+        try:
+            dates.add(date.fromisoformat(text.decode().strip()))
+        except ValueError:
+            continue  # the parser reports it
+    ndcs = {ndc.replace("-", "").strip() for ndc in _text_values(values["ndc"])}
+    names = [value for value in values["payer_name"] if value[0] or value[1]]
+    rows = ReferenceData.fetch_rows(codes, dates, ndcs)
+    payers = list(Payer.objects.all()) if names else []
+    return rows, payers, list(DemographicEdit.objects.filter(active=True))
+
+
+def _prefetch_in_child(raw: bytes, channel: Any) -> None:
+    gc.disable()  # a short-lived process that makes no reference cycles
+    try:
+        payload = prefetch_rows(raw)
+    except Exception:  # e.g. a database that is not migrated: the parent loads and reports it
+        payload = None
+    finally:
+        connections.close_all()
+    channel.send_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+    channel.close()
+
+
+class ReferencePrefetch:
+    """The batch's reference data, read by a forked process from the raw input text while this process
+    parses the JSON (the two take about as long, and the batch check waits for both).
+
+        prefetch = ReferencePrefetch.start(raw)
+        data = json.loads(raw)
+        ...iter_batch(data, prefetch=prefetch)...
+        prefetch.close()
+    """
+
+    def __init__(self, process: Any, channel: Any):
+        self._process = process
+        self._channel = channel
+        self._result: BatchData | None = None
+        self._done = False
+
+    @classmethod
+    def start(cls, raw: bytes) -> ReferencePrefetch | None:
+        """Start reading, or None when it would not pay or cannot be done here (no fork, a small
+        document, a database other processes cannot see)."""
+        if len(raw) < PREFETCH_MINIMUM_BYTES or "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        if not _forkable_connections():
+            return None
+        connections.close_all()  # no database socket shared across the fork
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_prefetch_in_child, args=(raw, send), daemon=True)
+        process.start()
+        send.close()
+        return cls(process, receive)
+
+    def result(self) -> BatchData | None:
+        """The batch data, or None when it could not be read ahead (load it in this process)."""
+        if not self._done:
+            self._done = True
+            try:
+                payload = pickle.loads(self._channel.recv_bytes())
+            except (EOFError, OSError, pickle.UnpicklingError):
+                payload = None
+            self.close()
+            if payload is not None:
+                rows, payers, edits = payload
+                self._result = BatchData.from_parts(ReferenceData.from_rows(rows), payers, edits)
+        return self._result
+
+    def close(self) -> None:
+        """Stop the reading process if it still runs (e.g. the input was malformed)."""
+        if self._process.is_alive() and not self._done:
+            self._process.terminate()
+        self._process.join()
+        self._channel.close()

@@ -54,6 +54,11 @@ def npi_luhn(ctx: ClaimContext) -> Iterator[Hit]:
     every bad NPI.
     """
     claim = ctx.claim
+    npis = {claim.billing_npi, claim.rendering_npi, claim.referring_npi, claim.ordering_npi}
+    npis.update(line.rendering_npi for line in claim.lines)
+    npis.discard("")
+    if all(map(npi_is_valid, npis)):
+        return  # the common case: nothing to name
     roles: dict[str, list[str]] = {}
     for npi, role in (
         (claim.billing_npi, "billing"),
@@ -80,6 +85,36 @@ def npi_luhn(ctx: ClaimContext) -> Iterator[Hit]:
     )
 
 
+def _pointer_problems_possible(ctx: ClaimContext) -> bool:
+    """Claim pre-filter of FMT-DX-COUNT: more than 12 diagnoses, or a line whose pointers are not 1-4
+    letters among those of the listed diagnoses."""
+    listed = len(ctx.claim.diagnoses)
+    if listed > MAX_DIAGNOSES:
+        return True
+    usable = frozenset(POINTER_LETTERS[:listed])
+    return any(
+        not line.dx_pointers or len(line.dx_pointers) > MAX_POINTERS or not usable.issuperset(line.dx_pointers)
+        for line in ctx.claim.lines
+    )
+
+
+def _external_cause_listed(ctx: ClaimContext) -> bool:
+    """Claim pre-filter of FMT-DX-SEQ: some diagnosis of the claim is an external-cause code."""
+    return any(diagnoses.is_external_cause(code) for code in ctx.claim.diagnoses)
+
+
+def _units_or_charge_unusable(ctx: ClaimContext) -> bool:
+    """Claim pre-filter of FMT-UNITS."""
+    return any(line.units is None or line.units <= 0 or line.charge < 0 for line in ctx.claim.lines)
+
+
+def _dates_out_of_order(ctx: ClaimContext) -> bool:
+    """Claim pre-filter of FMT-DOS: a line dated after the submission date or before the birth date."""
+    claim = ctx.claim
+    submitted, born = claim.submission_date, claim.patient.dob
+    return any((submitted and line.dos > submitted) or (born and line.dos < born) for line in claim.lines)
+
+
 @register(
     id="FMT-DX-COUNT",
     category=Category.FORMAT,
@@ -89,6 +124,7 @@ def npi_luhn(ctx: ClaimContext) -> Iterator[Hit]:
     rarc="M76",
     source="NUCC/Medicare CMS-1500 item 24E instructions (support.speedysoftusa.com, field-24e-diagnosis-pointer); "
     "help.niermanpm.com/knowledge/diagnosis-pointers (up to 4 pointers); item 21 holds at most 12 diagnoses (A-L).",
+    claim_when=_pointer_problems_possible,
 )
 def dx_count(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The line's diagnosis pointers are unusable: none at all, more than four, a letter outside A-L,
@@ -176,6 +212,7 @@ def dx_invalid(ctx: ClaimContext) -> Iterator[Hit]:
     rarc="M76",
     source="ICD-10-CM Official Guidelines, chapter 20 (external causes are never first-listed), as quoted at "
     "aapc.com (reader question: understand code sequencing) and agescodingtech.com.",
+    claim_when=_external_cause_listed,
 )
 def dx_sequence(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The line's first diagnosis pointer references an external-cause code (V00-Y99), which can only
@@ -238,6 +275,7 @@ def place_of_service(ctx: ClaimContext) -> Iterator[Hit]:
     rarc="M53",
     source="NUCC/Medicare CMS-1500 item 24G (days or units) and 24F (charges) instructions "
     "(support.speedysoftusa.com).",
+    claim_when=_units_or_charge_unusable,
 )
 def units_format(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The line's units are missing, not a number, zero or negative, or its charge is negative.
@@ -288,6 +326,7 @@ def modifier_count(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="M52",
     source="NUCC/Medicare CMS-1500 item 24A instructions (support.speedysoftusa.com): a service cannot be billed "
     "before it is performed or dated before the patient's birth.",
+    claim_when=_dates_out_of_order,
 )
 def date_of_service(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The line's date of service is after the claim's submission date (billed before it happened), or

@@ -115,16 +115,36 @@ def open_globals(ctx: ClaimContext, line: LineInput) -> Iterator[tuple[Service, 
             yield service, days
 
 
-def _em_without(*modifiers: str):
-    """Line pre-filter: an E/M code without any of these modifiers."""
+def _global_days_in(ref, code: str, wanted: tuple[int, ...]) -> bool:
+    """Whether some loaded fee-schedule release gives the code one of these global days."""
+    for row in ref.fee_rows(code):
+        value = row.global_days.strip()
+        if value.isdigit() and int(value) in wanted:
+            return True
+    return False
 
-    def when(ref, line: LineInput) -> bool:
-        return is_em(line.code) and line.modifier_set.isdisjoint(modifiers)
 
-    return when
+_OPENER_CODES_KEY = "global_surgery.may_open"
+
+
+def _may_have_open_globals(ctx: ClaimContext) -> bool:
+    """Claim pre-filter: the services span more than one date (a global period opens the day after
+    its procedure, the pre-op day is the day before) and some line or history service has a 10- or
+    90-day global in some release."""
+    if not ctx.has_several_dates:
+        return False
+    found = ctx.cache.get(_OPENER_CODES_KEY)
+    if found is None:
+        ref = ctx.ref
+        codes = {line.code for line in ctx.claim.lines}
+        codes.update(item.code for item in ctx.claim.history)
+        found = ctx.cache[_OPENER_CODES_KEY] = any(_global_days_in(ref, code, (10, 90)) for code in codes)
+    return found  # type: ignore[return-value]
 
 
 def _without(*modifiers: str):
+    """Line pre-filter: none of these modifiers."""
+
     def when(ref, line: LineInput) -> bool:
         return line.modifier_set.isdisjoint(modifiers)
 
@@ -140,7 +160,9 @@ def _without(*modifiers: str):
     rarc="N525",
     source=GLOBAL_SOURCE + "; global-days definitions.",
     needs=("fee_schedule",),
-    when=_em_without("24"),
+    code_when=lambda ref, code: is_em(code),
+    when=_without("24"),
+    claim_when=_may_have_open_globals,
 )
 def glb_postop_em(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """An E/M dated 1–10 days after a 010-day procedure or 1–90 days after a 090-day procedure by the
@@ -182,7 +204,9 @@ def glb_postop_em(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="",
     source="Pub 100-04 Ch.12 §30.6.6.C (decision for surgery, modifier 57); " + GLOBAL_SOURCE + ".",
     needs=("fee_schedule",),
-    when=_em_without("57"),
+    code_when=lambda ref, code: is_em(code),
+    when=_without("57"),
+    claim_when=_may_have_open_globals,
 )
 def glb_preop_em_57(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """An E/M by the same provider dated the day before a 090-day (major) procedure, without 57: the
@@ -219,7 +243,9 @@ def glb_preop_em_57(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="N525",
     source="Modifier 58/78/79 instructions (Pub 100-04 Ch.12 §30, §40.2); MPFS RVU file global days.",
     needs=("fee_schedule",),
+    code_when=lambda ref, code: _global_days_in(ref, code, (0, 10, 90)),
     when=_without("58", "78", "79"),
+    claim_when=_may_have_open_globals,
 )
 def glb_postop_proc(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A procedure with a 000/010/090 global dated 1–10 days after a 010-day procedure or 1–90 days

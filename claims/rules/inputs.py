@@ -280,6 +280,8 @@ _new_line_slots = object.__new__
 # Modifier and pointer lists seen before (their JSON items as a tuple) -> the clean codes.
 _CODE_LISTS: dict[tuple, tuple[str, ...]] = {(): ()}
 _CODE_LISTS_LIMIT = 4096
+# Modifier tuples seen before -> the same modifiers as a set.
+_MODIFIER_SETS: dict[tuple[str, ...], frozenset[str]] = {(): frozenset()}
 # Whole-number units seen before -> (Decimal, text).
 _INT_UNITS: dict[int, tuple[Decimal, str]] = {}
 
@@ -360,7 +362,12 @@ def _fast_line(raw: Any, index: int, claim_dos: date, claim_pos: str, npi: str) 
     line.ndc = line.ndc_unit = line.ndc_qty = line.dose = line.container = None
     line.narrative = ""
     line.rendering_npi = npi
-    line.modifier_set = frozenset(modifiers)
+    modifier_set = _MODIFIER_SETS.get(modifiers)
+    if modifier_set is None:
+        modifier_set = frozenset(modifiers)
+        if len(_MODIFIER_SETS) < _CODE_LISTS_LIMIT:
+            _MODIFIER_SETS[modifiers] = modifier_set
+    line.modifier_set = modifier_set
     line.__class__ = LineInput
     return line
 

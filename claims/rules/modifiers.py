@@ -92,7 +92,8 @@ def _mods(modifiers: tuple[str, ...]) -> str:
     carc="4",
     source="CPT/NCCI definition of modifier 25 (significant, separately identifiable E/M service); "
     "northstar modifiers pin.",
-    when=lambda ref, line: "25" in line.modifier_set and not is_em(line.code),
+    code_when=lambda ref, code: not is_em(code),
+    when=lambda ref, line: "25" in line.modifier_set,
 )
 def mod_25_non_em(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """Modifier 25 is on a code that is not an E/M service (99202-99499, 92002-92014)."""
@@ -111,7 +112,8 @@ def mod_25_non_em(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     carc="4",
     source='Noridian: modifier 59 "should not be appended to an E/M service" (northstar modifiers pin); '
     "MLN SE1418 (59 and X{EPSU}).",
-    when=lambda ref, line: not line.modifier_set.isdisjoint(DISTINCT_MODIFIERS) and is_em(line.code),
+    code_when=lambda ref, code: is_em(code),
+    when=lambda ref, line: not line.modifier_set.isdisjoint(DISTINCT_MODIFIERS),
 )
 def mod_59_em(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A distinct-procedural-service modifier (59, XE, XS, XP, XU) is on an E/M code."""
@@ -198,7 +200,8 @@ def mod_57_misuse(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     carc="97",
     source="CPT preventive-medicine guideline as applied by AAPC (aapc.com reader question 'complete physical'); "
     "the PTP file has no 99396/99213 row.",
-    when=lambda ref, line: "25" not in line.modifier_set and in_range(line.code, "99202", "99215"),
+    code_when=lambda ref, code: in_range(code, "99202", "99215"),
+    when=lambda ref, line: "25" not in line.modifier_set,
 )
 def mod_em_needs_25(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A problem-oriented E/M (99202-99215) is billed on the same date as a preventive E/M (99381-99397)
@@ -398,12 +401,14 @@ def _jw_line_exists(ctx: ClaimContext, line: LineInput) -> bool:
     )
 
 
-def _jwjz_missing_applies(ref, line: LineInput) -> bool:
-    """Line pre-filter of MOD-JWJZ-MISSING: a drug code without JW/JZ outside FQHC/RHC."""
-    if line.pos in FQHC_RHC_POS or not line.modifier_set.isdisjoint(("JW", "JZ")):
-        return False
-    facts = ref.code(line.code)
+def _is_drug(ref, code: str) -> bool:
+    facts = ref.code(code)
     return facts is not None and facts.is_drug
+
+
+def _jwjz_missing_applies(ref, line: LineInput) -> bool:
+    """Line pre-filter of MOD-JWJZ-MISSING: without JW/JZ, outside FQHC/RHC."""
+    return line.pos not in FQHC_RHC_POS and line.modifier_set.isdisjoint(("JW", "JZ"))
 
 
 @register(
@@ -416,6 +421,7 @@ def _jwjz_missing_applies(ref, line: LineInput) -> bool:
     source="Noridian JE 'Drug Wastage - JW and JZ Modifiers' (JZ from July 2023; claims without JW/JZ rejected "
     "from 2023-10-01); MLN MM13056.",
     payers=(MEDICARE,),
+    code_when=_is_drug,
     when=_jwjz_missing_applies,
 )
 def mod_jwjz_missing(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
@@ -514,7 +520,7 @@ def mod_telehealth(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="N822",
     source='CMS CR 10176 / Transmittal 3814 "Updated Editing of Always Therapy Services"; WPS therapy modifiers.',
     payers=(MEDICARE,),
-    when=lambda ref, line: line.code in ALWAYS_THERAPY,
+    code_when=lambda ref, code: code in ALWAYS_THERAPY,
 )
 def mod_therapy_gp(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """An "always therapy" code (97110, 97140, 97161-97168, 97530 ...) has none of GP, GO or GN; PT evaluations

@@ -102,6 +102,8 @@ NOT_COUNTED_STATUSES = ("denied", "rejected", "void", "voided")
 def mcr_vaccine_admin(ctx: ClaimContext) -> Iterator[Hit]:
     """A flu, pneumococcal or hepatitis B vaccine is billed to Medicare, its administration code (G0008, G0009,
     G0010) is not, and the date has a CPT immunization administration line (90460, 90461, 90471, 90472)."""
+    if not any(line.code in CPT_IMMUNIZATION_ADMIN for line in ctx.active_lines):
+        return  # the finding is on such an administration line
     by_date: dict[date, list[LineInput]] = defaultdict(list)
     for line in ctx.active_lines:
         by_date[line.dos].append(line)
@@ -133,7 +135,7 @@ def mcr_vaccine_admin(ctx: ClaimContext) -> Iterator[Hit]:
     source="CMS RVU24C status (99417 = I, G2212 = A, 99242-99245 = I); MUE (99242-99245 value 0); AOC file "
     "(G2212 primaries 99205/99215/99483).",
     payers=(MEDICARE,),
-    when=lambda ref, line: line.code in SUBSTITUTES,
+    code_when=lambda ref, code: code in SUBSTITUTES,
 )
 def mcr_hcpcs_subst(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The code is one Medicare does not pay (MPFS status I) and Medicare has its own code for the service:
@@ -156,7 +158,8 @@ def mcr_hcpcs_subst(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     source="CMS Transmittal 12546 (complianceuniverse.org: do not bill AWV services using 99381-99397); MLN Medicare "
     "Wellness Visits ('Medicare doesn't cover a routine physical'); RVU status N.",
     payers=(MEDICARE,),
-    when=lambda ref, line: in_range(line.code, "99381", "99397") and line.modifier_set.isdisjoint(("GY", "GA", "GX")),
+    code_when=lambda ref, code: in_range(code, "99381", "99397"),
+    when=lambda ref, line: line.modifier_set.isdisjoint(("GY", "GA", "GX")),
 )
 def mcr_preventive(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A preventive-medicine visit (99381-99397) is billed to Medicare without GY, GA or GX."""
@@ -201,7 +204,7 @@ def _prior_services(ctx: ClaimContext, line: LineInput, codes: tuple[str, ...]) 
     source="MLN Medicare Wellness Visits; Palmetto AWV FAQ; CMS RAC issue 0077 (AWV within 12 months of IPPE); "
     "verimedix.com (11 full months).",
     payers=(MEDICARE,),
-    when=lambda ref, line: line.code in (AWV_INITIAL, AWV_SUBSEQUENT, IPPE),
+    code_when=lambda ref, code: code in (AWV_INITIAL, AWV_SUBSEQUENT, IPPE),
 )
 def mcr_awv_freq(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """Annual wellness visit / IPPE frequency: G0438 after any earlier AWV; G0439 before 11 full months have

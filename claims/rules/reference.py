@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+
+from django.db import connections
 
 from codes.choices import Source
 from codes.dates import applies_between
@@ -26,6 +28,7 @@ from codes.models import (
     PlaceOfService,
     ProcedureCode,
     PTPEdit,
+    Release,
 )
 from codes.selectors import ReleaseTimeline
 
@@ -142,6 +145,92 @@ class PlaceFacts:
     facility_type: str
 
 
+class _PTPRowSlots:
+    """The slots of ``PTPRow``, writable: a row is filled here and then becomes a ``PTPRow`` (same
+    slot layout), several times faster than the frozen dataclass's constructor for 10^5 rows."""
+
+    __slots__ = PTPRow.__slots__
+
+
+_new_slots = object.__new__
+
+
+def _ptp_row(values: tuple) -> PTPRow:
+    row = _new_slots(_PTPRowSlots)
+    row.column_1, row.column_2, row.effective_date, row.deletion_date, row.modifier_indicator, row.rationale = values
+    row.__class__ = PTPRow
+    return row
+
+
+class _DayCache(dict):
+    """One ``date`` object per distinct date (PTP rows share a few hundred dates between them), from a
+    date or, as SQLite's cursor gives it, ISO text."""
+
+    def __call__(self, day: date | str | None) -> date | None:
+        if day is None:
+            return None
+        found = self.get(day)
+        if found is None:
+            found = self[day] = day if isinstance(day, date) else date.fromisoformat(day)
+        return found
+
+
+def _cursor_rows(queryset) -> list[tuple]:
+    """The rows of a ``values_list`` query as the database cursor returns them (no field converters:
+    dates may come as ISO text)."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+_CODE_COLUMNS = (
+    "code",
+    "system",
+    "cpt_category",
+    "section",
+    "label",
+    "short_description",
+    "long_description",
+    "added_date",
+    "termination_date",
+    "coverage_code",
+    "is_add_on",
+    "is_unlisted",
+    "is_drug",
+    "drug_dose_amount",
+    "drug_dose_unit",
+    "drug_route",
+    "release_id",
+)
+
+
+@dataclass(slots=True)
+class ReferenceRows:
+    """The rows ``ReferenceData.fetch_rows`` read: plain values, cheap to hand to another process."""
+
+    releases: list
+    dates: frozenset[date]
+    codes: list[tuple] = field(default_factory=list)
+    modifiers: list[tuple] = field(default_factory=list)
+    places: list[tuple] = field(default_factory=list)
+    fee: list[tuple] = field(default_factory=list)
+    mue: list[tuple] = field(default_factory=list)
+    ptp: list[tuple] = field(default_factory=list)
+    aoc: list[tuple] = field(default_factory=list)
+    ndc: list[tuple] = field(default_factory=list)
+
+
+def _releases_for(timeline: ReleaseTimeline, source: str, dates: Iterable[date]) -> dict[date, Release]:
+    """The release of ``source`` that applies on each date (dates without one are left out)."""
+    resolved = {}
+    for day in dates:
+        release = timeline.for_date(source, day)
+        if release is not None:
+            resolved[day] = release
+    return resolved
+
+
 class ReferenceData:
     """Reference facts for a set of claims, loaded with one query per table."""
 
@@ -168,6 +257,8 @@ class ReferenceData:
         # for those is a well-formed code that is not in the table known to be invalid. The starter
         # data holds a few hundred codes only.
         self.complete_systems: frozenset[str] = frozenset()
+        self._mue_by_code: dict[str, tuple[MUEFacts, ...]] | None = None
+        self._fee_by_code: dict[str, tuple[FeeFacts, ...]] | None = None
 
     # --- loading ----------------------------------------------------------------------------
     @classmethod
@@ -189,50 +280,110 @@ class ReferenceData:
 
     @classmethod
     def for_codes(cls, codes: set[str], dates: set[date], ndcs: set[str] = frozenset()) -> ReferenceData:
+        return cls.from_rows(cls.fetch_rows(codes, dates, ndcs))
+
+    @classmethod
+    def fetch_rows(cls, codes: set[str], dates: set[date], ndcs: set[str] = frozenset()) -> ReferenceRows:
+        """The reference rows for these codes, dates of service and NDCs: one query per table, plain
+        tuples only (``from_rows`` makes the look-up structures; the batch check reads the rows in
+        another process while this one reads the input)."""
+        releases = list(Release.objects.all())
+        timeline = ReleaseTimeline(releases)
+        code_list = sorted(codes)
+        day = _DayCache()
+        rows = ReferenceRows(releases=releases, dates=frozenset(dates))
+        rows.codes = [
+            (*row[:7], day(row[7]), day(row[8]), *row[9:])
+            for row in ProcedureCode.objects.filter(code__in=code_list).values_list(*_CODE_COLUMNS)
+        ]
+        rows.modifiers = [
+            (code, group, day(start), day(end))
+            for code, group, start, end in Modifier.objects.values_list(
+                "code", "ncci_group", "effective_date", "termination_date"
+            )
+        ]
+        rows.places = list(PlaceOfService.objects.values_list("code", "name", "facility_type"))
+        fee_releases = {r.pk for r in _releases_for(timeline, Source.PFS_RVU, dates).values()}
+        if fee_releases:
+            rows.fee = list(
+                FeeScheduleIndicator.objects.filter(release_id__in=fee_releases, code__in=code_list).values_list(
+                    "release_id",
+                    "code",
+                    "modifier",
+                    "status",
+                    "pctc_indicator",
+                    "global_days",
+                    "multiple_procedure",
+                    "bilateral_surgery",
+                )
+            )
+        mue_releases = {r.pk for r in _releases_for(timeline, Source.MUE_PRACTITIONER, dates).values()}
+        if mue_releases:
+            rows.mue = list(
+                MUELimit.objects.filter(release_id__in=mue_releases, code__in=code_list).values_list(
+                    "release_id", "code", "value", "adjudication_indicator", "rationale"
+                )
+            )
+        release = timeline.newest(Source.PTP_PRACTITIONER)
+        if release is not None:
+            # 10^5 rows: read through the cursor, with each distinct date and text made once, column by
+            # column (the ORM's per-value converters cost more than the query).
+            found = _cursor_rows(
+                PTPEdit.objects.filter(
+                    release_id=release.pk,
+                    column_1__in=code_list,
+                    column_2__in=code_list,
+                    modifier_indicator__in=(0, 1),
+                ).values_list(
+                    "column_1", "column_2", "effective_date", "deletion_date", "modifier_indicator", "rationale"
+                )
+            )
+            if found:
+                column_1, column_2, starts, ends, indicators, rationales = zip(*found, strict=True)
+                texts = {text: text for text in {*column_1, *column_2, *rationales}}
+                days = {value: day(value) for value in {*starts, *ends}}
+                rows.ptp = list(
+                    zip(
+                        map(texts.__getitem__, column_1),
+                        map(texts.__getitem__, column_2),
+                        map(days.__getitem__, starts),
+                        map(days.__getitem__, ends),
+                        indicators,
+                        map(texts.__getitem__, rationales),
+                        strict=True,
+                    )
+                )
+        release = timeline.newest(Source.AOC)
+        if release is not None:
+            rows.aoc = [
+                (code, primary, edit_type, day(start), day(end), notes)
+                for code, primary, edit_type, start, end, notes in AddOnEdit.objects.filter(
+                    release_id=release.pk, add_on_code__in=code_list
+                ).values_list("add_on_code", "primary_code", "edit_type", "effective_date", "deletion_date", "notes")
+            ]
+        release = timeline.newest(Source.NDC_CROSSWALK)
+        if release is not None:
+            from django.db.models import Q
+
+            rows.ndc = list(
+                NDCCrosswalk.objects.filter(release_id=release.pk)
+                .filter(Q(code__in=code_list) | Q(ndc__in=sorted(ndcs)))
+                .values_list("ndc", "code")
+            )
+        return rows
+
+    @classmethod
+    def from_rows(cls, rows: ReferenceRows) -> ReferenceData:
+        """The look-up structures the rules read, from ``fetch_rows``' rows."""
         ref = cls()
-        ref.timeline = ReleaseTimeline.load()
+        ref.timeline = ReleaseTimeline(rows.releases)
         ref._release_labels = {r.pk: r.label for source in Source for r in ref.timeline.releases(source)}
         ref.complete_systems = frozenset(
             system
             for system, source in (("HCPCS", Source.HCPCS), ("CPT", Source.CPT))
             if any(not release.is_starter for release in ref.timeline.releases(source))
         )
-        code_list = sorted(codes)
-        ref._load_codes(code_list)
-        ref.modifiers = {
-            row[0]: ModifierFacts(*row)
-            for row in Modifier.objects.values_list("code", "ncci_group", "effective_date", "termination_date")
-        }
-        ref.places = {
-            row[0]: PlaceFacts(*row) for row in PlaceOfService.objects.values_list("code", "name", "facility_type")
-        }
-        ref._load_fee_schedule(code_list, dates)
-        ref._load_mue(code_list, dates)
-        ref._load_ptp(code_list)
-        ref._load_aoc(code_list)
-        ref._load_crosswalk(code_list, ndcs)
-        return ref
-
-    def _load_codes(self, code_list: list[str]) -> None:
-        rows = ProcedureCode.objects.filter(code__in=code_list).values_list(
-            "code",
-            "system",
-            "cpt_category",
-            "section",
-            "label",
-            "short_description",
-            "long_description",
-            "added_date",
-            "termination_date",
-            "coverage_code",
-            "is_add_on",
-            "is_unlisted",
-            "is_drug",
-            "drug_dose_amount",
-            "drug_dose_unit",
-            "drug_route",
-            "release_id",
-        )
+        labels = ref._release_labels
         for (
             code,
             system,
@@ -251,8 +402,8 @@ class ReferenceData:
             unit,
             route,
             release_id,
-        ) in rows:
-            self.codes[code] = CodeFacts(
+        ) in rows.codes:
+            ref.codes[code] = CodeFacts(
                 code,
                 system,
                 category,
@@ -268,95 +419,52 @@ class ReferenceData:
                 amount,
                 unit,
                 route,
-                self._release_labels.get(release_id, ""),
+                labels.get(release_id, ""),
             )
-
-    def _releases_for(self, source: str, dates: set[date]) -> dict[date, int]:
-        resolved = {}
-        for day in dates:
-            release = self.timeline.for_date(source, day)
-            if release is not None:
-                resolved[day] = release.pk
-        return resolved
-
-    def _load_fee_schedule(self, code_list: list[str], dates: set[date]) -> None:
-        self._fee_release_by_date = self._releases_for(Source.PFS_RVU, dates)
-        release_ids = set(self._fee_release_by_date.values())
-        if not release_ids:
-            return
-        rows = FeeScheduleIndicator.objects.filter(release_id__in=release_ids, code__in=code_list).values_list(
-            "release_id",
-            "code",
-            "modifier",
-            "status",
-            "pctc_indicator",
-            "global_days",
-            "multiple_procedure",
-            "bilateral_surgery",
-        )
-        for release_id, code, modifier, status, pctc, glob, mult, bilat in rows:
-            self._fee[(release_id, code, modifier)] = FeeFacts(
-                code, modifier, status, pctc, glob, mult, bilat, self._release_labels.get(release_id, "")
+        ref.modifiers = {row[0]: ModifierFacts(*row) for row in rows.modifiers}
+        ref.places = {row[0]: PlaceFacts(*row) for row in rows.places}
+        ref._fee_release_by_date = {
+            day: r.pk for day, r in _releases_for(ref.timeline, Source.PFS_RVU, rows.dates).items()
+        }
+        for release_id, code, modifier, status, pctc, glob, mult, bilat in rows.fee:
+            ref._fee[(release_id, code, modifier)] = FeeFacts(
+                code, modifier, status, pctc, glob, mult, bilat, labels.get(release_id, "")
             )
-
-    def _load_mue(self, code_list: list[str], dates: set[date]) -> None:
-        self._mue_release_by_date = self._releases_for(Source.MUE_PRACTITIONER, dates)
-        release_ids = set(self._mue_release_by_date.values())
-        if not release_ids:
-            return
-        rows = MUELimit.objects.filter(release_id__in=release_ids, code__in=code_list).values_list(
-            "release_id", "code", "value", "adjudication_indicator", "rationale"
-        )
-        for release_id, code, value, mai, rationale in rows:
-            self._mue[(release_id, code)] = MUEFacts(
-                code, value, mai, rationale, self._release_labels.get(release_id, "")
-            )
-
-    def _load_ptp(self, code_list: list[str]) -> None:
-        release = self.timeline.newest(Source.PTP_PRACTITIONER)
-        if release is None:
-            return
-        self.ptp_release_label = release.label
-        rows = PTPEdit.objects.filter(
-            release_id=release.pk, column_1__in=code_list, column_2__in=code_list, modifier_indicator__in=(0, 1)
-        ).values_list("column_1", "column_2", "effective_date", "deletion_date", "modifier_indicator", "rationale")
-        ptp: dict[tuple[str, str], list[PTPRow]] = defaultdict(list)
-        for row in rows:
-            ptp[(row[0], row[1])].append(PTPRow(*row))
-        self.ptp = dict(ptp)
-
-    def _load_aoc(self, code_list: list[str]) -> None:
-        release = self.timeline.newest(Source.AOC)
-        if release is None:
-            return
-        self.aoc_release_label = release.label
-        rows = AddOnEdit.objects.filter(release_id=release.pk, add_on_code__in=code_list).values_list(
-            "add_on_code", "primary_code", "edit_type", "effective_date", "deletion_date", "notes"
-        )
-        aoc: dict[str, list[AddOnRow]] = defaultdict(list)
-        for row in rows:
-            aoc[row[0]].append(AddOnRow(*row))
-        self.aoc = dict(aoc)
-
-    def _load_crosswalk(self, code_list: list[str], ndcs: set[str]) -> None:
-        release = self.timeline.newest(Source.NDC_CROSSWALK)
-        if release is None:
-            return
-        self.ndc_release_label = release.label
-        from django.db.models import Q
-
-        rows = (
-            NDCCrosswalk.objects.filter(release_id=release.pk)
-            .filter(Q(code__in=code_list) | Q(ndc__in=sorted(ndcs)))
-            .values_list("ndc", "code")
-        )
-        by_ndc: dict[str, set[str]] = defaultdict(set)
-        covered = set()
-        for ndc, code in rows:
-            by_ndc[ndc].add(code)
-            covered.add(code)
-        self.ndc_codes = {ndc: frozenset(c) for ndc, c in by_ndc.items()}
-        self.crosswalk_codes = frozenset(covered)
+        ref._mue_release_by_date = {
+            day: r.pk for day, r in _releases_for(ref.timeline, Source.MUE_PRACTITIONER, rows.dates).items()
+        }
+        for release_id, code, value, mai, rationale in rows.mue:
+            ref._mue[(release_id, code)] = MUEFacts(code, value, mai, rationale, labels.get(release_id, ""))
+        release = ref.timeline.newest(Source.PTP_PRACTITIONER)
+        if release is not None:
+            ref.ptp_release_label = release.label
+            ptp: dict[tuple[str, str], list[PTPRow]] = {}
+            for row in rows.ptp:
+                key = (row[0], row[1])
+                found = ptp.get(key)
+                if found is None:
+                    ptp[key] = [_ptp_row(row)]
+                else:
+                    found.append(_ptp_row(row))
+            ref.ptp = ptp
+        release = ref.timeline.newest(Source.AOC)
+        if release is not None:
+            ref.aoc_release_label = release.label
+            aoc: dict[str, list[AddOnRow]] = defaultdict(list)
+            for row in rows.aoc:
+                aoc[row[0]].append(AddOnRow(*row))
+            ref.aoc = dict(aoc)
+        release = ref.timeline.newest(Source.NDC_CROSSWALK)
+        if release is not None:
+            ref.ndc_release_label = release.label
+            by_ndc: dict[str, set[str]] = defaultdict(set)
+            covered = set()
+            for ndc, code in rows.ndc:
+                by_ndc[ndc].add(code)
+                covered.add(code)
+            ref.ndc_codes = {ndc: frozenset(c) for ndc, c in by_ndc.items()}
+            ref.crosswalk_codes = frozenset(covered)
+        return ref
 
     @classmethod
     def from_facts(
@@ -429,6 +537,27 @@ class ReferenceData:
         if release_id is None:
             return None
         return self._mue.get((release_id, code))
+
+    def mue_rows(self, code: str) -> tuple[MUEFacts, ...]:
+        """The code's MUE rows in every loaded release, whatever the date: for pre-filters that
+        must know whether a rule could fire on the code at all."""
+        if self._mue_by_code is None:
+            by_code: dict[str, list[MUEFacts]] = defaultdict(list)
+            for facts in self._mue.values():
+                by_code[facts.code].append(facts)
+            self._mue_by_code = {code: tuple(rows) for code, rows in by_code.items()}
+        return self._mue_by_code.get(code, ())
+
+    def fee_rows(self, code: str) -> tuple[FeeFacts, ...]:
+        """The code's fee-schedule rows without a modifier (those ``fee(code, dos)`` returns) in every
+        loaded release, whatever the date: for pre-filters."""
+        if self._fee_by_code is None:
+            by_code: dict[str, list[FeeFacts]] = defaultdict(list)
+            for (_release, code_key, modifier), facts in self._fee.items():
+                if not modifier:
+                    by_code[code_key].append(facts)
+            self._fee_by_code = {code: tuple(rows) for code, rows in by_code.items()}
+        return self._fee_by_code.get(code, ())
 
     def ptp_rows(self, column_1: str, column_2: str, dos: date) -> list[PTPRow]:
         """PTP rows active on the date for the ordered pair (column 1, column 2)."""

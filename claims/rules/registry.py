@@ -86,9 +86,11 @@ class Rule:
     payers: tuple[str, ...] = ()  # payer types the rule applies to; empty = all
     needs: tuple[str, ...] = ()  # reference tables (ReferenceData.TABLES) without which it cannot run
     order: int = 100  # lower runs first; COD-EFFECTIVE runs before everything
-    # A cheap pre-filter for line rules: False when the rule cannot fire on a line. It may read only
-    # line.code, line.modifier_set and line.pos, and the batch's reference data: the engine caches
-    # its answer per (code, modifiers, place of service) for the whole batch.
+    # Cheap pre-filters for line rules: False when the rule cannot fire on a line. ``code_when(ref,
+    # code)`` reads only the code and the batch's reference data: asked once per code for the whole
+    # batch. ``when(ref, line)`` may read only line.code, line.modifier_set and line.pos, and the
+    # reference data: asked once per (code, modifiers, place of service). A rule may have both.
+    code_when: Callable[[Any, str], bool] | None = None
     when: Callable[[Any, Any], bool] | None = None
     # A cheap pre-filter for line rules, once per claim: False when the rule cannot fire on any line
     # of the claim (e.g. no history, no prior-authorization list). Called with the claim context
@@ -137,6 +139,7 @@ class RuleRegistry:
         payers: Iterable[str] = (),
         needs: Iterable[str] = (),
         order: int = 100,
+        code_when: Callable[[Any, str], bool] | None = None,
         when: Callable[[Any, Any], bool] | None = None,
         claim_when: Callable[[Any], bool] | None = None,
     ) -> Callable[[Callable[..., Iterable[Hit]]], Callable[..., Iterable[Hit]]]:
@@ -161,6 +164,7 @@ class RuleRegistry:
                 payers=tuple(payers),
                 needs=tuple(needs),
                 order=order,
+                code_when=code_when,
                 when=when,
                 claim_when=claim_when,
             )

@@ -43,6 +43,7 @@ def lines_of_code(ctx: ClaimContext, line: LineInput) -> list[LineInput]:
 
 _TOTALS_KEY = "units.line_totals"
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 
 
 def _line_totals(ctx: ClaimContext) -> dict[tuple, Decimal]:
@@ -52,7 +53,13 @@ def _line_totals(ctx: ClaimContext) -> dict[tuple, Decimal]:
         totals = {}
         for other in ctx.active_lines:
             key = (other.code, other.dos, other.rendering_npi)
-            totals[key] = totals.get(key, _ZERO) + _units(other)
+            units = other.units
+            if units is None:
+                units = _ZERO
+            elif "50" in other.modifier_set:
+                units = _ONE  # a bilateral line is one unit (as _units)
+            found = totals.get(key)
+            totals[key] = units if found is None else found + units
         ctx.cache[_TOTALS_KEY] = totals
     return totals  # type: ignore[return-value]
 
@@ -74,6 +81,49 @@ def units_on_date(ctx: ClaimContext, line: LineInput) -> Decimal:
     return total
 
 
+def _has_mue(mai: int):
+    """Code pre-filter: the code has an MUE row with this MAI and a value above 0 in some release."""
+
+    def code_when(ref, code: str) -> bool:
+        return any(row.adjudication_indicator == mai and row.value > 0 for row in ref.mue_rows(code))
+
+    return code_when
+
+
+def _has_zero_mue(ref, code: str) -> bool:
+    return any(row.value == 0 for row in ref.mue_rows(code))
+
+
+_EXCEEDED_KEY = "units.exceeded"
+
+
+def _exceeded_date_edits(ctx: ClaimContext) -> frozenset[int]:
+    """The MAIs (2, 3) of date-of-service MUEs some code of the claim exceeds on the claim's own lines,
+    once per claim; with claim history every MAI counts (history adds units)."""
+    found = ctx.cache.get(_EXCEEDED_KEY)
+    if found is None:
+        if ctx.claim.history:
+            found = frozenset((2, 3))
+        else:
+            mue = ctx.ref.mue
+            found = frozenset(
+                facts.adjudication_indicator
+                for (code, dos, _npi), total in _line_totals(ctx).items()
+                if (facts := mue(code, dos)) is not None and facts.value > 0 and total > facts.value
+            )
+        ctx.cache[_EXCEEDED_KEY] = found
+    return found  # type: ignore[return-value]
+
+
+def _date_edit_exceeded(mai: int):
+    """Claim pre-filter: some code's units on a date exceed its date-of-service MUE with this MAI."""
+
+    def claim_when(ctx: ClaimContext) -> bool:
+        return mai in _exceeded_date_edits(ctx)
+
+    return claim_when
+
+
 def _facts(ctx: ClaimContext, line: LineInput, mai: int) -> MUEFacts | None:
     """The line's MUE row when it has this MAI and a non-zero value (0 rows are MUE-ZERO's)."""
     if line.units is None:
@@ -93,6 +143,7 @@ def _facts(ctx: ClaimContext, line: LineInput, mai: int) -> MUEFacts | None:
     rarc="N362",
     source=MUE_SOURCE + ". J3471 has MUE 999 with MAI 1 (CMS 2024Q3).",
     needs=("mue",),
+    code_when=_has_mue(1),
 )
 def mue_line(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The code has a claim-line MUE (MAI 1) and this line's units are above it. Units on separate
@@ -138,6 +189,8 @@ def _policy_hint(ctx: ClaimContext, line: LineInput, total: Decimal) -> str:
     rarc="N362",
     source=MUE_SOURCE + "; FCSO MUE article (MAI 2 absolute); NGS MUE page (DOS MUEs sum lines).",
     needs=("mue",),
+    code_when=_has_mue(2),
+    claim_when=_date_edit_exceeded(2),
 )
 def mue_dos_policy(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The code has a date-of-service MUE based on policy (MAI 2) and the units of the code summed
@@ -169,6 +222,8 @@ def mue_dos_policy(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="N362",
     source=MUE_SOURCE + "; NGS MUE page (DOS MUEs sum lines).",
     needs=("mue",),
+    code_when=_has_mue(3),
+    claim_when=_date_edit_exceeded(3),
 )
 def mue_dos_clinical(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The code has a date-of-service MUE based on clinical benchmarks (MAI 3) and the units of the
@@ -210,6 +265,7 @@ ZERO_HINTS = {
     "special instruction '96376 may be reported by facilities only'.",
     payers=("medicare",),
     needs=("mue",),
+    code_when=_has_zero_mue,
 )
 def mue_zero(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """Medicare: the code's practitioner MUE is 0, a coverage statement ('CMS Policy', 'Oral

@@ -215,3 +215,18 @@ def test_process_exit_status_is_2_for_invalid_json(tmp_path):
     assert done.returncode == 2
     assert "is not valid JSON" in done.stderr and "line 1, column 2" in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize("output_format", ["json", "csv", "text"])
+def test_worker_processes_write_exactly_what_one_process_writes(reference_rows, tmp_path, output_format):
+    """With --jobs 2 each claim is checked and written out (encoded) in a worker process; the document
+    is byte for byte the one a single process writes."""
+    claims = []
+    for number in range(120):
+        claim = copy.deepcopy(RISKY if number % 3 else CLEAN)
+        claim["id"] = f"{claim['id']}-{number}"
+        claims.append(claim)
+    source = write_input(tmp_path, {"claims": claims})
+    one = scrub(str(source), "--format", output_format, "--jobs", "1")
+    assert scrub(str(source), "--format", output_format, "--jobs", "2") == one
+    assert "RISKY-1-1" in one

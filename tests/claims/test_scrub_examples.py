@@ -11,6 +11,8 @@ less; a clean example produces no finding at all.
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import json
 import re
 from datetime import date
@@ -219,3 +221,71 @@ def test_supplement_mues_match_the_real_file(example_reference, db):
         for m in MUELimit.objects.filter(code__in=wanted, service_type="practitioner")
     }
     assert stored == real
+
+
+# --- the engine's shortcuts, held to the worked examples --------------------------------------------
+
+
+def _examples_document() -> dict[str, Any]:
+    examples = [param.values[0] for param in EXAMPLES if param.values[0] is not None]
+    if not examples:
+        pytest.skip(f"worked examples not available: {EXAMPLES_FILE} is absent (../shared/docs missing)")
+    return {"claims": [{**example["claim"], "id": example["id"]} for example in examples]}
+
+
+def test_pre_filters_never_change_the_findings(example_reference, db, monkeypatch):
+    """The rules' ``when`` and ``claim_when`` pre-filters only spare calls that would find nothing: with
+    every pre-filter switched off the worked examples give exactly the same output document."""
+    from claims.rules import check_document, load_rule_modules, registry
+
+    load_rule_modules()
+    document = _examples_document()
+    with_pre_filters = check_document(document)
+    unfiltered = {
+        rule_id: dataclasses.replace(rule, code_when=None, when=None, claim_when=None)
+        for rule_id, rule in registry._rules.items()
+    }
+    monkeypatch.setattr(registry, "_rules", unfiltered)
+    assert check_document(document) == with_pre_filters
+    assert any(claim["findings"] for claim in with_pre_filters["claims"])
+
+
+def test_reference_data_read_from_the_raw_text_gives_the_same_findings(example_reference, db):
+    """The batch check reads the reference data from the input's raw text (every code, date and NDC in
+    it) while the JSON is parsed: the worked examples (history, drugs, NDCs, payer settings) come out
+    exactly as when the data is loaded from the parsed claims."""
+    from claims.rules.engine import BatchData, check_claims, check_document, prefetch_rows
+    from claims.rules.inputs import parse_document
+    from claims.rules.reference import ReferenceData
+
+    document = _examples_document()
+    rows, payers, edits = prefetch_rows(json.dumps(document).encode())
+    batch = BatchData.from_parts(ReferenceData.from_rows(rows), payers, edits)
+    assert check_claims(parse_document(document), batch=batch) == check_document(document)
+
+
+def test_checking_claims_makes_no_reference_cycles(example_reference, db):
+    """The batch check's worker processes run without the garbage collector, so checking a claim must
+    leave nothing that only the collector could free."""
+    from claims.rules.context import ClaimContext
+    from claims.rules.engine import BatchData, RulePlan, check_claim
+    from claims.rules.inputs import parse_document
+
+    claims = parse_document(_examples_document())
+    batch = BatchData(claims)
+    plan = RulePlan(batch.ref)
+
+    def check_all() -> None:
+        for claim in claims:
+            check_claim(ClaimContext(claim, batch.ref, batch.payer_for(claim), batch.demographic_edits), plan).as_dict()
+
+    check_all()  # first use: lazily loaded code sets and caches
+    collecting = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        check_all()
+        assert gc.collect() == 0
+    finally:
+        if collecting:
+            gc.enable()

@@ -6,6 +6,7 @@ from claims.rules import load_rule_modules
 from claims.rules.context import ClaimContext
 from claims.rules.engine import check_claim
 from claims.rules.inputs import parse_claim
+from claims.rules.reference import AddOnRow
 from claims.rules.registry import registry
 
 from .builders import addon, claim, code, findings, line, payer_for, ptp, reference, run
@@ -65,6 +66,33 @@ class TestType1:
             (1, "COD-EFFECTIVE"),
             (2, "AOC-NO-PRIMARY"),
         ]
+
+
+class TestRowsThatApplyOnTheDate:
+    """The add-on's rows are resolved per date of service, also when one batch holds many dates."""
+
+    def test_a_primary_listed_from_a_later_date_counts_only_from_that_date(self):
+        ref = reference(
+            codes=[code("17003", is_add_on=True), "17000", "11102"],
+            aoc=[
+                addon("17003", "17000", 1),
+                AddOnRow("17003", "11102", 1, date(2026, 3, 2), None, ""),  # listed from 2 March
+                AddOnRow("17003", "17110", 1, date(2000, 1, 1), date(2026, 2, 28), ""),  # deleted after 28 Feb
+            ],
+        )
+        before = claim(line(1, "11102", dos="2026-02-27"), line(2, "17003", dos="2026-02-27"), id="T-FEB")
+        after = claim(line(1, "11102", dos="2026-03-03"), line(2, "17003", dos="2026-03-03"), id="T-MAR")
+        last_day = claim(line(1, "17110", dos="2026-02-28"), line(2, "17003", dos="2026-02-28"), id="T-LAST")
+        gone = claim(line(1, "17110", dos="2026-03-01"), line(2, "17003", dos="2026-03-01"), id="T-GONE")
+        ref.codes["17110"] = code("17110")
+        # Twice over, so the answers remembered for one date are never reused for the other.
+        for data, expected in [
+            (before, [(2, "AOC-NO-PRIMARY")]),
+            (after, []),
+            (last_day, []),
+            (gone, [(2, "AOC-NO-PRIMARY")]),
+        ] * 2:
+            assert aoc_only(data, ref) == expected, data["id"]
 
 
 class TestPrimaryDeniedByPTPMI0:

@@ -4,6 +4,8 @@ the output document of scrub-format.md, and input errors that name claim, line a
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 from datetime import date
 from typing import Any
 
@@ -12,7 +14,16 @@ import pytest
 from claims.choices import Category, Risk
 from claims.models import PAYER_TYPE_DEFAULTS, Payer
 from claims.rules import check_document, load_rule_modules, registry
-from claims.rules.engine import BatchData, ClaimResult, check_claim, grade_risk
+from claims.rules.engine import (
+    PREFETCH_MINIMUM_BYTES,
+    BatchData,
+    ClaimResult,
+    ReferencePrefetch,
+    check_claim,
+    grade_risk,
+    iter_batch,
+    prefetch_rows,
+)
 from claims.rules.inputs import ScrubInputError, parse_claim, parse_document
 from claims.rules.reference import REFERENCE_KEYS, TABLES
 from claims.rules.registry import Finding
@@ -440,3 +451,93 @@ def test_batch_check_in_workers_reports_malformed_input_with_claim_line_and_fiel
     claims[20]["id"] = "B-3"
     with pytest.raises(ScrubInputError, match="repeated: B-3"):
         check_batch({"claims": claims}, jobs=2)
+
+
+# --- pre-filters and reading the reference data ahead --------------------------------------------------
+
+
+def test_a_rule_its_claim_pre_filter_rules_out_is_not_called(monkeypatch):
+    """``claim_when`` is asked once per claim; when it says no, the line rule is not run on any line."""
+    load_rule_modules()
+    ref = reference(codes=["99213"])
+    data = claim(line(1, "99213", units=0), line(2, "99213", units=1))
+    assert "FMT-UNITS" in {f.rule for f in check_claim_of(data, ref)}
+    asked = []
+    rule = registry.get("FMT-UNITS")
+    monkeypatch.setitem(
+        registry._rules, "FMT-UNITS", dataclasses.replace(rule, claim_when=lambda ctx: asked.append(ctx) or False)
+    )
+    assert "FMT-UNITS" not in {f.rule for f in check_claim_of(data, ref)}
+    assert len(asked) == 1
+
+
+def check_claim_of(data: dict[str, Any], ref) -> list[Finding]:
+    from .builders import findings
+
+    return findings(data, ref)
+
+
+def test_raw_text_reading_names_every_code_date_and_ndc(db):
+    """``prefetch_rows`` takes codes (text or numbers), dates and NDCs from anywhere in the text."""
+    release = make_release(Source.CPT, label="CPT 2026")
+    for code in ("99213", "96372", "J1100"):
+        make_code(code, release=release)
+    document = {
+        "claims": [
+            {
+                "id": "R-1",
+                "payer_type": "medicare",
+                "payer_name": "Medicare Part B",
+                "dos": "2026-03-02",
+                "history": [{"code": "96372", "dos": "2025-12-01"}],
+                "lines": [{"line": 1, "code": 99213}, {"line": 2, "code": " j1100 ", "ndc": "00409-3795-01"}],
+            }
+        ]
+    }
+    rows, payers, edits = prefetch_rows(json.dumps(document, indent=1).encode())
+    assert {row[0] for row in rows.codes} == {"99213", "96372", "J1100"}
+    assert rows.dates == {date(2026, 3, 2), date(2025, 12, 1)}
+    assert prefetch_rows(json.dumps({**document, "note": 'say "hello"'}).encode()) is None  # an escape
+
+
+def test_reading_ahead_is_not_started_for_small_documents_or_inside_a_transaction(db):
+    assert ReferencePrefetch.start(b'{"claims": []}') is None
+    assert ReferencePrefetch.start(b" " * (PREFETCH_MINIMUM_BYTES + 1)) is None  # a test case's transaction
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reference_data_read_ahead_by_another_process_gives_the_same_results():
+    from django.db import connection
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("an in-memory SQLite database cannot be read by another process")
+    release = make_release(Source.PTP_PRACTITIONER, label="v32.2")
+    codes_release = make_release(Source.CPT, label="CPT 2026")
+    for code in ("96372", "99211", "99213"):
+        make_code(code, release=codes_release)
+    make_ptp(release, "96372", "99211", modifier_indicator=PTPModifierIndicator.NOT_ALLOWED)
+    claims = [
+        {
+            "id": f"P-{number}",
+            "payer_type": "medicare",
+            "dos": "2026-03-02",
+            "submission_date": "2026-03-03",
+            "diagnoses": ["J45.909"],
+            "lines": [
+                {"line": 1, "code": "96372", "charge": 30, "dx_pointers": ["A"]},
+                {"line": 2, "code": "99211" if number % 2 else "99213", "charge": 20, "dx_pointers": ["A"]},
+            ],
+        }
+        for number in range(4000)
+    ]
+    raw = json.dumps({"claims": claims}).encode()
+    assert len(raw) > PREFETCH_MINIMUM_BYTES
+    expected = check_document(json.loads(raw))
+    prefetch = ReferencePrefetch.start(raw)
+    assert prefetch is not None
+    try:
+        reference_data, results = iter_batch(json.loads(raw), jobs=2, prefetch=prefetch)
+        assert {"claims": list(results), "reference_data": reference_data} == expected
+    finally:
+        prefetch.close()
+    assert {f["rule"] for f in expected["claims"][1]["findings"]} == {"PTP-MI0"}
