@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 
 from .choices import Category, ClaimStatus, Risk
 from .models import Claim, ClaimFinding, Patient, Payer
-from .selectors import sees_all_claims
+from .selectors import patient_q, sees_all_claims
 
 UNCHECKED = "unchecked"
 RISK_CHOICES = [*Risk.choices, (UNCHECKED, "Not checked")]
@@ -60,7 +60,8 @@ class ClaimFilterForm(forms.Form):
 
 
 def search_q(text: str) -> Q:
-    """A claim number (``CLM-000012``, ``12``), the start of a member ID, or words of the patient's name.
+    """A claim number (``CLM-000012``, ``12``), the start of a member ID, or words of the patient's name and
+    date of birth (``selectors.patient_q``).
 
     Patients are matched first, in their own table (30,000 rows rather than every claim joined to its
     patient), then their claims through the ``patient`` index."""
@@ -70,14 +71,7 @@ def search_q(text: str) -> Q:
     number = _CLAIM_NUMBER.match(text)
     if number and text[:1].isalpha():
         return Q(pk=int(number.group(1)))  # "CLM-000012" can only be a claim number
-    patients = Q(member_id__istartswith=text)
-    if any(character.isalpha() for character in text):  # names have letters; "12" is a claim number
-        name = Q()
-        for word in re.split(r"[\s,]+", text):
-            if word:
-                name &= Q(last_name__icontains=word) | Q(first_name__icontains=word)
-        patients |= name
-    query = Q(patient__in=Patient.objects.filter(patients).values("pk"))
+    query = Q(patient__in=Patient.objects.filter(patient_q(text)).values("pk"))
     if number:
         query |= Q(pk=int(number.group(1)))
     return query

@@ -467,8 +467,6 @@ def pointer_choices(diagnoses: dict[str, str]) -> list[tuple[str, str]]:
     ]
 
 
-
-
 def line_from(data: dict[str, Any], bad: set[str]) -> ClaimLine | None:
     """A line from the fields that cleaned (``bad`` names the ones that did not); None without a code."""
     if not data.get("code") or "code" in bad:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
 
-from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 
 from .choices import Severity
-from .models import Claim, ClaimFinding, ClaimStatusChange
+from .models import Claim, ClaimFinding, ClaimStatusChange, Patient
 
 VIEW_CLAIM = "claims.view_claim"
 VIEW_ALL_CLAIMS = "claims.view_all_claims"
 CHANGE_CLAIM = "claims.change_claim"
 OTHER_CLAIMS_SHOWN = 20
+PATIENTS_OFFERED = 8
+BIRTH_DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m-%d-%Y")
 
 
 def sees_all_claims(user) -> bool:
@@ -116,4 +120,55 @@ def patient_other_claims(claim: Claim, user, *, limit: int = OTHER_CLAIMS_SHOWN)
         .exclude(pk=claim.pk)
         .select_related("payer")
         .order_by("-date_of_service", "-pk")[:limit]
+    )
+
+
+# --- patients ------------------------------------------------------------------------------------------
+def _birth_date(word: str) -> date | None:
+    for pattern in BIRTH_DATE_FORMATS:
+        try:
+            return datetime.strptime(word, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def patient_q(text: str) -> Q:
+    """Patients whose member ID starts with ``text``, or who match all its words: parts of the name, and
+    a date of birth (``03/14/1958`` or ``1958-03-14``). ``Garcia 1958-03-14`` finds the one Maria Garcia."""
+    text = text.strip()
+    if not text:
+        return Q()
+    query = Q(member_id__istartswith=text)
+    words = [word for word in re.split(r"[\s,]+", text) if word]
+    described = Q()
+    by_description = False  # only letters or a birth date make it more than a member ID (or a claim number)
+    for word in words:
+        born = _birth_date(word)
+        if born is not None:
+            described &= Q(date_of_birth=born)
+            by_description = True
+        elif any(character.isalpha() for character in word):
+            described &= Q(last_name__icontains=word) | Q(first_name__icontains=word) | Q(member_id__istartswith=word)
+            by_description = True
+        else:
+            described &= Q(member_id__istartswith=word)
+    if by_description:
+        query |= described
+    return query
+
+
+def patients_matching(text: str, *, limit: int = PATIENTS_OFFERED) -> list[Patient]:
+    """Known patients for the entry form's patient picker, with how many claims they have, their latest date
+    of service and the payer of their latest claim (to offer it); one query."""
+    latest = Claim.objects.filter(patient=OuterRef("pk")).order_by("-date_of_service", "-pk")
+    return list(
+        Patient.objects.filter(patient_q(text))
+        .annotate(
+            claim_count=Count("claims"),
+            last_date_of_service=Max("claims__date_of_service"),
+            last_payer_id=Subquery(latest.values("payer_id")[:1]),
+            last_payer_name=Subquery(latest.values("payer__name")[:1]),
+        )
+        .order_by("last_name", "first_name", "date_of_birth", "pk")[:limit]
     )

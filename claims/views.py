@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.shortcuts import render
 from django.views.generic import DetailView
@@ -20,9 +21,13 @@ from .selectors import (
     claim_editable_by,
     claim_list_rows,
     patient_other_claims,
+    patients_matching,
     sees_all_claims,
 )
 from .tables import PER_PAGE, ClaimTable
+
+PATIENT_SEARCH_MIN_CHARS = 2
+PATIENT_SEARCH_MAX_CHARS = 60
 
 TABLE_NAMES = {
     "codes": "HCPCS / CPT code set",
@@ -141,3 +146,15 @@ class ClaimDetailView(PermissionRequiredMixin, DetailView):
             }
         )
         return context
+
+
+@permission_required("claims.add_claim", raise_exception=True)
+def patient_search(request):
+    """htmx partial of the entry form's patient picker: known patients matching a member ID, name or birth date.
+
+    Patients are the practice's, shared by its billers (the same as the entry form's "known patient"
+    notice); their claims stay visible only to whoever may see them."""
+    text = request.GET.get("q", "").strip()[:PATIENT_SEARCH_MAX_CHARS]
+    searched = len(text) >= PATIENT_SEARCH_MIN_CHARS
+    patients = patients_matching(text) if searched else []
+    return render(request, "claims/_patient_options.html", {"text": text, "searched": searched, "patients": patients})

@@ -43,6 +43,15 @@ def supervisor(django_user_model):
 
 
 @pytest.fixture
+def other_biller(django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("biller2")  # no password: none is needed to log in in tests
+    user.groups.add(Group.objects.get(name="Billing staff"))
+    return user
+
+
+@pytest.fixture
 def admin_user(django_user_model):
     return django_user_model.objects.create_superuser("admin", "admin@example.org", "pw-admin-1")
 
@@ -55,6 +64,12 @@ def outsider(django_user_model):
 @pytest.fixture
 def biller_client(client, biller):
     client.force_login(biller)
+    return client
+
+
+@pytest.fixture
+def supervisor_client(client, supervisor):
+    client.force_login(supervisor)
     return client
 
 

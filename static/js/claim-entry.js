@@ -105,14 +105,15 @@
     if (button) removeLine(button.closest(".claim-line"));
   });
 
-  function isReason(target) { return target.closest && target.closest(".finding-ack"); }
+  // Reasons for acknowledged findings and the patient search box are not part of what is checked.
+  function notChecked(target) { return target.closest && target.closest(".finding-ack, .patient-picker"); }
   form.addEventListener("input", function (event) {
-    if (isReason(event.target)) return;
+    if (notChecked(event.target)) return;
     if (event.target.classList.contains("diagnosis-input")) refreshPointers();
     liveCheck();
   });
   form.addEventListener("change", function (event) {
-    if (isReason(event.target)) return;
+    if (notChecked(event.target)) return;
     liveCheck();
   });
 

@@ -171,3 +171,39 @@ def test_entry_works_without_javascript(starter_data, logged_in_page, biller):
     expect(page.locator(".claim-line[data-line]")).to_have_count(1)
     expect(page.locator(f'[data-rule="{ROUTE}"]')).to_have_count(0)
     assert list(Claim.objects.get().lines.values_list("code", flat=True)) == ["96372"]
+
+
+def test_picking_a_known_patient_fills_the_patient_and_payer(biller_page, biller, artifact_path):
+    from datetime import date
+
+    from tests.claims.factories import make_claim, make_patient, make_payer
+
+    rivera = make_patient(last_name="Rivera", first_name="Ana", member_id="XQ7700123", date_of_birth=date(1948, 5, 30))
+    make_claim(biller, patient=rivera, payer=make_payer("Medicare Part B"), status=ClaimStatus.READY)
+    make_patient(last_name="Rivers", first_name="Bo", member_id="ZZ1100999")
+    page = biller_page
+    page.goto("/claims/new/")
+    search = page.get_by_label("Known patient")
+    search.fill("rivera 05/30/1948")
+    suggestions = page.locator("#patient-suggestions")
+    option = suggestions.get_by_role("option").filter(has_text="Rivera, Ana")
+    expect(option).to_be_visible()
+    expect(suggestions.get_by_role("option")).to_have_count(1)
+    expect(option).to_contain_text("1 claim, latest")
+    page.screenshot(path=artifact_path("patient-picker.png"))
+    search.press("ArrowDown")
+    expect(search).to_have_attribute("aria-activedescendant", re.compile(r"patient-suggestions-option-0"))
+    search.press("Enter")  # picks; does not submit the claim form
+
+    expect(page.get_by_label("Member ID (1a)")).to_have_value("XQ7700123")
+    expect(page.get_by_label("Patient last name (2)")).to_have_value("Rivera")
+    expect(page.get_by_label("First name")).to_have_value("Ana")
+    expect(page.get_by_label("Date of birth (3)")).to_have_value("1948-05-30")
+    expect(page.get_by_label("Sex")).to_have_value("F")
+    expect(page.locator("#id_payer option:checked")).to_have_text("Medicare Part B")
+    expect(search).to_have_value("")
+    expect(suggestions.get_by_role("listbox")).to_have_count(0)
+    expect(page.get_by_label("A.", exact=True)).to_be_focused()
+    # The live check ran on the filled fields: the summary knows the patient and their claim.
+    expect(page.locator("[data-existing-patient]")).to_contain_text("Known patient Rivera, Ana: 1 other claim")
+    assert page.url.endswith("/claims/new/")

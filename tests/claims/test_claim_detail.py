@@ -8,7 +8,6 @@ from decimal import Decimal
 from html import unescape
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -24,13 +23,6 @@ pytestmark = pytest.mark.django_db
 
 def url(claim: Claim) -> str:
     return reverse("claims:claim_detail", args=[claim.pk])
-
-
-@pytest.fixture
-def other_biller(django_user_model):
-    user = django_user_model.objects.create_user("biller2")  # no password: hashing one costs a second
-    user.groups.add(Group.objects.get(name="Billing staff"))
-    return user
 
 
 def add_finding(claim, *, line, rule, severity=Severity.ERROR, category=Category.DRUG, **fields):

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from html import unescape
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -21,19 +20,6 @@ from .factories import make_claim, make_patient, make_payer
 pytestmark = pytest.mark.django_db
 
 URL = reverse("claims:claim_list")
-
-
-@pytest.fixture
-def other_biller(django_user_model):
-    user = django_user_model.objects.create_user("biller2")  # no password: hashing one costs a second
-    user.groups.add(Group.objects.get(name="Billing staff"))
-    return user
-
-
-@pytest.fixture
-def supervisor_client(client, supervisor):
-    client.force_login(supervisor)
-    return client
 
 
 def add_finding(claim: Claim, *, severity=Severity.ERROR, category=Category.NCCI_PTP, line=1, rule="PTP-MI0"):
