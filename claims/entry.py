@@ -23,7 +23,7 @@ from codes.models import ProcedureCode
 
 from . import services
 from .choices import Severity
-from .forms import ClaimForm, LineFormSet, LineReading, read_lines
+from .forms import ClaimForm, EntryError, LineFormSet, LineReading, read_lines
 from .models import Claim, ClaimLine, Patient
 from .selectors import claims_visible_to
 
@@ -49,7 +49,7 @@ class LineView:
     deleted: bool = False
     blank: bool = False  # a new line left empty: shown, not checked, not saved
     findings: list[dict[str, Any]] = field(default_factory=list)
-    entry_errors: list[str] = field(default_factory=list)
+    entry_errors: list[EntryError] = field(default_factory=list)
     is_drug: bool = False
 
 
@@ -60,7 +60,7 @@ class EntryState:
     lines: list[LineView]
     result: services.CheckResult | None = None
     claim_findings: list[dict[str, Any]] = field(default_factory=list)
-    header_errors: list[str] = field(default_factory=list)
+    header_errors: list[EntryError] = field(default_factory=list)
     waiting_for: str = ""  # what to fill in before the claim can be checked
     patient: Patient | None = None
     patient_claims: int = 0
@@ -84,12 +84,13 @@ def _with_ack(findings: list[dict[str, Any]], scope: str, reasons: dict[str, str
     return out
 
 
-def _field_errors(form) -> list[str]:
+def _field_errors(form) -> list[EntryError]:
     messages_ = []
     for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
+        field = form[name] if name in form.fields else None
         for error in errors:
-            messages_.append(f"{label}: {error}" if label else str(error))
+            text = f"{field.label}: {error}" if field is not None and field.label else str(error)
+            messages_.append(EntryError(text, field.auto_id if field is not None else ""))
     return messages_
 
 
@@ -141,7 +142,7 @@ def build_state(
     run_check: bool,
     reasons: dict[str, str] | None = None,
     forms: dict[str, Any] | None = None,
-    extra_errors: list[str] = (),
+    extra_errors: list[EntryError] = (),
 ) -> EntryState:
     """Number the lines, run the rules on what is entered (when asked), and file each finding under its line."""
     forms = forms or {}
@@ -213,7 +214,7 @@ def _state(form, formset, *, claim, run_check: bool, reasons=None) -> EntryState
         run_check=run_check,
         reasons=reasons,
         forms={line_form.prefix: line_form for line_form in formset.forms},
-        extra_errors=[str(error) for error in formset.non_form_errors()] if formset.is_bound else [],
+        extra_errors=[EntryError(str(error)) for error in formset.non_form_errors()] if formset.is_bound else [],
     )
 
 

@@ -492,6 +492,17 @@ def line_from(data: dict[str, Any], bad: set[str]) -> ClaimLine | None:
     return line
 
 
+@dataclass(frozen=True, order=True)
+class EntryError:
+    """Something typed that cannot be checked, said for the biller, and the id of its field (the page links to it)."""
+
+    text: str
+    field_id: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass
 class LineReading:
     """One posted line read by ``read_lines``: what cleaned, and the problems, labelled for the biller."""
@@ -500,7 +511,7 @@ class LineReading:
     deleted: bool = False
     blank: bool = False
     line: ClaimLine | None = None
-    errors: list[str] = field(default_factory=list)
+    errors: list[EntryError] = field(default_factory=list)
 
 
 def read_lines(data, diagnoses: dict[str, str], prefix: str = "lines") -> list[LineReading]:
@@ -548,7 +559,9 @@ def read_lines(data, diagnoses: dict[str, str], prefix: str = "lines") -> list[L
         clean_line(cleaned, diagnoses, add_error)
         reading.line = line_from(cleaned, set(problems))
         reading.errors = [
-            f"{fields[name].label}: {message}" for name, messages in problems.items() for message in messages
+            EntryError(f"{fields[name].label}: {message}", f"id_{form_prefix}-{name}")
+            for name, messages in problems.items()
+            for message in messages
         ]
     return readings
 

@@ -117,6 +117,19 @@
     liveCheck();
   });
 
+  // An entry problem links to its field: go there and put the cursor in it (showing hidden drug fields).
+  form.addEventListener("click", function (event) {
+    const link = event.target.closest("[data-entry-error] a[href^='#']");
+    if (!link) return;
+    const field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    event.preventDefault();
+    const line = field.closest(".claim-line");
+    if (line && field.closest(".drug-fields")) showDrugFields(line, true);
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+  });
+
   // After each check: show the drug fields on the lines the server calls drug lines.
   function refreshDrugFields() {
     lines.querySelectorAll(".claim-line").forEach(function (line) {

@@ -207,3 +207,19 @@ def test_picking_a_known_patient_fills_the_patient_and_payer(biller_page, biller
     # The live check ran on the filled fields: the summary knows the patient and their claim.
     expect(page.locator("[data-existing-patient]")).to_contain_text("Known patient Rivera, Ana: 1 other claim")
     assert page.url.endswith("/claims/new/")
+
+
+def test_an_entry_problem_links_to_its_field(biller_page):
+    page = biller_page
+    page.goto("/claims/new/")
+    fill_header(page)
+    fill_line(page, 1, "99213", "95.00")
+    units = line(page, 1).get_by_label("Units (24G)")
+    units.fill("0")
+    problem = line(page, 1).locator("[data-entry-error]").get_by_role("link", name="Units must be above 0")
+    expect(problem).to_be_visible()
+    page.get_by_label("Member ID (1a)").focus()
+    problem.click()
+    expect(units).to_be_focused()
+    units.fill("2")
+    expect(line(page, 1).locator("[data-entry-error]")).to_have_count(0)

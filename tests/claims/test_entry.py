@@ -158,6 +158,29 @@ def test_live_check_shows_entry_problems_at_the_line(biller_client, medicare):
     assert ORAL in rules_under_line(html, "lines-1")  # the rest of the line is still checked
 
 
+@pytest.mark.parametrize(
+    ("change", "box", "field_id", "message"),
+    [
+        ({"lines-1-pointer_1": "C"}, 'id="findings-lines-1"', "id_lines-1-pointer_1", "Pointer C: no diagnosis C"),
+        ({"lines-0-units": "0"}, 'id="findings-lines-0"', "id_lines-0-units", "Units (24G): Units must be above 0."),
+        ({"billing_npi": "12345"}, 'id="claim-summary"', "id_billing_npi", "Billing NPI (33a): An NPI has 10 digits."),
+    ],
+)
+def test_entry_problems_link_to_their_field_in_the_live_check_and_on_the_page(
+    biller_client, medicare, change, box, field_id, message
+):
+    data = {**oral_drug_claim(medicare), **change}
+    live = biller_client.post(LIVE, data).content.decode()
+    page = biller_client.post(NEW, {**data, "action": "save"}).content.decode()
+    for html in (live, page):
+        section = html.split(box)[1]
+        link = re.search(r'data-entry-error>.*?<a class="alert-link[^"]*" href="#([^"]+)">([^<]+)</a>', section, re.S)
+        assert link, f"no linked entry problem after {box}"
+        assert link.group(1) == field_id
+        assert message in link.group(2)
+        assert f'id="{field_id}"' in page  # the link leads to the field on the page
+
+
 def test_live_check_keeps_typed_reasons(biller_client, medicare):
     data = oral_drug_claim(medicare)
     data[f"ack-lines-1-{ORAL}"] = "Patient asked for a denial for the secondary payer"
