@@ -1,4 +1,5 @@
-"""Admin for the settings the rules read: payers, the demographic edit table, and API tokens.
+"""Admin for the settings the rules read (payers, the demographic edit table), API tokens, the practice's
+providers, and claims and patients (read and searched here, entered in the app).
 
 An API token's key is shown once, in a message right after the token is created; only its hash is
 stored, so a lost key cannot be recovered: deactivate the token and create a new one.
@@ -8,7 +9,17 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from .models import ApiToken, Claim, ClaimFinding, ClaimLine, ClaimStatusChange, DemographicEdit, Patient, Payer
+from .models import (
+    ApiToken,
+    Claim,
+    ClaimFinding,
+    ClaimLine,
+    ClaimStatusChange,
+    DemographicEdit,
+    Patient,
+    Payer,
+    Provider,
+)
 
 
 @admin.register(Payer)
@@ -132,3 +143,12 @@ class ClaimAdmin(admin.ModelAdmin):
 class PatientAdmin(admin.ModelAdmin):
     list_display = ("last_name", "first_name", "date_of_birth", "sex", "member_id")
     search_fields = ("last_name", "first_name", "member_id")
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    """The providers the entry form offers; an NPI is checked as the FMT-NPI-LUHN rule checks claims."""
+
+    list_display = ("name", "kind", "npi", "specialty", "group_tin", "active")
+    list_filter = ("kind", "active")
+    search_fields = ("name", "npi", "group_tin")

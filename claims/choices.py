@@ -9,6 +9,11 @@ class PayerType(models.TextChoices):
     COMMERCIAL = "commercial", "Commercial"
 
 
+class ProviderKind(models.TextChoices):
+    CLINICIAN = "clinician", "Clinician (rendering, 24J)"
+    ORGANISATION = "organisation", "Practice or group (billing, 33a)"
+
+
 class Severity(models.TextChoices):
     ERROR = "ERROR", "Error"
     WARNING = "WARNING", "Warning"

@@ -22,9 +22,9 @@ from django.views.decorators.http import require_POST
 from codes.models import ProcedureCode
 
 from . import services
-from .choices import Severity
+from .choices import ProviderKind, Severity
 from .forms import ClaimForm, EntryError, LineFormSet, LineReading, read_lines
-from .models import Claim, ClaimLine, Patient
+from .models import Claim, ClaimLine, Patient, Provider
 from .selectors import claims_visible_to
 
 ACK_PREFIX = "ack-"
@@ -270,12 +270,17 @@ def _render(request, form, formset, state: EntryState, claim: Claim | None, stat
     history = []
     if claim is not None and claim.pk:
         history = list(claim.status_changes.select_related("user"))
-    return render(
-        request,
-        "claims/claim_form.html",
-        {"form": form, "formset": formset, "state": state, "claim": claim, "history": history},
-        status=status,
-    )
+    providers = list(Provider.objects.filter(active=True))
+    context = {
+        "form": form,
+        "formset": formset,
+        "state": state,
+        "claim": claim,
+        "history": history,
+        "clinicians": [provider for provider in providers if provider.kind == ProviderKind.CLINICIAN],
+        "organisations": [provider for provider in providers if provider.kind == ProviderKind.ORGANISATION],
+    }
+    return render(request, "claims/claim_form.html", context, status=status)
 
 
 @permission_required("claims.add_claim", raise_exception=True)

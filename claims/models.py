@@ -1,4 +1,5 @@
-"""Payers, the demographic edit table, API tokens, and the claims billers enter (patients, lines, findings)."""
+"""Payers, the demographic edit table, API tokens, the practice's providers, and the claims billers enter
+(patients, lines, findings)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,22 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 
-from .choices import Category, ClaimStatus, Container, NDCUnit, PayerType, ReviewOutcome, Risk, Severity, Sex
+from .choices import (
+    Category,
+    ClaimStatus,
+    Container,
+    NDCUnit,
+    PayerType,
+    ProviderKind,
+    ReviewOutcome,
+    Risk,
+    Severity,
+    Sex,
+)
+from .npi import validate_npi
 
 # Defaults per payer type (rules catalogue §0.5 and Appendix B).
 PAYER_TYPE_DEFAULTS = {
@@ -166,6 +180,35 @@ class ApiToken(models.Model):
 DIAGNOSIS_LETTERS = "ABCDEFGHIJKL"  # CMS-1500 box 21: up to 12 diagnoses, A to L
 MAX_MODIFIERS = 4
 MAX_POINTERS = 4
+
+
+class Provider(models.Model):
+    """One of the practice's providers, as claims name them: a clinician who renders services (box 24J) or
+    the practice or group that bills (box 33a). The entry form offers them so NPIs are picked, not re-keyed;
+    claims keep the NPIs themselves (a claim may name a provider from outside the list)."""
+
+    name = models.CharField(max_length=120, help_text="As the biller knows them, e.g. Dr. Ana Lopez, MD.")
+    kind = models.CharField(max_length=12, choices=ProviderKind.choices, default=ProviderKind.CLINICIAN)
+    npi = models.CharField("NPI", max_length=10, unique=True, validators=[validate_npi])
+    specialty = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9A-Z]{2}$", "A CMS specialty code has two characters, e.g. 11.")],
+        help_text="CMS specialty code of a clinician, e.g. 11 internal medicine.",
+    )
+    group_tin = models.CharField(
+        "group TIN",
+        max_length=9,
+        validators=[RegexValidator(r"^\d{9}$", "A tax ID has 9 digits.")],
+        help_text="Federal tax ID the services are billed under (box 25), nine digits.",
+    )
+    active = models.BooleanField(default=True, help_text="Only active providers are offered on the entry form.")
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.npi})"
 
 
 class Patient(models.Model):

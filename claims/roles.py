@@ -38,6 +38,7 @@ CLAIM_ENTRY = (
     "claims.view_patient",
     "claims.add_patient",
     "claims.change_patient",
+    "claims.view_provider",
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -50,6 +51,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "claims.review_claim",
         # Importing a CMS file records a release: supervisors keep the reference data current.
         "codes.add_release",
+        # ... and the practice's list of providers the entry form offers.
+        "claims.add_provider",
+        "claims.change_provider",
     ),
 }
 

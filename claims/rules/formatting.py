@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from functools import lru_cache
 
 from codes.choices import FacilityType
 
 from ..choices import Category, Severity
+from ..npi import NPI_FORMAT, npi_is_valid
 from . import diagnoses
 from .context import ClaimContext
 from .inputs import LineInput
 from .registry import CLAIM, Hit, register
 
-NPI_FORMAT = re.compile(r"^[12]\d{9}$")
 POINTER_LETTERS = "ABCDEFGHIJKL"
 MAX_DIAGNOSES = 12
 MAX_POINTERS = 4
 MAX_MODIFIERS = 4
-
-
-@lru_cache(maxsize=8192)
-def npi_is_valid(npi: str) -> bool:
-    """Ten digits starting with 1 or 2 whose Luhn check over ``"80840" + NPI`` holds (CMS NPI standard)."""
-    if not NPI_FORMAT.match(npi):
-        return False
-    total = 0
-    for position, char in enumerate(reversed("80840" + npi)):
-        digit = int(char)
-        if position % 2:  # every second digit from the right, starting left of the check digit
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
 
 
 @register(

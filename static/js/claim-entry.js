@@ -105,8 +105,8 @@
     if (button) removeLine(button.closest(".claim-line"));
   });
 
-  // Reasons for acknowledged findings and the patient search box are not part of what is checked.
-  function notChecked(target) { return target.closest && target.closest(".finding-ack, .patient-picker"); }
+  // Reasons for acknowledged findings and the patient and provider pickers are not part of what is checked.
+  function notChecked(target) { return target.closest && target.closest(".finding-ack, .patient-picker, .provider-picker"); }
   form.addEventListener("input", function (event) {
     if (notChecked(event.target)) return;
     if (event.target.classList.contains("diagnosis-input")) refreshPointers();
@@ -115,6 +115,44 @@
   form.addEventListener("change", function (event) {
     if (notChecked(event.target)) return;
     liveCheck();
+  });
+
+  // A provider picked from the practice's list fills their NPI (and specialty, and the group TIN when none is
+  // entered yet); the fields changed run the live check. The pickers have no name: they are not posted.
+  const PROVIDER_FIELDS = {
+    rendering: { rendering_npi: "npi", rendering_specialty: "specialty", group_tin: "tin" },
+    billing: { billing_npi: "npi", group_tin: "tin" },
+  };
+  function fill(name, value, onlyIfEmpty) {
+    const field = form.elements.namedItem(name);
+    if (!field || field.value === value || (onlyIfEmpty && field.value)) return;
+    field.value = value;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  form.querySelectorAll("[data-provider-pick]").forEach(function (select) {
+    select.addEventListener("change", function () {
+      const option = select.selectedOptions[0];
+      if (!option || !option.value) return;
+      const fields = PROVIDER_FIELDS[select.dataset.providerPick];
+      Object.keys(fields).forEach(function (name) {
+        // The group TIN is the rendering provider's; a billing provider only fills it when it is empty.
+        const onlyIfEmpty = name === "group_tin" && select.dataset.providerPick === "billing";
+        fill(name, option.dataset[fields[name]] || "", onlyIfEmpty);
+      });
+    });
+  });
+
+  // An NPI typed by hand shows its provider in the picker (or none, for a provider not on the list).
+  const NPI_PICKER = { rendering_npi: "rendering", billing_npi: "billing" };
+  form.addEventListener("input", function (event) {
+    const kind = NPI_PICKER[event.target.name];
+    const select = kind && form.querySelector('[data-provider-pick="' + kind + '"]');
+    if (!select) return;
+    const match = Array.from(select.options).find(function (option) {
+      return option.value && option.dataset.npi === event.target.value.trim();
+    });
+    select.value = match ? match.value : "";
   });
 
   // An entry problem links to its field: go there and put the cursor in it (showing hidden drug fields).

@@ -223,3 +223,34 @@ def test_an_entry_problem_links_to_its_field(biller_page):
     expect(units).to_be_focused()
     units.fill("2")
     expect(line(page, 1).locator("[data-entry-error]")).to_have_count(0)
+
+
+def test_picking_providers_fills_their_npis_and_clears_the_npi_error(biller_page):
+    from claims.choices import ProviderKind
+    from claims.models import Provider
+
+    Provider.objects.create(
+        name="Dr. Ana Lopez, MD", kind=ProviderKind.CLINICIAN, npi="1555555550", specialty="66", group_tin="311234567"
+    )
+    Provider.objects.create(
+        name="Family Practice Group", kind=ProviderKind.ORGANISATION, npi="1666666668", group_tin="319876543"
+    )
+    page = biller_page
+    page.goto("/claims/new/")
+    fill_header(page)
+    fill_line(page, 1, "99213", "95.00")
+    page.get_by_label("Rendering NPI (24J)").fill("1555555551")  # mis-keyed: the check digit fails
+    npi_error = page.locator('#claim-summary [data-rule="FMT-NPI-LUHN"]')
+    expect(npi_error).to_be_visible()
+
+    page.get_by_label("Rendering provider").select_option(label="Dr. Ana Lopez, MD · NPI 1555555550 · specialty 66")
+    expect(page.get_by_label("Rendering NPI (24J)")).to_have_value("1555555550")
+    expect(page.get_by_label("Specialty", exact=True)).to_have_value("66")
+    expect(npi_error).to_have_count(0)
+    page.get_by_label("Billing provider").select_option(label="Family Practice Group · NPI 1666666668 · TIN 319876543")
+    expect(page.get_by_label("Billing NPI (33a)")).to_have_value("1666666668")
+    expect(page.get_by_label("Group TIN (25)")).to_have_value("311234567")  # the rendering provider's stays
+
+    # An NPI typed by hand shows whether it is a listed provider.
+    page.get_by_label("Rendering NPI (24J)").fill("1234567893")
+    expect(page.get_by_label("Rendering provider")).to_have_value("")

@@ -1,0 +1,33 @@
+"""Create demo providers for the entry form's pickers: two clinicians and the practice that bills.
+
+Their NPIs pass the check digit but belong to nobody: for trying ClaimDesk out, not for real claims.
+Idempotent: a provider that exists (by NPI) is left as the administrator set it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from claims.choices import ProviderKind
+from claims.models import Provider
+
+DEMO_TIN = "311234567"
+DEMO_PROVIDERS = (
+    # name, kind, NPI, CMS specialty
+    ("Dr. Demo Internist, MD", ProviderKind.CLINICIAN, "1234567893", "11"),
+    ("Dr. Demo Rheumatologist, MD", ProviderKind.CLINICIAN, "1555555550", "66"),
+    ("Demo Family Practice Group", ProviderKind.ORGANISATION, "1666666668", ""),
+)
+
+
+class Command(BaseCommand):
+    help = "Create the demo providers (two clinicians and a billing group) if they are missing."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for name, kind, npi, specialty in DEMO_PROVIDERS:
+            _, created = Provider.objects.get_or_create(
+                npi=npi, defaults={"name": name, "kind": kind, "specialty": specialty, "group_tin": DEMO_TIN}
+            )
+            self.stdout.write(f"provider {name} ({npi}): {'created' if created else 'already there'}")
