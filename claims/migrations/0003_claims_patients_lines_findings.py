@@ -6,372 +6,157 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("claims", "0002_demographic_edit_data"),
+        ('claims', '0002_demographic_edit_data'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Claim",
+            name='Claim',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("billing_npi", models.CharField(max_length=10, verbose_name="billing provider NPI")),
-                ("rendering_npi", models.CharField(max_length=10, verbose_name="rendering provider NPI")),
-                (
-                    "rendering_specialty",
-                    models.CharField(
-                        blank=True,
-                        help_text="CMS specialty code of the rendering provider, e.g. 11 internal medicine.",
-                        max_length=2,
-                    ),
-                ),
-                (
-                    "group_tin",
-                    models.CharField(
-                        help_text="Federal tax ID, nine digits (box 25).", max_length=9, verbose_name="group TIN"
-                    ),
-                ),
-                ("place_of_service", models.CharField(max_length=2)),
-                ("date_of_service", models.DateField()),
-                ("diagnoses", models.JSONField(blank=True, default=list, help_text="ICD-10-CM codes in order A to L.")),
-                (
-                    "prior_auth_number",
-                    models.CharField(blank=True, max_length=50, verbose_name="prior authorisation number"),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("draft", "Draft"),
-                            ("checked", "Checked"),
-                            ("ready", "Ready to send"),
-                            ("flagged", "Flagged for review"),
-                            ("reviewed", "Reviewed"),
-                        ],
-                        default="draft",
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "review_outcome",
-                    models.CharField(
-                        blank=True,
-                        choices=[("approved", "Approved"), ("returned", "Returned to the biller")],
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "risk",
-                    models.CharField(
-                        blank=True,
-                        choices=[("none", "None"), ("low", "Low"), ("medium", "Medium"), ("high", "High")],
-                        help_text="Risk of the last check.",
-                        max_length=6,
-                    ),
-                ),
-                ("checked_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "reference_releases",
-                    models.JSONField(blank=True, default=dict, help_text="Reference releases the check used."),
-                ),
-                ("unchecked_categories", models.JSONField(blank=True, default=list)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "version",
-                    models.PositiveIntegerField(default=1, help_text="Raised on every save; guards concurrent edits."),
-                ),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="claims", to=settings.AUTH_USER_MODEL
-                    ),
-                ),
-                (
-                    "payer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="claims", to="claims.payer"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('billing_npi', models.CharField(max_length=10, verbose_name='billing provider NPI')),
+                ('rendering_npi', models.CharField(max_length=10, verbose_name='rendering provider NPI')),
+                ('rendering_specialty', models.CharField(blank=True, help_text='CMS specialty code of the rendering provider, e.g. 11 internal medicine.', max_length=2)),
+                ('group_tin', models.CharField(help_text='Federal tax ID, nine digits (box 25).', max_length=9, verbose_name='group TIN')),
+                ('place_of_service', models.CharField(max_length=2)),
+                ('date_of_service', models.DateField()),
+                ('diagnoses', models.JSONField(blank=True, default=list, help_text='ICD-10-CM codes in order A to L.')),
+                ('prior_auth_number', models.CharField(blank=True, max_length=50, verbose_name='prior authorisation number')),
+                ('status', models.CharField(choices=[('draft', 'Draft'), ('checked', 'Checked'), ('ready', 'Ready to send'), ('flagged', 'Flagged for review'), ('reviewed', 'Reviewed')], default='draft', max_length=10)),
+                ('review_outcome', models.CharField(blank=True, choices=[('approved', 'Approved'), ('returned', 'Returned to the biller')], max_length=10)),
+                ('risk', models.CharField(blank=True, choices=[('none', 'None'), ('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], help_text='Risk of the last check.', max_length=6)),
+                ('checked_at', models.DateTimeField(blank=True, null=True)),
+                ('reference_releases', models.JSONField(blank=True, default=dict, help_text='Reference releases the check used.')),
+                ('unchecked_categories', models.JSONField(blank=True, default=list)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('version', models.PositiveIntegerField(default=1, help_text='Raised on every save; guards concurrent edits.')),
+                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claims', to=settings.AUTH_USER_MODEL)),
+                ('payer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='claims.payer')),
             ],
             options={
-                "ordering": ["-created_at", "-id"],
-                "permissions": [
-                    ("view_all_claims", "Can see every biller's claims"),
-                    ("review_claim", "Can approve or return flagged claims"),
-                ],
+                'ordering': ['-created_at', '-id'],
+                'permissions': [('view_all_claims', "Can see every biller's claims"), ('review_claim', 'Can approve or return flagged claims')],
             },
         ),
         migrations.CreateModel(
-            name="ClaimStatusChange",
+            name='ClaimStatusChange',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "from_status",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("draft", "Draft"),
-                            ("checked", "Checked"),
-                            ("ready", "Ready to send"),
-                            ("flagged", "Flagged for review"),
-                            ("reviewed", "Reviewed"),
-                        ],
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "to_status",
-                    models.CharField(
-                        choices=[
-                            ("draft", "Draft"),
-                            ("checked", "Checked"),
-                            ("ready", "Ready to send"),
-                            ("flagged", "Flagged for review"),
-                            ("reviewed", "Reviewed"),
-                        ],
-                        max_length=10,
-                    ),
-                ),
-                ("at", models.DateTimeField(auto_now_add=True)),
-                ("note", models.TextField(blank=True)),
-                (
-                    "claim",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="status_changes", to="claims.claim"
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('from_status', models.CharField(blank=True, choices=[('draft', 'Draft'), ('checked', 'Checked'), ('ready', 'Ready to send'), ('flagged', 'Flagged for review'), ('reviewed', 'Reviewed')], max_length=10)),
+                ('to_status', models.CharField(choices=[('draft', 'Draft'), ('checked', 'Checked'), ('ready', 'Ready to send'), ('flagged', 'Flagged for review'), ('reviewed', 'Reviewed')], max_length=10)),
+                ('at', models.DateTimeField(auto_now_add=True)),
+                ('note', models.TextField(blank=True)),
+                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='claims.claim')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["claim", "at", "id"],
+                'ordering': ['claim', 'at', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="Patient",
+            name='Patient',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("last_name", models.CharField(max_length=60)),
-                ("first_name", models.CharField(max_length=35)),
-                ("date_of_birth", models.DateField()),
-                ("sex", models.CharField(choices=[("F", "Female"), ("M", "Male"), ("U", "Unknown")], max_length=1)),
-                (
-                    "member_id",
-                    models.CharField(
-                        help_text="The insured's ID number (box 1a), stored in capitals.",
-                        max_length=30,
-                        verbose_name="member ID",
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('last_name', models.CharField(max_length=60)),
+                ('first_name', models.CharField(max_length=35)),
+                ('date_of_birth', models.DateField()),
+                ('sex', models.CharField(choices=[('F', 'Female'), ('M', 'Male'), ('U', 'Unknown')], max_length=1)),
+                ('member_id', models.CharField(help_text="The insured's ID number (box 1a), stored in capitals.", max_length=30, verbose_name='member ID')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                "ordering": ["last_name", "first_name", "date_of_birth"],
-                "indexes": [models.Index(fields=["last_name", "first_name"], name="claims_pati_last_na_7b9441_idx")],
-                "constraints": [
-                    models.UniqueConstraint(fields=("member_id", "date_of_birth"), name="patient_member_id_dob_unique")
-                ],
+                'ordering': ['last_name', 'first_name', 'date_of_birth'],
+                'indexes': [models.Index(fields=['last_name', 'first_name'], name='claims_pati_last_na_7b9441_idx')],
+                'constraints': [models.UniqueConstraint(fields=('member_id', 'date_of_birth'), name='patient_member_id_dob_unique')],
             },
         ),
         migrations.AddField(
-            model_name="claim",
-            name="patient",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT, related_name="claims", to="claims.patient"
-            ),
+            model_name='claim',
+            name='patient',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='claims.patient'),
         ),
         migrations.CreateModel(
-            name="ClaimFinding",
+            name='ClaimFinding',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "line_number",
-                    models.PositiveSmallIntegerField(blank=True, help_text="Blank: a claim-level finding.", null=True),
-                ),
-                ("rule", models.CharField(max_length=32)),
-                (
-                    "category",
-                    models.CharField(
-                        choices=[
-                            ("FORMAT", "Format"),
-                            ("CODE_VALIDITY", "Code validity"),
-                            ("NCCI_PTP", "NCCI PTP (unbundling)"),
-                            ("MUE", "MUE (units)"),
-                            ("ADD_ON", "Add-on codes"),
-                            ("MODIFIER", "Modifiers"),
-                            ("DRUG", "Drugs"),
-                            ("PAYER_RULE", "Payer rules"),
-                            ("DEMOGRAPHIC", "Demographics"),
-                            ("EM", "Evaluation and management"),
-                            ("GLOBAL_SURGERY", "Global surgery"),
-                            ("DUPLICATE", "Duplicates"),
-                            ("TIMELY_FILING", "Timely filing"),
-                            ("AUTHORIZATION", "Authorization"),
-                        ],
-                        max_length=16,
-                    ),
-                ),
-                (
-                    "severity",
-                    models.CharField(
-                        choices=[("ERROR", "Error"), ("WARNING", "Warning"), ("INFO", "Info")], max_length=8
-                    ),
-                ),
-                ("message", models.TextField()),
-                ("hint", models.TextField(blank=True)),
-                ("carc", models.CharField(blank=True, max_length=20, verbose_name="CARC")),
-                ("rarc", models.CharField(blank=True, max_length=20, verbose_name="RARC")),
-                ("source", models.TextField(blank=True)),
-                ("data_release", models.CharField(blank=True, max_length=64)),
-                (
-                    "override_reason",
-                    models.TextField(blank=True, help_text="Why the biller sends the claim despite this finding."),
-                ),
-                ("overridden_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "claim",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="findings", to="claims.claim"
-                    ),
-                ),
-                (
-                    "overridden_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('line_number', models.PositiveSmallIntegerField(blank=True, help_text='Blank: a claim-level finding.', null=True)),
+                ('rule', models.CharField(max_length=32)),
+                ('category', models.CharField(choices=[('FORMAT', 'Format'), ('CODE_VALIDITY', 'Code validity'), ('NCCI_PTP', 'NCCI PTP (unbundling)'), ('MUE', 'MUE (units)'), ('ADD_ON', 'Add-on codes'), ('MODIFIER', 'Modifiers'), ('DRUG', 'Drugs'), ('PAYER_RULE', 'Payer rules'), ('DEMOGRAPHIC', 'Demographics'), ('EM', 'Evaluation and management'), ('GLOBAL_SURGERY', 'Global surgery'), ('DUPLICATE', 'Duplicates'), ('TIMELY_FILING', 'Timely filing'), ('AUTHORIZATION', 'Authorization')], max_length=16)),
+                ('severity', models.CharField(choices=[('ERROR', 'Error'), ('WARNING', 'Warning'), ('INFO', 'Info')], max_length=8)),
+                ('message', models.TextField()),
+                ('hint', models.TextField(blank=True)),
+                ('carc', models.CharField(blank=True, max_length=20, verbose_name='CARC')),
+                ('rarc', models.CharField(blank=True, max_length=20, verbose_name='RARC')),
+                ('source', models.TextField(blank=True)),
+                ('data_release', models.CharField(blank=True, max_length=64)),
+                ('override_reason', models.TextField(blank=True, help_text='Why the biller sends the claim despite this finding.')),
+                ('overridden_at', models.DateTimeField(blank=True, null=True)),
+                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='findings', to='claims.claim')),
+                ('overridden_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["claim", "line_number", "id"],
-                "indexes": [models.Index(fields=["category", "claim"], name="claims_clai_categor_5a8a50_idx")],
+                'ordering': ['claim', 'line_number', 'id'],
+                'indexes': [models.Index(fields=['category', 'claim'], name='claims_clai_categor_5a8a50_idx')],
             },
         ),
         migrations.CreateModel(
-            name="ClaimLine",
+            name='ClaimLine',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("number", models.PositiveSmallIntegerField()),
-                (
-                    "date_of_service",
-                    models.DateField(blank=True, help_text="Blank: the claim's date of service.", null=True),
-                ),
-                (
-                    "place_of_service",
-                    models.CharField(blank=True, help_text="Blank: the claim's place of service.", max_length=2),
-                ),
-                ("code", models.CharField(max_length=5, verbose_name="CPT/HCPCS")),
-                ("modifiers", models.JSONField(blank=True, default=list)),
-                ("units", models.DecimalField(decimal_places=3, default=1, max_digits=9)),
-                ("charge", models.DecimalField(decimal_places=2, default=0, max_digits=10)),
-                (
-                    "dx_pointers",
-                    models.CharField(
-                        blank=True, help_text="Letters A-L, e.g. AB.", max_length=4, verbose_name="diagnosis pointers"
-                    ),
-                ),
-                (
-                    "ndc",
-                    models.CharField(
-                        blank=True, help_text="11 digits, 5-4-2, without dashes.", max_length=11, verbose_name="NDC"
-                    ),
-                ),
-                (
-                    "ndc_unit",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("F2", "F2 · international unit"),
-                            ("GR", "GR · gram"),
-                            ("ME", "ME · milligram"),
-                            ("ML", "ML · millilitre"),
-                            ("UN", "UN · unit (each)"),
-                        ],
-                        max_length=2,
-                        verbose_name="NDC unit",
-                    ),
-                ),
-                (
-                    "ndc_quantity",
-                    models.DecimalField(
-                        blank=True, decimal_places=3, max_digits=12, null=True, verbose_name="NDC quantity"
-                    ),
-                ),
-                (
-                    "dose_amount",
-                    models.DecimalField(
-                        blank=True, decimal_places=3, max_digits=12, null=True, verbose_name="dose given"
-                    ),
-                ),
-                ("dose_unit", models.CharField(blank=True, help_text="mg, mcg, units, mL …", max_length=10)),
-                (
-                    "dose_discarded",
-                    models.DecimalField(
-                        blank=True, decimal_places=3, max_digits=12, null=True, verbose_name="dose discarded"
-                    ),
-                ),
-                (
-                    "container",
-                    models.CharField(
-                        blank=True,
-                        choices=[("single_dose", "Single-dose vial"), ("multi_dose", "Multi-dose vial")],
-                        max_length=12,
-                    ),
-                ),
-                (
-                    "narrative",
-                    models.CharField(
-                        blank=True, help_text="Line note (box 19 / NTE): drug name, dose …", max_length=80
-                    ),
-                ),
-                (
-                    "claim",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="claims.claim"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.PositiveSmallIntegerField()),
+                ('date_of_service', models.DateField(blank=True, help_text="Blank: the claim's date of service.", null=True)),
+                ('place_of_service', models.CharField(blank=True, help_text="Blank: the claim's place of service.", max_length=2)),
+                ('code', models.CharField(max_length=5, verbose_name='CPT/HCPCS')),
+                ('modifiers', models.JSONField(blank=True, default=list)),
+                ('units', models.DecimalField(decimal_places=3, default=1, max_digits=9)),
+                ('charge', models.DecimalField(decimal_places=2, default=0, max_digits=10)),
+                ('dx_pointers', models.CharField(blank=True, help_text='Letters A-L, e.g. AB.', max_length=4, verbose_name='diagnosis pointers')),
+                ('ndc', models.CharField(blank=True, help_text='11 digits, 5-4-2, without dashes.', max_length=11, verbose_name='NDC')),
+                ('ndc_unit', models.CharField(blank=True, choices=[('F2', 'F2 · international unit'), ('GR', 'GR · gram'), ('ME', 'ME · milligram'), ('ML', 'ML · millilitre'), ('UN', 'UN · unit (each)')], max_length=2, verbose_name='NDC unit')),
+                ('ndc_quantity', models.DecimalField(blank=True, decimal_places=3, max_digits=12, null=True, verbose_name='NDC quantity')),
+                ('dose_amount', models.DecimalField(blank=True, decimal_places=3, max_digits=12, null=True, verbose_name='dose given')),
+                ('dose_unit', models.CharField(blank=True, help_text='mg, mcg, units, mL …', max_length=10)),
+                ('dose_discarded', models.DecimalField(blank=True, decimal_places=3, max_digits=12, null=True, verbose_name='dose discarded')),
+                ('container', models.CharField(blank=True, choices=[('single_dose', 'Single-dose vial'), ('multi_dose', 'Multi-dose vial')], max_length=12)),
+                ('narrative', models.CharField(blank=True, help_text='Line note (box 19 / NTE): drug name, dose …', max_length=80)),
+                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='claims.claim')),
             ],
             options={
-                "ordering": ["claim", "number"],
-                "indexes": [models.Index(fields=["code"], name="claims_clai_code_d0eb27_idx")],
-                "constraints": [models.UniqueConstraint(fields=("claim", "number"), name="claim_line_number_unique")],
+                'ordering': ['claim', 'number'],
+                'indexes': [models.Index(fields=['code'], name='claims_clai_code_d0eb27_idx')],
+                'constraints': [models.UniqueConstraint(fields=('claim', 'number'), name='claim_line_number_unique')],
             },
         ),
         migrations.AddIndex(
-            model_name="claim",
-            index=models.Index(fields=["created_by", "-created_at"], name="claims_clai_created_626d51_idx"),
+            model_name='claim',
+            index=models.Index(fields=['created_by', '-created_at'], name='claims_clai_created_626d51_idx'),
         ),
         migrations.AddIndex(
-            model_name="claim",
-            index=models.Index(fields=["created_by", "updated_at"], name="claims_clai_created_a76615_idx"),
+            model_name='claim',
+            index=models.Index(fields=['created_by', 'updated_at'], name='claims_clai_created_a76615_idx'),
         ),
         migrations.AddIndex(
-            model_name="claim",
-            index=models.Index(fields=["created_by", "date_of_service"], name="claims_clai_created_4b53ec_idx"),
+            model_name='claim',
+            index=models.Index(fields=['created_by', 'date_of_service'], name='claims_clai_created_4b53ec_idx'),
         ),
         migrations.AddIndex(
-            model_name="claim",
-            index=models.Index(fields=["status", "-created_at"], name="claims_clai_status_eafd60_idx"),
+            model_name='claim',
+            index=models.Index(fields=['status', '-created_at'], name='claims_clai_status_eafd60_idx'),
         ),
         migrations.AddIndex(
-            model_name="claim",
-            index=models.Index(fields=["date_of_service"], name="claims_clai_date_of_243622_idx"),
+            model_name='claim',
+            index=models.Index(fields=['date_of_service'], name='claims_clai_date_of_243622_idx'),
         ),
         migrations.AddIndex(
-            model_name="claim",
-            index=models.Index(fields=["updated_at"], name="claims_clai_updated_03cf69_idx"),
+            model_name='claim',
+            index=models.Index(fields=['updated_at'], name='claims_clai_updated_03cf69_idx'),
         ),
         migrations.AddIndex(
-            model_name="claim",
-            index=models.Index(fields=["risk"], name="claims_clai_risk_43469c_idx"),
+            model_name='claim',
+            index=models.Index(fields=['risk'], name='claims_clai_risk_43469c_idx'),
         ),
     ]
