@@ -14,7 +14,8 @@
  * Picking an option (click, or Enter on the highlighted one) closes the list and applies it: a code is written
  * into its input; a patient fills the patient's fields (and the payer of their latest claim, when no payer is
  * chosen yet). The fields changed fire bubbling `input` and `change` events, so the live check runs.
- * ArrowDown/ArrowUp move the highlight, Escape closes, a click or focus elsewhere closes. Everything is
+ * ArrowDown/ArrowUp move the highlight, Escape closes, a click or focus elsewhere closes (and suggestions that
+ * arrive after the focus has left are not shown). Everything is
  * delegated from the document, so lines added later work without set-up.
  */
 (function () {
@@ -115,8 +116,14 @@
     document.addEventListener("htmx:beforeRequest", function (event) {
       if (pickedAlready(event.detail && event.detail.elt)) event.preventDefault();
     });
+    // Suggestions that arrive after the biller has moved on to another field are dropped, not shown.
+    function leftAlready(element) {
+      return element && element.matches && element.matches(kind.input) && document.activeElement !== element;
+    }
     document.addEventListener("htmx:beforeSwap", function (event) {
-      if (pickedAlready(event.detail && event.detail.elt)) event.detail.shouldSwap = false;
+      // detail.elt is the box swapped into; the input that asked is the request's element.
+      var element = event.detail && event.detail.requestConfig && event.detail.requestConfig.elt;
+      if (pickedAlready(element) || leftAlready(element)) event.detail.shouldSwap = false;
     });
     // Typing again (a real keystroke, not the event a pick fires) asks for suggestions again.
     document.addEventListener("input", function (event) {

@@ -145,3 +145,18 @@ def test_biller_picks_a_code_with_the_keyboard(biller_page):
     expect(options.first).to_be_visible()
     page.get_by_role("heading", name=re.compile("Service lines")).click()  # a click elsewhere closes the list
     expect(options).to_have_count(0)
+
+
+def test_suggestions_arriving_after_the_biller_moved_on_are_not_shown(biller_page):
+    page = biller_page
+    page.goto("/claims/new/")
+    code = first_line_code(page)
+    suggestions = page.locator(".claim-line").first.locator(".code-suggestions")
+    with page.expect_response(re.compile(r"/codes/autocomplete/")) as answer:
+        code.fill("99213")
+        code.press("Tab")  # on to the modifiers before the suggestions come back
+    assert answer.value.ok
+    page.wait_for_timeout(200)  # the answer has been handled
+    expect(code).not_to_be_focused()
+    expect(suggestions.get_by_role("listbox")).to_have_count(0)
+    expect(code).to_have_attribute("aria-expanded", "false")
