@@ -77,3 +77,23 @@ def supervisor_client(client, supervisor):
 def admin_client_logged(client, admin_user):
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _connections_closed_before_the_test_databases_are_dropped(django_db_setup):
+    """Close every database connection the run opened, whatever context opened it, before the test
+    databases are dropped: PostgreSQL refuses to drop a database another session still uses.
+
+    Django keeps a connection per thread and per context (asgiref ``Local``); a connection opened in
+    another context (Playwright's sync API runs tests in greenlets) is not the one the teardown closes."""
+    yield
+    import gc
+    from contextlib import suppress
+
+    from django.db import DatabaseError
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    for wrapper in [item for item in gc.get_objects() if isinstance(item, BaseDatabaseWrapper)]:
+        if wrapper.connection is not None:
+            with suppress(DatabaseError):  # a connection of another thread: closed with its thread
+                wrapper.close()
