@@ -10,7 +10,7 @@ from datetime import date, datetime
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 
 from .choices import Severity
-from .models import Claim, ClaimFinding, ClaimStatusChange, Patient
+from .models import Claim, ClaimFinding, ClaimStatusChange, Patient, Provider
 
 VIEW_CLAIM = "claims.view_claim"
 VIEW_ALL_CLAIMS = "claims.view_all_claims"
@@ -172,3 +172,9 @@ def patients_matching(text: str, *, limit: int = PATIENTS_OFFERED) -> list[Patie
         )
         .order_by("last_name", "first_name", "date_of_birth", "pk")[:limit]
     )
+
+
+def providers_by_npi(npis: Iterable[str]) -> dict[str, Provider]:
+    """The practice's providers (active or not) with these NPIs, by NPI: names for the NPIs a claim shows."""
+    wanted = {npi for npi in npis if npi}
+    return {provider.npi: provider for provider in Provider.objects.filter(npi__in=wanted)} if wanted else {}

@@ -22,6 +22,7 @@ from .selectors import (
     claim_list_rows,
     patient_other_claims,
     patients_matching,
+    providers_by_npi,
     sees_all_claims,
 )
 from .tables import PER_PAGE, ClaimTable
@@ -134,6 +135,7 @@ class ClaimDetailView(PermissionRequiredMixin, DetailView):
             if number is not None and number not in line_numbers
             for finding in found
         ]
+        providers = providers_by_npi({claim.billing_npi, claim.rendering_npi})
         context.update(
             {
                 "claim_findings": by_line.get(None, []) + orphans,
@@ -142,6 +144,8 @@ class ClaimDetailView(PermissionRequiredMixin, DetailView):
                 "status_changes": list(claim.status_changes.all()),
                 "can_edit": claim_editable_by(claim, self.request.user),
                 "other_claims": patient_other_claims(claim, self.request.user),
+                "billing_provider": providers.get(claim.billing_npi),
+                "rendering_provider": providers.get(claim.rendering_npi),
                 "sees_all": sees_all_claims(self.request.user),
             }
         )

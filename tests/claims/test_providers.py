@@ -132,3 +132,12 @@ def test_without_providers_there_is_no_picker(biller_client):
     html = biller_client.get(NEW).content.decode()
     assert "data-provider-pick" not in html
     assert 'name="rendering_npi"' in html  # the NPIs are typed instead
+
+
+def test_claim_page_names_the_listed_providers_of_its_npis(biller_client, biller):
+    make_provider("Dr. Ana Lopez, MD", npi="1555555550", active=False)  # a provider who left still has a name
+    claim = make_claim(biller, rendering_npi="1555555550", billing_npi="1234567893")
+    html = biller_client.get(reverse("claims:claim_detail", args=[claim.pk])).content.decode()
+    names = re.findall(r"<span class=\"d-block small\" data-provider>([^<]+)</span>", html)
+    assert names == ["Dr. Ana Lopez, MD"]  # the billing NPI is not on the list: shown as typed only
+    assert "1234567893" in html
