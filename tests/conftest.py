@@ -80,7 +80,7 @@ def admin_client_logged(client, admin_user):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _connections_closed_before_the_test_databases_are_dropped(django_db_setup):
+def _connections_closed_before_the_test_databases_are_dropped(django_db_setup, django_db_blocker):
     """Close every database connection the run opened, whatever context opened it, before the test
     databases are dropped: PostgreSQL refuses to drop a database another session still uses.
 
@@ -93,7 +93,8 @@ def _connections_closed_before_the_test_databases_are_dropped(django_db_setup):
     from django.db import DatabaseError
     from django.db.backends.base.base import BaseDatabaseWrapper
 
-    for wrapper in [item for item in gc.get_objects() if isinstance(item, BaseDatabaseWrapper)]:
-        if wrapper.connection is not None:
-            with suppress(DatabaseError):  # a connection of another thread: closed with its thread
-                wrapper.close()
+    with django_db_blocker.unblock():
+        for wrapper in [item for item in gc.get_objects() if isinstance(item, BaseDatabaseWrapper)]:
+            if wrapper.connection is not None:
+                with suppress(DatabaseError):  # a connection of another thread: closed with its thread
+                    wrapper.close()

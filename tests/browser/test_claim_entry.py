@@ -225,7 +225,7 @@ def test_an_entry_problem_links_to_its_field(biller_page):
     expect(line(page, 1).locator("[data-entry-error]")).to_have_count(0)
 
 
-def test_picking_providers_fills_their_npis_and_clears_the_npi_error(biller_page):
+def test_picking_providers_fills_their_npis_and_clears_the_npi_error(biller_page, artifact_path):
     from claims.choices import ProviderKind
     from claims.models import Provider
 
@@ -250,6 +250,8 @@ def test_picking_providers_fills_their_npis_and_clears_the_npi_error(biller_page
     page.get_by_label("Billing provider").select_option(label="Family Practice Group · NPI 1666666668 · TIN 319876543")
     expect(page.get_by_label("Billing NPI (33a)")).to_have_value("1666666668")
     expect(page.get_by_label("Group TIN (25)")).to_have_value("311234567")  # the rendering provider's stays
+    page.get_by_label("Billing provider").scroll_into_view_if_needed()
+    page.screenshot(path=artifact_path("provider-pickers.png"))
 
     # An NPI typed by hand shows whether it is a listed provider.
     page.get_by_label("Rendering NPI (24J)").fill("1234567893")
