@@ -184,6 +184,11 @@ def test_picking_a_known_patient_fills_the_patient_and_payer(biller_page, biller
     page = biller_page
     page.goto("/claims/new/")
     search = page.get_by_label("Known patient")
+    page.evaluate("window.enteredWithoutReload = true")
+    search.fill("rivera")
+    search.press("Enter")  # nothing highlighted: the search box never submits the claim form
+    expect(page.locator("#patient-suggestions").get_by_role("option")).to_have_count(1)
+    assert page.evaluate("window.enteredWithoutReload") is True
     search.fill("rivera 05/30/1948")
     suggestions = page.locator("#patient-suggestions")
     option = suggestions.get_by_role("option").filter(has_text="Rivera, Ana")

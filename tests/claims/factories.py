@@ -15,6 +15,20 @@ _sequence = itertools.count(1)
 MEDICARE = "Medicare Part B"
 
 
+def claim_header() -> dict[str, Any]:
+    """A clean claim header (valid NPIs and TIN, an office visit on a date the starter data covers); new
+    each time, so a test may change it."""
+    return {
+        "billing_npi": "1234567893",
+        "rendering_npi": "1234567893",
+        "rendering_specialty": "11",
+        "group_tin": "311234567",
+        "place_of_service": "11",
+        "date_of_service": date(2026, 3, 9),
+        "diagnoses": ["J45.909"],
+    }
+
+
 def make_payer(name: str = MEDICARE, payer_type: str = PayerType.MEDICARE, **fields) -> Payer:
     payer, _ = Payer.objects.get_or_create(name=name, defaults={"payer_type": payer_type, **fields})
     return payer
@@ -51,15 +65,9 @@ def make_claim(
 ) -> Claim:
     """A saved claim with its lines (codes or unsaved ``ClaimLine``s), written directly (no services)."""
     values: dict[str, Any] = {
+        **claim_header(),
         "payer": payer or make_payer(),
         "patient": patient or make_patient(),
-        "billing_npi": "1234567893",
-        "rendering_npi": "1234567893",
-        "rendering_specialty": "11",
-        "group_tin": "311234567",
-        "place_of_service": "11",
-        "date_of_service": date(2026, 3, 9),
-        "diagnoses": ["J45.909"],
         "status": status,
         "created_by": user,
     }

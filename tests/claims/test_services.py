@@ -13,7 +13,7 @@ from claims import services
 from claims.choices import ClaimStatus, ReviewOutcome
 from claims.models import Claim, ClaimFinding, Patient
 from claims.rules import check_document
-from tests.claims.factories import make_claim, make_line, make_patient, make_payer
+from tests.claims.factories import claim_header, make_claim, make_line, make_patient, make_payer
 
 from .conftest import rolled_back
 
@@ -29,18 +29,7 @@ def starter_data(django_db_setup, django_db_blocker):
 
 
 def new_claim(**fields) -> Claim:
-    values = {
-        "payer": make_payer(),
-        "billing_npi": "1234567893",
-        "rendering_npi": "1234567893",
-        "rendering_specialty": "11",
-        "group_tin": "311234567",
-        "place_of_service": "11",
-        "date_of_service": date(2026, 3, 9),
-        "diagnoses": ["J45.909"],
-    }
-    values.update(fields)
-    return Claim(**values)
+    return Claim(**{**claim_header(), "payer": make_payer(), **fields})
 
 
 def new_patient(**fields) -> Patient:
