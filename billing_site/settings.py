@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "billing_site",
+    "audit",
     "codes",
     "claims",
 ]

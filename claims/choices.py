@@ -58,11 +58,25 @@ class ClaimStatus(models.TextChoices):
     READY = "ready", "Ready to send"
     FLAGGED = "flagged", "Flagged for review"
     REVIEWED = "reviewed", "Reviewed"
+    VOIDED = "voided", "Voided"
 
 
 class ReviewOutcome(models.TextChoices):
     APPROVED = "approved", "Approved"
     RETURNED = "returned", "Returned to the biller"
+
+
+class QueueReason(models.TextChoices):
+    """Why a claim is in the supervisors' review queue."""
+
+    FLAGGED = "flagged", "Flagged (errors overridden)"
+    RISK_SAMPLE = "risk_sample", "Risk-weighted sample"
+    RANDOM_SAMPLE = "random_sample", "Random sample"
+
+
+class OverrideDecisionChoice(models.TextChoices):
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
 
 
 class Container(models.TextChoices):

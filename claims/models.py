@@ -8,7 +8,7 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 from .choices import (
@@ -16,8 +16,10 @@ from .choices import (
     ClaimStatus,
     Container,
     NDCUnit,
+    OverrideDecisionChoice,
     PayerType,
     ProviderKind,
+    QueueReason,
     ReviewOutcome,
     Risk,
     Severity,
@@ -238,11 +240,23 @@ class Patient(models.Model):
         return f"{self.last_name}, {self.first_name}"
 
 
+class ClaimNotDeletable(Exception):
+    """Claims are voided, never deleted: their trail must stay whole."""
+
+
 class Claim(models.Model):
     """A professional claim (CMS-1500 / 837P): the header; the services are its ``lines``."""
 
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="claims")
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="claims")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="claims", help_text="The patient record the claim is filed under."
+    )
+    # The patient as entered on this claim (boxes 1a, 2, 3): the claim's own, never changed by another claim.
+    member_id = models.CharField("member ID", max_length=30, default="", help_text="Box 1a, in capitals.")
+    patient_last_name = models.CharField(max_length=60, default="")
+    patient_first_name = models.CharField(max_length=35, default="")
+    patient_dob = models.DateField("patient's date of birth", null=True)
+    patient_sex = models.CharField("patient's sex", max_length=1, choices=Sex.choices, default="")
     billing_npi = models.CharField("billing provider NPI", max_length=10)
     rendering_npi = models.CharField("rendering provider NPI", max_length=10)
     rendering_specialty = models.CharField(
@@ -263,12 +277,21 @@ class Claim(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1, help_text="Raised on every save; guards concurrent edits.")
+    queue_reason = models.CharField(
+        max_length=16, choices=QueueReason.choices, blank=True, help_text="Why the claim waits for review; blank: not."
+    )
+    first_check_risk = models.CharField(
+        max_length=6, choices=Risk.choices, blank=True, help_text="Risk of the claim's first check (dashboard)."
+    )
+    first_checked_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [
             ("view_all_claims", "Can see every biller's claims"),
-            ("review_claim", "Can approve or return flagged claims"),
+            ("review_claim", "Can review claims: the review queue, decisions, the dashboard"),
+            ("void_claim", "Can void a claim (claims are never deleted)"),
         ]
         indexes = [  # the claim list's filters and sorts, for billers (their own claims) and supervisors
             models.Index(fields=["created_by", "-created_at"]),
@@ -278,10 +301,14 @@ class Claim(models.Model):
             models.Index(fields=["date_of_service"]),
             models.Index(fields=["updated_at"]),
             models.Index(fields=["risk"]),
+            models.Index(fields=["first_checked_at"]),
         ]
 
     def __str__(self):
         return self.number
+
+    def delete(self, *args, **kwargs):
+        raise ClaimNotDeletable(f"{self.number} cannot be deleted; void it instead (with a reason).")
 
     def get_absolute_url(self):
         from django.urls import reverse
@@ -294,10 +321,22 @@ class Claim(models.Model):
 
     @property
     def is_editable(self) -> bool:
-        """Billers may change a claim until it is sent for review or approved."""
-        if self.status == ClaimStatus.FLAGGED:
+        """Billers may change a claim until it waits for review, is approved or is voided."""
+        if self.status in (ClaimStatus.FLAGGED, ClaimStatus.VOIDED) or self.queue_reason:
             return False
         return not (self.status == ClaimStatus.REVIEWED and self.review_outcome == ReviewOutcome.APPROVED)
+
+    @property
+    def is_returned(self) -> bool:
+        """Returned by a reviewer and not yet sent again: marked in the biller's list, the note on the entry page."""
+        return self.review_outcome == ReviewOutcome.RETURNED and self.status in (ClaimStatus.DRAFT, ClaimStatus.CHECKED)
+
+    @property
+    def patient_name(self) -> str:
+        return f"{self.patient_last_name}, {self.patient_first_name}"
+
+    def get_patient_sex_display_text(self) -> str:
+        return Sex(self.patient_sex).label if self.patient_sex in Sex.values else ""
 
     def diagnosis_by_letter(self) -> dict[str, str]:
         return dict(zip(DIAGNOSIS_LETTERS, self.diagnoses, strict=False))
@@ -351,6 +390,7 @@ class ClaimFinding(models.Model):
     rarc = models.CharField("RARC", max_length=20, blank=True)
     source = models.TextField(blank=True)
     data_release = models.CharField(max_length=64, blank=True)
+    code = models.CharField(max_length=5, blank=True, help_text="The line's code when checked (dashboard).")
     override_reason = models.TextField(blank=True, help_text="Why the biller sends the claim despite this finding.")
     overridden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -359,7 +399,7 @@ class ClaimFinding(models.Model):
 
     class Meta:
         ordering = ["claim", "line_number", "id"]
-        indexes = [models.Index(fields=["category", "claim"])]
+        indexes = [models.Index(fields=["category", "claim"]), models.Index(fields=["rule", "claim"])]
 
     def __str__(self):
         where = f"line {self.line_number}" if self.line_number else "claim"
@@ -372,9 +412,9 @@ class ClaimFinding(models.Model):
 
 
 class ClaimStatusChange(models.Model):
-    """The audit trail: every transition, who made it and why."""
+    """The claim's status history: every transition, who made it and why (the full trail is in ``audit``)."""
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="status_changes")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="status_changes")
     from_status = models.CharField(max_length=10, choices=ClaimStatus.choices, blank=True)
     to_status = models.CharField(max_length=10, choices=ClaimStatus.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -386,3 +426,129 @@ class ClaimStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.claim}: {self.from_status or 'new'} → {self.to_status}"
+
+
+# --- review -------------------------------------------------------------------------------------------
+class ReviewSettings(models.Model):
+    """How many ready claims supervisors sample for audit (one row, kept in the admin)."""
+
+    risk_sample_percent = models.DecimalField(
+        "risk-weighted sample (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=10,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Chance that a ready claim of medium risk is sampled; low risk half of it, high risk twice it, "
+        "no risk none (capped at 100 %).",
+    )
+    random_sample_percent = models.DecimalField(
+        "random sample (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Chance that any ready claim not taken by the risk sample is sampled, whatever its risk.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "review settings"
+        verbose_name_plural = "review settings"
+
+    def __str__(self):
+        return f"Sampling: risk-weighted {self.risk_sample_percent} %, random {self.random_sample_percent} %"
+
+    @classmethod
+    def current(cls) -> ReviewSettings:
+        settings_row, _ = cls.objects.get_or_create(pk=1)
+        return settings_row
+
+
+class SnapshotImmutable(Exception):
+    """A snapshot is what was sent for review; it never changes."""
+
+
+class ClaimSnapshot(models.Model):
+    """What the biller sent (ready or flagged), frozen: header, the patient as entered, providers, lines,
+    findings with their data releases, and every override with who and when. Reviews decide on it."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="snapshots")
+    number = models.PositiveSmallIntegerField(help_text="1 for the first submission, 2 for the next …")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=ClaimStatus.choices, help_text="Where the submission sent it.")
+    risk = models.CharField(max_length=6, choices=Risk.choices)
+    queue_reason = models.CharField(max_length=16, choices=QueueReason.choices, blank=True)
+    sampling = models.CharField(max_length=300, blank=True, help_text="Why it is (or is not) in the review queue.")
+    data = models.JSONField()
+
+    class Meta:
+        ordering = ["claim", "number"]
+        constraints = [models.UniqueConstraint(fields=["claim", "number"], name="claim_snapshot_number_unique")]
+
+    def __str__(self):
+        return f"{self.claim} submission {self.number}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise SnapshotImmutable("A snapshot of a submitted claim cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise SnapshotImmutable("A snapshot of a submitted claim cannot be deleted.")
+
+
+class ClaimReview(models.Model):
+    """A claim waiting in, or decided from, the review queue: one per snapshot that entered the queue."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="reviews")
+    snapshot = models.OneToOneField(ClaimSnapshot, on_delete=models.PROTECT, related_name="review")
+    reason = models.CharField(max_length=16, choices=QueueReason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_reviews"
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=ReviewOutcome.choices, blank=True)
+    note = models.TextField(blank=True, help_text="The reviewer's note; required when the claim is returned.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["outcome", "created_at"]),
+            models.Index(fields=["assignee", "outcome"]),
+        ]
+
+    def __str__(self):
+        return f"Review of {self.claim} ({self.get_reason_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return not self.outcome
+
+
+class OverrideDecision(models.Model):
+    """The reviewer's decision on one override of the snapshot: accepted, or rejected with a note."""
+
+    review = models.ForeignKey(ClaimReview, on_delete=models.PROTECT, related_name="decisions")
+    finding_key = models.CharField(max_length=48, help_text="<line or 0>:<rule>, as ClaimFinding.key.")
+    rule = models.CharField(max_length=32)
+    line_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    decision = models.CharField(max_length=10, choices=OverrideDecisionChoice.choices)
+    note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["review", "line_number", "rule"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "finding_key"], name="override_decision_unique"),
+        ]
+        indexes = [models.Index(fields=["rule", "decision"])]
+
+    def __str__(self):
+        return f"{self.finding_key}: {self.decision}"

@@ -30,14 +30,16 @@ REFERENCE_VIEW = tuple(
     )
 )
 
-# Entering claims: billers add and change their own claims and the patients on them.
+# Entering claims: billers add and change their own claims, add patients (a claim never changes a known
+# patient's record: that is ``claims.change_patient``, a supervisor's action on the trail), and void their
+# own claims that are not yet sent.
 CLAIM_ENTRY = (
     "claims.view_claim",
     "claims.add_claim",
     "claims.change_claim",
+    "claims.void_claim",
     "claims.view_patient",
     "claims.add_patient",
-    "claims.change_patient",
     "claims.view_provider",
 )
 
@@ -46,15 +48,26 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     SUPERVISORS: (
         *REFERENCE_VIEW,
         *CLAIM_ENTRY,
-        # Supervisors see every biller's claims and review the flagged ones.
+        # Supervisors see every biller's claims, review the flagged and sampled ones (queue, dashboard), set the
+        # sampling shares, correct a shared patient record, and export the audit trail.
         "claims.view_all_claims",
         "claims.review_claim",
+        "claims.change_patient",
+        "claims.view_reviewsettings",
+        "claims.change_reviewsettings",
+        "audit.export_trail",
         # Importing a CMS file records a release: supervisors keep the reference data current.
         "codes.add_release",
         # ... and the practice's list of providers the entry form offers.
         "claims.add_provider",
         "claims.change_provider",
     ),
+}
+
+
+# Grants an earlier release made that a role no longer has: taken back on the next ``migrate``.
+ROLE_REVOKED: dict[str, tuple[str, ...]] = {
+    BILLING_STAFF: ("claims.change_patient",),  # a claim no longer rewrites the shared patient record
 }
 
 
@@ -74,13 +87,16 @@ def _permissions(names: tuple[str, ...], using: str) -> tuple[list[Permission], 
 def roles_ensure(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
     """Create the role groups and grant their permissions; safe to run any number of times.
 
-    Permissions are only added (an administrator's extra grants stay). Returns the permission names
-    not found in the database (e.g. of an app whose migrations have not run yet).
+    Permissions are added (an administrator's extra grants stay), except those in ``ROLE_REVOKED``.
+    Returns the permission names not found in the database (e.g. of an app whose migrations have not run
+    yet).
     """
     missing_all: list[str] = []
     for name, permission_names in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.using(using).get_or_create(name=name)
         permissions, missing = _permissions(permission_names, using)
         group.permissions.add(*permissions)
+        revoked, _ = _permissions(ROLE_REVOKED.get(name, ()), using)
+        group.permissions.remove(*revoked)
         missing_all += missing
     return sorted(set(missing_all))
