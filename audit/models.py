@@ -74,6 +74,15 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"#{self.sequence} {self.action} {self.object_type} {self.object_id}".strip()
 
+    # --- append only ------------------------------------------------------------------------------------
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditEventImmutable("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditEventImmutable("Audit events cannot be deleted.")
+
     # --- the chain --------------------------------------------------------------------------------------
     def hashed_content(self) -> dict[str, Any]:
         """Everything an event says, as hashed: changing any of it breaks the event's hash."""
@@ -95,15 +104,6 @@ class AuditEvent(models.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256(canonical(self.hashed_content()).encode("utf-8")).hexdigest()
-
-    # --- append only ------------------------------------------------------------------------------------
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AuditEventImmutable("Audit events cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AuditEventImmutable("Audit events cannot be deleted.")
 
     # --- reading --------------------------------------------------------------------------------------
     def sentences(self) -> list[str]:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("codes/", include("codes.urls")),
+    path("audit/", include("audit.urls")),
     path("", include("claims.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -249,7 +249,7 @@ class Claim(models.Model):
 
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="claims")
     patient = models.ForeignKey(
-        Patient, on_delete=models.PROTECT, related_name="claims", help_text="The patient record the claim is filed under."
+        Patient, on_delete=models.PROTECT, related_name="claims", help_text="The patient record it is filed under."
     )
     # The patient as entered on this claim (boxes 1a, 2, 3): the claim's own, never changed by another claim.
     member_id = models.CharField("member ID", max_length=30, default="", help_text="Box 1a, in capitals.")
@@ -307,13 +307,13 @@ class Claim(models.Model):
     def __str__(self):
         return self.number
 
-    def delete(self, *args, **kwargs):
-        raise ClaimNotDeletable(f"{self.number} cannot be deleted; void it instead (with a reason).")
-
     def get_absolute_url(self):
         from django.urls import reverse
 
         return reverse("claims:claim_detail", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        raise ClaimNotDeletable(f"{self.number} cannot be deleted; void it instead (with a reason).")
 
     @property
     def number(self) -> str:

@@ -15,7 +15,8 @@ approved) are its history, read with one query.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import random
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,8 +26,22 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .choices import ClaimStatus, ReviewOutcome, Severity
-from .models import Claim, ClaimFinding, ClaimLine, ClaimStatusChange, Patient
+from audit.selectors import actor_ids
+from audit.services import event_record, field_changes, plain
+
+from .choices import ClaimStatus, OverrideDecisionChoice, QueueReason, ReviewOutcome, Risk, Severity
+from .models import (
+    Claim,
+    ClaimFinding,
+    ClaimLine,
+    ClaimReview,
+    ClaimSnapshot,
+    ClaimStatusChange,
+    OverrideDecision,
+    Patient,
+    Provider,
+    ReviewSettings,
+)
 from .rules import check_document
 
 # Earlier claims that count as billed for the history rules (duplicates, global surgery, new patient …).
@@ -35,6 +50,10 @@ SENT_STATUSES = (ClaimStatus.READY, ClaimStatus.FLAGGED, ClaimStatus.REVIEWED)
 
 class ClaimError(Exception):
     """A workflow step that cannot be done; the message says why, in the biller's words."""
+
+
+class ReviewError(ClaimError):
+    """A review step that cannot be done (self-review, a rejected override, no open review …)."""
 
 
 class StaleClaimError(ClaimError):
@@ -84,11 +103,13 @@ def scrub_claim(
     """The claim in the scrub format of ``scrub-format.md`` (the same input ``scrub_claims`` reads)."""
     patient = patient or claim.patient
     payer = claim.payer
+    dob = claim.patient_dob or patient.date_of_birth  # the patient as entered on this claim
+    sex = claim.patient_sex or patient.sex
     return {
         "id": claim.number,
         "payer_type": payer.payer_type,
         "payer_name": payer.name,
-        "patient": {"dob": patient.date_of_birth.isoformat() if patient.date_of_birth else None, "sex": patient.sex},
+        "patient": {"dob": dob.isoformat() if dob else None, "sex": sex},
         "billing_npi": claim.billing_npi,
         "rendering_npi": claim.rendering_npi,
         "rendering_specialty": claim.rendering_specialty,
@@ -173,9 +194,101 @@ def check(
     )
 
 
+# --- what a claim says, field by field (the trail's changes and the snapshot's differences) -----------
+HEADER_LABELS = {
+    "payer": "payer",
+    "member_id": "member ID",
+    "patient_last_name": "patient last name",
+    "patient_first_name": "patient first name",
+    "patient_dob": "patient date of birth",
+    "patient_sex": "patient sex",
+    "diagnoses": "diagnoses",
+    "prior_auth_number": "prior authorisation",
+    "date_of_service": "date of service",
+    "place_of_service": "place of service",
+    "rendering_npi": "rendering NPI",
+    "rendering_specialty": "rendering specialty",
+    "group_tin": "group TIN",
+    "billing_npi": "billing NPI",
+}
+LINE_LABELS = {
+    "date_of_service": "date of service",
+    "place_of_service": "place of service",
+    "code": "code",
+    "modifiers": "modifiers",
+    "dx_pointers": "diagnosis pointers",
+    "charge": "charge",
+    "units": "units",
+    "ndc": "NDC",
+    "ndc_unit": "NDC unit",
+    "ndc_quantity": "NDC quantity",
+    "dose_amount": "dose given",
+    "dose_unit": "dose unit",
+    "dose_discarded": "dose discarded",
+    "container": "container",
+    "narrative": "line note",
+}
+
+
+def claim_fields(claim: Claim) -> dict[str, Any]:
+    """The claim's header as the trail and the snapshot keep it (plain values)."""
+    values = {name: getattr(claim, name) for name in HEADER_LABELS if name != "payer"}
+    values["payer"] = claim.payer.name if claim.payer_id else ""
+    values["diagnoses"] = [code for code in claim.diagnoses if code]
+    return plain(values)
+
+
+def line_fields(line: ClaimLine) -> dict[str, Any]:
+    values = {name: getattr(line, name) for name in LINE_LABELS}
+    values["modifiers"] = [m for m in line.modifiers if m]
+    return plain(values)
+
+
+def claim_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[list[Any]]:
+    """[label, before, after] for every changed header field and line field; lines added or removed whole.
+
+    ``before`` and ``after`` are ``{"header": claim_fields(), "lines": [line_fields() …]}`` (a snapshot's
+    ``data`` has them too), so the same function tells the trail what an edit changed and the reviewer what
+    changed since the previous submission."""
+    before = before or {"header": {}, "lines": []}
+    changes = field_changes(before["header"], after["header"], HEADER_LABELS)
+    old_lines, new_lines = before["lines"], after["lines"]
+    for number in range(1, max(len(old_lines), len(new_lines)) + 1):
+        old = old_lines[number - 1] if number <= len(old_lines) else None
+        new = new_lines[number - 1] if number <= len(new_lines) else None
+        if old is None:
+            changes.append([f"line {number}", "", _line_text(new)])
+        elif new is None:
+            changes.append([f"line {number}", _line_text(old), ""])
+        else:
+            changes += field_changes(old, new, LINE_LABELS, prefix=f"line {number} ")
+    return changes
+
+
+def _line_text(line: dict[str, Any]) -> str:
+    modifiers = "-".join(line.get("modifiers") or [])
+    return f"{line['code']}{'-' + modifiers if modifiers else ''} × {line['units']} ${line['charge']}"
+
+
+def claim_state(claim: Claim, lines: Iterable[ClaimLine]) -> dict[str, Any]:
+    return {"header": claim_fields(claim), "lines": [line_fields(line) for line in lines]}
+
+
 # --- transitions ----------------------------------------------------------------------------------------
 def _record(claim: Claim, from_status: str, user, note: str = "") -> None:
     ClaimStatusChange.objects.create(claim=claim, from_status=from_status, to_status=claim.status, user=user, note=note)
+
+
+def _event(claim: Claim, *, action: str, user, summary: str, **kwargs) -> None:
+    event_record(
+        action=action,
+        actor=user,
+        object_type="claim",
+        object_id=claim.pk,
+        claim_id=claim.pk,
+        summary=summary,
+        **kwargs,
+    )
 
 
 def find_patient(*, member_id: str, date_of_birth: date) -> Patient | None:
@@ -183,18 +296,88 @@ def find_patient(*, member_id: str, date_of_birth: date) -> Patient | None:
     return Patient.objects.filter(member_id=member_id.strip().upper(), date_of_birth=date_of_birth).first()
 
 
-def _save_patient(patient: Patient) -> Patient:
-    """Keep one patient per member ID and date of birth: update the name and sex as last entered."""
-    patient.member_id = patient.member_id.strip().upper()
-    existing = find_patient(member_id=patient.member_id, date_of_birth=patient.date_of_birth)
-    if existing is None:
-        patient.pk = None
-        patient.save()
-        return patient
-    for name in ("last_name", "first_name", "sex"):
-        setattr(existing, name, getattr(patient, name))
-    existing.save(update_fields=["last_name", "first_name", "sex"])
-    return existing
+PATIENT_LABELS = {
+    "member_id": "member ID",
+    "last_name": "last name",
+    "first_name": "first name",
+    "date_of_birth": "date of birth",
+    "sex": "sex",
+}
+
+
+def _patient_for_claim(entered: Patient, *, user) -> Patient:
+    """The patient record a claim is filed under: the known one with this member ID and date of birth, left
+    exactly as it is (a claim keeps the name and sex as entered on itself), or a new record."""
+    entered.member_id = entered.member_id.strip().upper()
+    existing = find_patient(member_id=entered.member_id, date_of_birth=entered.date_of_birth)
+    if existing is not None:
+        return existing
+    entered.pk = None
+    entered.save()
+    event_record(
+        action="patient.created",
+        actor=user,
+        object_type="patient",
+        object_id=entered.pk,
+        summary=f"added patient record #{entered.pk}",
+        changes=field_changes({}, {name: getattr(entered, name) for name in PATIENT_LABELS}, PATIENT_LABELS),
+    )
+    return entered
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, user, changes: dict[str, Any]) -> Patient:
+    """Correct a shared patient record (``claims.change_patient``); claims keep the patient as entered."""
+    if not user.has_perm("claims.change_patient"):
+        raise ClaimError("Only supervisors correct a shared patient record.")
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    before = {name: getattr(patient, name) for name in PATIENT_LABELS}
+    for name, value in changes.items():
+        if name not in PATIENT_LABELS:
+            raise ClaimError(f"A patient record has no field '{name}'.")
+        setattr(patient, name, value.strip().upper() if name == "member_id" else value)
+    patient.full_clean()
+    patient.save()
+    changed = field_changes(before, {name: getattr(patient, name) for name in PATIENT_LABELS}, PATIENT_LABELS)
+    if changed:
+        event_record(
+            action="patient.changed",
+            actor=user,
+            object_type="patient",
+            object_id=patient.pk,
+            summary=f"changed patient record #{patient.pk}",
+            changes=[[f"patient record {label}", old, new] for label, old, new in changed],
+        )
+    return patient
+
+
+PROVIDER_LABELS = {
+    "name": "name",
+    "kind": "kind",
+    "npi": "NPI",
+    "specialty": "specialty",
+    "group_tin": "group TIN",
+    "active": "active",
+}
+
+
+@transaction.atomic
+def provider_save(*, provider: Provider, user) -> Provider:
+    """Add or change one of the practice's providers (admin), on the trail."""
+    creating = provider.pk is None
+    before = {} if creating else plain(Provider.objects.filter(pk=provider.pk).values(*PROVIDER_LABELS).get())
+    provider.full_clean()
+    provider.save()
+    after = {name: getattr(provider, name) for name in PROVIDER_LABELS}
+    event_record(
+        action="provider.created" if creating else "provider.changed",
+        actor=user,
+        object_type="provider",
+        object_id=provider.pk,
+        summary=f"{'added' if creating else 'changed'} provider {provider.name} ({provider.npi})",
+        changes=[[f"provider {label}", old, new] for label, old, new in field_changes(before, after, PROVIDER_LABELS)],
+    )
+    return provider
 
 
 @transaction.atomic
@@ -203,12 +386,17 @@ def save_claim(
 ) -> Claim:
     """Create or update a claim with its lines (numbered in order). Any edit returns it to draft.
 
+    ``patient`` is the patient as entered (boxes 1a, 2, 3): it is kept on the claim itself, and the claim
+    is filed under the known patient with that member ID and date of birth (or a new one); a known
+    patient's record is never changed from here (``patient_update`` does that).
+
     ``version`` is the version the biller opened; if someone saved the claim since, nothing is saved
     and ``StaleClaimError`` says so (the biller's form keeps what they typed).
     """
     creating = claim.pk is None
+    before = None
     if not creating:
-        current = Claim.objects.select_for_update().filter(pk=claim.pk).first()
+        current = Claim.objects.select_for_update().select_related("payer").filter(pk=claim.pk).first()
         if current is None:
             raise ClaimError("This claim no longer exists.")
         if not current.is_editable:
@@ -220,10 +408,15 @@ def save_claim(
                 f"{current.number} was changed by someone else since you opened it; nothing was saved. "
                 "Copy what you need, then reload the claim."
             )
-    claim.patient = _save_patient(patient)
+        before = claim_state(current, current.lines.all())
+    claim.member_id = patient.member_id.strip().upper()
+    claim.patient_last_name = patient.last_name
+    claim.patient_first_name = patient.first_name
+    claim.patient_dob = patient.date_of_birth
+    claim.patient_sex = patient.sex
+    claim.patient = _patient_for_claim(patient, user=user)
     from_status = "" if creating else claim.status
     claim.status = ClaimStatus.DRAFT
-    claim.review_outcome = ""
     if creating:
         claim.created_by = user
         claim.version = 1
@@ -240,15 +433,34 @@ def save_claim(
     ClaimLine.objects.bulk_create(lines)
     if creating or from_status != ClaimStatus.DRAFT:
         _record(claim, from_status, user, "Created" if creating else "Edited")
+    after = claim_state(claim, lines)
+    if creating:
+        _event(claim, action="claim.created", user=user, summary=f"created {claim.number}", data=after)
+    else:
+        changes = claim_changes(before, after)
+        if changes or from_status != ClaimStatus.DRAFT:
+            _event(
+                claim,
+                action="claim.changed",
+                user=user,
+                summary=f"saved {claim.number} without changes"
+                + (f" (back to draft from {from_status})" if from_status != ClaimStatus.DRAFT else ""),
+                changes=changes,
+                data={"from_status": from_status},
+            )
     return claim
 
 
-def _store_findings(claim: Claim, result: CheckResult, *, overrides: dict[str, str] | None = None, user=None) -> None:
-    """Replace the claim's findings with a check's; keep overrides of findings that are still there."""
+def _store_findings(
+    claim: Claim, result: CheckResult, lines: Sequence[ClaimLine], *, overrides: dict[str, str] | None = None, user=None
+) -> list[ClaimFinding]:
+    """Replace the claim's findings with a check's; keep overrides of findings that are still there.
+    Returns the findings whose override was given now (new or changed reasons)."""
     previous = {f.key: f for f in claim.findings.all() if f.override_reason}
     claim.findings.all().delete()
+    codes = {line.number: line.code for line in lines}
     now = timezone.now()
-    rows = []
+    rows, given = [], []
     for item in result.findings:
         row = ClaimFinding(
             claim=claim,
@@ -262,12 +474,14 @@ def _store_findings(claim: Claim, result: CheckResult, *, overrides: dict[str, s
             rarc=item.get("rarc") or "",
             source=item.get("source") or "",
             data_release=item.get("data_release") or "",
+            code=codes.get(item["line"], "") if item["line"] else "",
         )
         reason = (overrides or {}).get(row.key, "").strip()
-        if reason:
+        old = previous.get(row.key)
+        if reason and (old is None or old.override_reason != reason):
             row.override_reason, row.overridden_by, row.overridden_at = reason, user, now
-        elif row.key in previous:
-            old = previous[row.key]
+            given.append(row)
+        elif old is not None:
             row.override_reason, row.overridden_by_id, row.overridden_at = (
                 old.override_reason,
                 old.overridden_by_id,
@@ -279,6 +493,44 @@ def _store_findings(claim: Claim, result: CheckResult, *, overrides: dict[str, s
     claim.checked_at = now
     claim.reference_releases = result.reference_data
     claim.unchecked_categories = result.unchecked
+    if not claim.first_check_risk:
+        claim.first_check_risk, claim.first_checked_at = result.risk, now
+    for row in given:
+        where = f"line {row.line_number}" if row.line_number else "the claim"
+        _event(
+            claim,
+            action="finding.overridden",
+            user=user,
+            summary=f"acknowledged {row.rule} ({row.get_severity_display().lower()}) on {where}: {row.override_reason}",
+            data={"rule": row.rule, "line": row.line_number, "severity": row.severity, "reason": row.override_reason},
+        )
+    return given
+
+
+CHECK_FIELDS = [
+    "risk",
+    "checked_at",
+    "reference_releases",
+    "unchecked_categories",
+    "first_check_risk",
+    "first_checked_at",
+    "status",
+]
+
+
+def _checked_event(claim: Claim, result: CheckResult, *, user) -> None:
+    _event(
+        claim,
+        action="claim.checked",
+        user=user,
+        summary=f"checked {claim.number}: risk {result.risk}, {len(result.findings)} finding(s)",
+        data={
+            "risk": result.risk,
+            "findings": [[f["line"], f["rule"], f["severity"]] for f in result.findings],
+            "unchecked": result.unchecked,
+            "reference_data": result.reference_data,
+        },
+    )
 
 
 @transaction.atomic
@@ -289,29 +541,160 @@ def check_claim(claim: Claim, *, user, today: date | None = None) -> CheckResult
         raise ClaimError(f"{claim.number} is {claim.get_status_display().lower()}; it is not checked again.")
     lines = list(claim.lines.all())
     result = check(claim, lines, today=today)
-    _store_findings(claim, result)
+    _store_findings(claim, result, lines)
     from_status = claim.status
     claim.status = ClaimStatus.CHECKED
-    claim.save(update_fields=["risk", "checked_at", "reference_releases", "unchecked_categories", "status"])
+    claim.save(update_fields=CHECK_FIELDS)
     if from_status != ClaimStatus.CHECKED:
         _record(claim, from_status, user, f"Checked: risk {result.risk}")
+    _checked_event(claim, result, user=user)
     return result
 
 
-def submit_claim(claim: Claim, *, user, overrides: dict[str, str] | None = None, today: date | None = None) -> Claim:
+# --- sampling ready claims for review ---------------------------------------------------------------------
+RISK_WEIGHTS = {Risk.NONE: Decimal(0), Risk.LOW: Decimal("0.5"), Risk.MEDIUM: Decimal(1), Risk.HIGH: Decimal(2)}
+
+
+@dataclass(frozen=True)
+class SamplingDraw:
+    """Whether a ready claim goes to the review queue, and the words that explain it later."""
+
+    reason: str  # a QueueReason, or "" when not sampled
+    explanation: str
+
+
+def sampling_chances(risk: str, review_settings: ReviewSettings) -> tuple[float, float]:
+    """The chances (0..1) of the risk-weighted and of the random sample for a ready claim of this risk."""
+    risk_chance = min(Decimal(1), review_settings.risk_sample_percent / 100 * RISK_WEIGHTS.get(risk, Decimal(0)))
+    return float(risk_chance), float(review_settings.random_sample_percent / 100)
+
+
+def sampling_draw(
+    risk: str, review_settings: ReviewSettings, *, draw: Callable[[], float] = random.random
+) -> SamplingDraw:
+    """Decide once whether a ready claim is sampled: first the risk-weighted share, then the random one."""
+    risk_chance, random_chance = sampling_chances(risk, review_settings)
+    first = draw()
+    if first < risk_chance:
+        return SamplingDraw(
+            QueueReason.RISK_SAMPLE, f"risk-weighted sample: {risk} risk, chance {risk_chance:.2%}, drew {first:.4f}"
+        )
+    second = draw()
+    if second < random_chance:
+        return SamplingDraw(
+            QueueReason.RANDOM_SAMPLE,
+            f"random sample: chance {random_chance:.2%}, drew {second:.4f} "
+            f"(risk-weighted chance {risk_chance:.2%}, drew {first:.4f})",
+        )
+    return SamplingDraw(
+        "",
+        f"not sampled: {risk} risk; risk-weighted chance {risk_chance:.2%}, drew {first:.4f}; "
+        f"random chance {random_chance:.2%}, drew {second:.4f}",
+    )
+
+
+def _snapshot_data(claim: Claim, lines: Sequence[ClaimLine], findings: Sequence[ClaimFinding]) -> dict[str, Any]:
+    names = {}
+    for finding in findings:
+        if finding.overridden_by_id and finding.overridden_by_id not in names:
+            names[finding.overridden_by_id] = finding.overridden_by
+    return {
+        **claim_state(claim, lines),
+        "number": claim.number,
+        "risk": claim.risk,
+        "reference_releases": claim.reference_releases,
+        "unchecked": claim.unchecked_categories,
+        "findings": [
+            {
+                "key": finding.key,
+                "line": finding.line_number,
+                "code": finding.code,
+                "rule": finding.rule,
+                "category": finding.category,
+                "severity": finding.severity,
+                "message": finding.message,
+                "hint": finding.hint,
+                "carc": finding.carc,
+                "rarc": finding.rarc,
+                "source": finding.source,
+                "data_release": finding.data_release,
+                "override": (
+                    {
+                        "reason": finding.override_reason,
+                        "by_id": finding.overridden_by_id,
+                        "by": finding.overridden_by.get_full_name() or finding.overridden_by.get_username()
+                        if finding.overridden_by_id
+                        else "",
+                        "at": plain(finding.overridden_at),
+                    }
+                    if finding.override_reason
+                    else None
+                ),
+            }
+            for finding in findings
+        ],
+    }
+
+
+def _snapshot(claim: Claim, *, user, draw: Callable[[], float]) -> ClaimSnapshot:
+    """Freeze what was sent, decide the sampling of a ready claim once, and queue it when it needs review."""
+    lines = list(claim.lines.all())
+    findings = list(claim.findings.select_related("overridden_by").order_by("line_number", "id"))
+    number = (claim.snapshots.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    if claim.status == ClaimStatus.FLAGGED:
+        errors = sum(1 for f in findings if f.severity == Severity.ERROR)
+        sampling = SamplingDraw(QueueReason.FLAGGED, f"flagged: {errors} error(s) acknowledged by the biller")
+    else:
+        sampling = sampling_draw(claim.risk, ReviewSettings.current(), draw=draw)
+    snapshot = ClaimSnapshot.objects.create(
+        claim=claim,
+        number=number,
+        created_by=user,
+        status=claim.status,
+        risk=claim.risk,
+        queue_reason=sampling.reason,
+        sampling=sampling.explanation,
+        data=_snapshot_data(claim, lines, findings),
+    )
+    claim.queue_reason = sampling.reason
+    if sampling.reason:
+        ClaimReview.objects.create(claim=claim, snapshot=snapshot, reason=sampling.reason)
+    if claim.status == ClaimStatus.READY:
+        _event(
+            claim,
+            action="review.sampled" if sampling.reason else "review.not_sampled",
+            user=user,
+            summary=f"{claim.number} {sampling.explanation}",
+            data={"reason": sampling.reason, "explanation": sampling.explanation, "snapshot": number},
+        )
+    return snapshot
+
+
+def submit_claim(
+    claim: Claim,
+    *,
+    user,
+    overrides: dict[str, str] | None = None,
+    today: date | None = None,
+    draw: Callable[[], float] = random.random,
+) -> Claim:
     """Check once more and send on: ready when no error is left, flagged when every error is acknowledged.
 
     ``overrides`` maps a finding's key (``"<line or 0>:<rule>"``) to the biller's written reason.
     Warnings may be acknowledged too; errors must be. Raises ``UnacknowledgedFindings`` otherwise;
     the findings of this check are kept then, with the reasons given so far.
+
+    A claim sent on is frozen as a snapshot; a flagged claim enters the review queue, and a ready one is
+    sampled for it (``sampling_draw``, decided here once and recorded with its reason).
     """
     with transaction.atomic():
         claim = Claim.objects.select_for_update().select_related("payer", "patient").get(pk=claim.pk)
         if not claim.is_editable:
             raise ClaimError(f"{claim.number} is {claim.get_status_display().lower()} and cannot be submitted again.")
         overrides = {key: reason.strip() for key, reason in (overrides or {}).items() if reason and reason.strip()}
-        result = check(claim, list(claim.lines.all()), today=today)
-        _store_findings(claim, result, overrides=overrides, user=user)
+        lines = list(claim.lines.all())
+        result = check(claim, lines, today=today)
+        _store_findings(claim, result, lines, overrides=overrides, user=user)
         acknowledged = {f.key for f in claim.findings.all() if f.override_reason}
         missing = [f for f in result.errors if f"{f['line'] or 0}:{f['rule']}" not in acknowledged]
         from_status = claim.status
@@ -319,17 +702,27 @@ def submit_claim(claim: Claim, *, user, overrides: dict[str, str] | None = None,
             claim.status = ClaimStatus.CHECKED
         else:
             claim.status = ClaimStatus.FLAGGED if result.errors else ClaimStatus.READY
-        claim.save(update_fields=["risk", "checked_at", "reference_releases", "unchecked_categories", "status"])
+            claim.review_outcome = ""  # a returned claim sent again is no longer marked as returned
+        _checked_event(claim, result, user=user)
+        if claim.status in (ClaimStatus.FLAGGED, ClaimStatus.READY):
+            snapshot = _snapshot(claim, user=user, draw=draw)
+            _event(
+                claim,
+                action="claim.submitted",
+                user=user,
+                summary=f"submitted {claim.number} (submission {snapshot.number}): "
+                f"{claim.get_status_display().lower()}",
+                data={"status": claim.status, "snapshot": snapshot.number, "risk": claim.risk},
+            )
+        claim.save(update_fields=[*CHECK_FIELDS, "review_outcome", "queue_reason"])
         if claim.status == ClaimStatus.FLAGGED:
             _record(claim, from_status, user, f"Submitted with {len(result.errors)} error(s) acknowledged")
         elif claim.status == ClaimStatus.READY:
             warnings = len(acknowledged)
-            _record(
-                claim,
-                from_status,
-                user,
-                f"Submitted; {warnings} warning(s) acknowledged" if warnings else "Submitted clean",
-            )
+            note = f"Submitted; {warnings} warning(s) acknowledged" if warnings else "Submitted clean"
+            if claim.queue_reason:
+                note += f"; sampled for review ({QueueReason(claim.queue_reason).label.lower()})"
+            _record(claim, from_status, user, note)
         elif from_status != ClaimStatus.CHECKED:
             _record(claim, from_status, user, f"Checked: risk {result.risk}")
     if missing:
@@ -337,19 +730,220 @@ def submit_claim(claim: Claim, *, user, overrides: dict[str, str] | None = None,
     return claim
 
 
-@transaction.atomic
-def review_claim(claim: Claim, *, user, outcome: str, note: str = "") -> Claim:
-    """A supervisor approves or returns a flagged claim (the review queue builds on this)."""
-    if not user.has_perm("claims.review_claim"):
-        raise ClaimError("Only supervisors review flagged claims.")
+# --- review ---------------------------------------------------------------------------------------------
+REVIEW_PERMISSION = "claims.review_claim"
+EDIT_ACTIONS = ("claim.created", "claim.changed")
+
+
+def claim_editors(claim: Claim) -> set[int]:
+    """Everyone who created or edited the claim (they may not review it)."""
+    return {claim.created_by_id} | actor_ids(object_type="claim", object_id=claim.pk, actions=EDIT_ACTIONS)
+
+
+def _require_reviewer(claim: Claim, user) -> None:
+    if not user.has_perm(REVIEW_PERMISSION):
+        raise ReviewError("Only supervisors review claims.")
+    if user.pk in claim_editors(claim):
+        raise ReviewError(f"You created or edited {claim.number}: another supervisor must review it.")
+
+
+def open_review(claim: Claim) -> ClaimReview | None:
+    return claim.reviews.filter(outcome="").select_related("snapshot").order_by("-created_at", "-id").first()
+
+
+def _locked_review(claim: Claim, *, user, version: int | None) -> tuple[Claim, ClaimReview]:
     claim = Claim.objects.select_for_update().get(pk=claim.pk)
-    if claim.status != ClaimStatus.FLAGGED:
-        raise ClaimError(f"{claim.number} is {claim.get_status_display().lower()}; only flagged claims are reviewed.")
-    if outcome not in ReviewOutcome.values:
-        raise ClaimError(f"Unknown review outcome '{outcome}'.")
-    if outcome == ReviewOutcome.RETURNED and not note.strip():
-        raise ClaimError("Say why the claim is returned, so the biller knows what to fix.")
-    claim.status, claim.review_outcome = ClaimStatus.REVIEWED, outcome
-    claim.save(update_fields=["status", "review_outcome"])
-    _record(claim, ClaimStatus.FLAGGED, user, note.strip() or ReviewOutcome(outcome).label)
+    _require_reviewer(claim, user)
+    if version is not None and claim.version != version:
+        raise StaleClaimError(
+            f"{claim.number} changed since you opened it (another reviewer may have decided); reload it."
+        )
+    review = open_review(claim)
+    if review is None:
+        raise ReviewError(f"{claim.number} is not waiting for review.")
+    return claim, review
+
+
+def _overrides_of(review: ClaimReview) -> dict[str, dict[str, Any]]:
+    return {f["key"]: f for f in review.snapshot.data["findings"] if f.get("override")}
+
+
+@transaction.atomic
+def override_decide(
+    *, claim: Claim, user, finding_key: str, decision: str, note: str = "", version: int | None = None
+) -> OverrideDecision:
+    """Accept one of the biller's overrides, or reject it with a note (a rejected one blocks approval)."""
+    claim, review = _locked_review(claim, user=user, version=version)
+    finding = _overrides_of(review).get(finding_key)
+    if finding is None:
+        raise ReviewError(f"{claim.number} has no override {finding_key} in the submission under review.")
+    if decision not in OverrideDecisionChoice.values:
+        raise ReviewError(f"Unknown decision '{decision}': accept or reject.")
+    note = note.strip()
+    if decision == OverrideDecisionChoice.REJECTED and not note:
+        raise ReviewError(f"Say why the override of {finding['rule']} is rejected, so the biller knows what to fix.")
+    row, _ = OverrideDecision.objects.update_or_create(
+        review=review,
+        finding_key=finding_key,
+        defaults={
+            "rule": finding["rule"],
+            "line_number": finding["line"],
+            "decision": decision,
+            "note": note,
+            "decided_by": user,
+            "decided_at": timezone.now(),
+        },
+    )
+    where = f"line {finding['line']}" if finding["line"] else "the claim"
+    _event(
+        claim,
+        action=f"override.{decision}",
+        user=user,
+        summary=f"{decision} the override of {finding['rule']} on {where}" + (f": {note}" if note else ""),
+        data={"rule": finding["rule"], "line": finding["line"], "decision": decision, "note": note},
+    )
+    return row
+
+
+def _decide(claim: Claim, review: ClaimReview, *, user, outcome: str, note: str) -> None:
+    now = timezone.now()
+    review.outcome, review.note, review.decided_by, review.decided_at = outcome, note, user, now
+    review.save(update_fields=["outcome", "note", "decided_by", "decided_at"])
+    from_status = claim.status
+    claim.queue_reason = ""
+    claim.review_outcome = outcome
+    claim.status = ClaimStatus.REVIEWED if outcome == ReviewOutcome.APPROVED else ClaimStatus.DRAFT
+    claim.version = F("version") + 1
+    claim.save(update_fields=["queue_reason", "review_outcome", "status", "version", "updated_at"])
+    claim.refresh_from_db(fields=["version"])
+    _record(claim, from_status, user, note or ReviewOutcome(outcome).label)
+    _event(
+        claim,
+        action=f"review.{outcome}",
+        user=user,
+        summary=f"{'approved' if outcome == ReviewOutcome.APPROVED else 'returned'} {claim.number}"
+        + (f": {note}" if note else ""),
+        data={"review": review.pk, "reason": review.reason, "snapshot": review.snapshot.number, "note": note},
+    )
+
+
+@transaction.atomic
+def review_approve(*, claim: Claim, user, note: str = "", version: int | None = None) -> Claim:
+    """Approve the claim under review (→ reviewed, approved: ready to send). Every override must be decided,
+    and none rejected."""
+    claim, review = _locked_review(claim, user=user, version=version)
+    decisions = {d.finding_key: d for d in review.decisions.all()}
+    overrides = _overrides_of(review)
+    rejected = [d for key, d in decisions.items() if key in overrides and d.decision == OverrideDecisionChoice.REJECTED]
+    if rejected:
+        listed = "; ".join(f"{d.rule}{f' (line {d.line_number})' if d.line_number else ''}: {d.note}" for d in rejected)
+        raise ReviewError(f"{claim.number} cannot be approved with a rejected override ({listed}). Return it instead.")
+    undecided = [f["rule"] for key, f in overrides.items() if key not in decisions]
+    if undecided:
+        raise ReviewError(f"Decide on every override before approving: {', '.join(undecided)}.")
+    _decide(claim, review, user=user, outcome=ReviewOutcome.APPROVED, note=note.strip())
     return claim
+
+
+@transaction.atomic
+def review_return(*, claim: Claim, user, note: str, version: int | None = None) -> Claim:
+    """Return the claim under review to its biller with a note (→ draft, marked as returned)."""
+    claim, review = _locked_review(claim, user=user, version=version)
+    if not note.strip():
+        raise ReviewError("Say why the claim is returned, so the biller knows what to fix.")
+    _decide(claim, review, user=user, outcome=ReviewOutcome.RETURNED, note=note.strip())
+    return claim
+
+
+def review_claim(claim: Claim, *, user, outcome: str, note: str = "") -> Claim:
+    """Approve or return a claim under review (``review_approve`` / ``review_return``)."""
+    if outcome == ReviewOutcome.APPROVED:
+        return review_approve(claim=claim, user=user, note=note)
+    if outcome == ReviewOutcome.RETURNED:
+        return review_return(claim=claim, user=user, note=note)
+    raise ReviewError(f"Unknown review outcome '{outcome}'.")
+
+
+@dataclass
+class AssignResult:
+    assigned: list[Claim]
+    refused: list[tuple[Claim, str]]
+
+
+@transaction.atomic
+def review_assign(*, claims: Iterable[Claim], assignee, user) -> AssignResult:
+    """Give claims waiting for review to a reviewer (``assignee`` None: unassign). A claim its would-be
+    reviewer created or edited is refused, with the reason."""
+    if not user.has_perm(REVIEW_PERMISSION):
+        raise ReviewError("Only supervisors assign reviews.")
+    if assignee is not None and not assignee.has_perm(REVIEW_PERMISSION):
+        raise ReviewError(f"{assignee.get_username()} cannot review claims.")
+    result = AssignResult([], [])
+    now = timezone.now()
+    for claim in claims:
+        review = open_review(claim)
+        if review is None:
+            result.refused.append((claim, f"{claim.number} is not waiting for review."))
+            continue
+        if assignee is not None and assignee.pk in claim_editors(claim):
+            result.refused.append((claim, f"{assignee.get_username()} created or edited {claim.number}."))
+            continue
+        if review.assignee_id == (assignee.pk if assignee else None):
+            result.assigned.append(claim)
+            continue
+        previous = review.assignee.get_username() if review.assignee_id else ""
+        review.assignee, review.assigned_at = assignee, now if assignee else None
+        review.save(update_fields=["assignee", "assigned_at"])
+        _event(
+            claim,
+            action="review.assigned",
+            user=user,
+            summary=f"assigned the review of {claim.number}",
+            changes=[["reviewer", previous, assignee.get_username() if assignee else ""]],
+        )
+        result.assigned.append(claim)
+    return result
+
+
+# --- voiding and reading ---------------------------------------------------------------------------------
+@transaction.atomic
+def claim_void(*, claim: Claim, user, reason: str) -> Claim:
+    """Void a claim with a reason (claims are never deleted). Billers void their own claims that are not sent;
+    supervisors any claim that is not waiting for review or already voided."""
+    claim = Claim.objects.select_for_update().get(pk=claim.pk)
+    if not user.has_perm("claims.void_claim"):
+        raise ClaimError("You may not void claims.")
+    if not reason.strip():
+        raise ClaimError("Say why the claim is voided.")
+    if claim.status == ClaimStatus.VOIDED:
+        raise ClaimError(f"{claim.number} is already voided.")
+    if claim.queue_reason:
+        raise ClaimError(f"{claim.number} is waiting for review; a reviewer must return it first.")
+    supervisor = user.has_perm("claims.view_all_claims")
+    if not supervisor and (claim.created_by_id != user.pk or not claim.is_editable):
+        raise ClaimError(f"Only a supervisor can void {claim.number} now.")
+    from_status = claim.status
+    claim.status, claim.void_reason = ClaimStatus.VOIDED, reason.strip()
+    claim.version = F("version") + 1
+    claim.save(update_fields=["status", "void_reason", "version", "updated_at"])
+    claim.refresh_from_db(fields=["version"])
+    _record(claim, from_status, user, f"Voided: {claim.void_reason}")
+    _event(claim, action="claim.voided", user=user, summary=f"voided {claim.number}: {claim.void_reason}")
+    return claim
+
+
+def claim_viewed_record(*, claim: Claim, user, page: str) -> None:
+    """A page that shows the claim's patient data was seen (the trail of who looked)."""
+    _event(claim, action="claim.viewed", user=user, summary=f"viewed {claim.number} ({page})", data={"page": page})
+
+
+def claims_listed_record(*, claim_ids: Sequence[int], user, page: str) -> None:
+    """A list that shows patients' names was seen: which claims were on it."""
+    if claim_ids:
+        event_record(
+            action="claims.listed",
+            actor=user,
+            object_type="claim_list",
+            summary=f"viewed {page}: {len(claim_ids)} claim(s)",
+            data={"claims": list(claim_ids), "page": page},
+        )

@@ -162,3 +162,20 @@ def patient_search(request):
     searched = len(text) >= PATIENT_SEARCH_MIN_CHARS
     patients = patients_matching(text) if searched else []
     return render(request, "claims/_patient_options.html", {"text": text, "searched": searched, "patients": patients})
+
+
+# --- being written ---------------------------------------------------------------------------------------
+class ClaimHistoryView(ClaimDetailView):
+    template_name = "claims/claim_detail.html"
+
+
+def claim_history_csv(request, pk):
+    from django.http import HttpResponse
+
+    return HttpResponse("")
+
+
+def claim_void_view(request, pk):
+    from django.http import HttpResponse
+
+    return HttpResponse("")

@@ -151,7 +151,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='claim',
             name='patient',
-            field=models.ForeignKey(help_text='The patient record the claim is filed under.', on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='claims.patient'),
+            field=models.ForeignKey(help_text='The patient record it is filed under.', on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='claims.patient'),
         ),
         migrations.AlterField(
             model_name='claim',
