@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from . import services
 from .models import (
     ApiToken,
     Claim,
     ClaimFinding,
     ClaimLine,
+    ClaimReview,
+    ClaimSnapshot,
     ClaimStatusChange,
     DemographicEdit,
     Patient,
     Payer,
     Provider,
+    ReviewSettings,
 )
 
 
@@ -118,6 +122,18 @@ class ClaimStatusChangeInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ClaimSnapshotInline(ReadOnlyInline):
+    model = ClaimSnapshot
+    fields = ("number", "created_at", "created_by", "status", "risk", "queue_reason", "sampling")
+    readonly_fields = fields
+
+
+class ClaimReviewInline(ReadOnlyInline):
+    model = ClaimReview
+    fields = ("created_at", "reason", "assignee", "outcome", "note", "decided_by", "decided_at")
+    readonly_fields = fields
+
+
 @admin.register(Claim)
 class ClaimAdmin(admin.ModelAdmin):
     """Claims are entered and moved on in the app (the services keep the audit trail); the admin only reads."""
@@ -127,10 +143,15 @@ class ClaimAdmin(admin.ModelAdmin):
     search_fields = ("patient__last_name", "patient__member_id", "lines__code")
     date_hierarchy = "date_of_service"
     list_select_related = ("patient", "payer", "created_by")
-    inlines = (ClaimLineInline, ClaimFindingInline, ClaimStatusChangeInline)
+    inlines = (ClaimLineInline, ClaimFindingInline, ClaimSnapshotInline, ClaimReviewInline, ClaimStatusChangeInline)
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in Claim._meta.fields]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
     def has_add_permission(self, request):
         return False
@@ -138,17 +159,61 @@ class ClaimAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # claims are voided in the app, with a reason, never deleted
+
 
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
+    """Shared patient records. Claims keep the patient as entered on them; correcting a record here is a
+    supervisor's action (``claims.change_patient``), recorded on the audit trail."""
+
     list_display = ("last_name", "first_name", "date_of_birth", "sex", "member_id")
     search_fields = ("last_name", "first_name", "member_id")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.patient_update(
+                patient=obj, user=request.user, changes={name: form.cleaned_data[name] for name in form.changed_data}
+            )
+        else:
+            services.patient_add(patient=obj, user=request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # claims are filed under patients; their trail must stay whole
 
 
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
-    """The providers the entry form offers; an NPI is checked as the FMT-NPI-LUHN rule checks claims."""
+    """The providers the entry form offers; an NPI is checked as the FMT-NPI-LUHN rule checks claims. Every
+    change is recorded on the audit trail."""
 
     list_display = ("name", "kind", "npi", "specialty", "group_tin", "active")
     list_filter = ("kind", "active")
     search_fields = ("name", "npi", "group_tin")
+
+    def save_model(self, request, obj, form, change):
+        services.provider_save(provider=obj, user=request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate a provider instead: claims name them
+
+
+@admin.register(ReviewSettings)
+class ReviewSettingsAdmin(admin.ModelAdmin):
+    """The shares of ready claims sampled for review (one row; supervisors set them)."""
+
+    list_display = ("__str__", "risk_sample_percent", "random_sample_percent", "updated_at")
+
+    def has_add_permission(self, request):
+        return not ReviewSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        ReviewSettings.current()  # the one row always exists, with the defaults
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        services.review_settings_save(settings_row=obj, user=request.user)

@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -26,6 +27,7 @@ from .choices import ProviderKind, Severity
 from .forms import ClaimForm, EntryError, LineFormSet, LineReading, read_lines
 from .models import Claim, ClaimLine, Patient, Provider
 from .selectors import claims_visible_to
+from .views import returned_review
 
 ACK_PREFIX = "ack-"
 CLAIM_SCOPE = "claim"
@@ -267,9 +269,10 @@ def _forms(request: HttpRequest, claim: Claim | None, patient: Patient | None = 
 
 
 def _render(request, form, formset, state: EntryState, claim: Claim | None, status: int = 200) -> HttpResponse:
-    history = []
+    history, returned = [], None
     if claim is not None and claim.pk:
         history = list(claim.status_changes.select_related("user"))
+        returned = returned_review(claim)
     providers = list(Provider.objects.filter(active=True))
     context = {
         "form": form,
@@ -277,6 +280,7 @@ def _render(request, form, formset, state: EntryState, claim: Claim | None, stat
         "state": state,
         "claim": claim,
         "history": history,
+        "returned_review": returned,
         "clinicians": [provider for provider in providers if provider.kind == ProviderKind.CLINICIAN],
         "organisations": [provider for provider in providers if provider.kind == ProviderKind.ORGANISATION],
     }
@@ -297,6 +301,9 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
     if request.method != "POST":
         state = _state(form, formset, claim=claim, run_check=claim is not None)
+        if claim is not None:
+            with transaction.atomic():
+                services.claim_viewed_record(claim=claim, user=request.user, page="entry")
         return _render(request, form, formset, state, claim)
 
     action = request.POST.get("action", "save")

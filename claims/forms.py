@@ -140,10 +140,17 @@ class ClaimForm(forms.ModelForm):
         )
         if not self.is_bound:
             if self.instance.pk:
-                patient = patient or self.instance.patient
                 self.initial["version"] = self.instance.version
                 for letter, code in zip(DIAGNOSIS_LETTERS, self.instance.diagnoses, strict=False):
                     self.initial[f"diagnosis_{letter.lower()}"] = code
+                if patient is None:  # the patient as entered on this claim, not the shared record
+                    self.initial.update(
+                        member_id=self.instance.member_id,
+                        patient_last_name=self.instance.patient_last_name,
+                        patient_first_name=self.instance.patient_first_name,
+                        patient_dob=self.instance.patient_dob,
+                        patient_sex=self.instance.patient_sex,
+                    )
             if patient is not None:
                 self.initial.update(
                     member_id=patient.member_id,
@@ -251,6 +258,9 @@ class ClaimForm(forms.ModelForm):
             if name in data:
                 setattr(claim, name, data[name])
         claim.diagnoses = data.get("diagnoses", [])
+        for name in ("member_id", "patient_last_name", "patient_first_name", "patient_dob", "patient_sex"):
+            if data.get(name):  # the patient as entered stays on the claim itself
+                setattr(claim, name, data[name].strip() if isinstance(data[name], str) else data[name])
         return claim
 
 

@@ -530,6 +530,10 @@ class ClaimReview(models.Model):
     def is_open(self) -> bool:
         return not self.outcome
 
+    @property
+    def rejected_decisions(self) -> list[OverrideDecision]:
+        return [d for d in self.decisions.all() if d.decision == OverrideDecisionChoice.REJECTED]
+
 
 class OverrideDecision(models.Model):
     """The reviewer's decision on one override of the snapshot: accepted, or rejected with a note."""

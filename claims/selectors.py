@@ -63,9 +63,10 @@ def claim_list_rows(user) -> QuerySet[Claim]:
     return claims_visible_to(user)
 
 
-def claims_with_related(claims: Sequence[Claim], *, created_by: bool = True) -> Sequence[Claim]:
-    """Load the payer, patient (and biller) of the given claims: one query each, whatever their number."""
-    prefetch_related_objects(list(claims), "payer", "patient", *(["created_by"] if created_by else []))
+def claims_with_related(claims: Sequence[Claim], *, created_by: bool = True, patient: bool = True) -> Sequence[Claim]:
+    """Load the payer, patient record (and biller) of the given claims: one query each, whatever their number."""
+    related = ["payer", *(["patient"] if patient else []), *(["created_by"] if created_by else [])]
+    prefetch_related_objects(list(claims), *related)
     return claims
 
 

@@ -305,6 +305,22 @@ PATIENT_LABELS = {
 }
 
 
+def patient_add(*, patient: Patient, user) -> Patient:
+    """Add a patient record (the admin; claims add theirs when saved), on the trail."""
+    patient.member_id = patient.member_id.strip().upper()
+    patient.full_clean()
+    patient.save()
+    event_record(
+        action="patient.created",
+        actor=user,
+        object_type="patient",
+        object_id=patient.pk,
+        summary=f"added patient record #{patient.pk}",
+        changes=field_changes({}, {name: getattr(patient, name) for name in PATIENT_LABELS}, PATIENT_LABELS),
+    )
+    return patient
+
+
 def _patient_for_claim(entered: Patient, *, user) -> Patient:
     """The patient record a claim is filed under: the known one with this member ID and date of birth, left
     exactly as it is (a claim keeps the name and sex as entered on itself), or a new record."""
@@ -313,16 +329,7 @@ def _patient_for_claim(entered: Patient, *, user) -> Patient:
     if existing is not None:
         return existing
     entered.pk = None
-    entered.save()
-    event_record(
-        action="patient.created",
-        actor=user,
-        object_type="patient",
-        object_id=entered.pk,
-        summary=f"added patient record #{entered.pk}",
-        changes=field_changes({}, {name: getattr(entered, name) for name in PATIENT_LABELS}, PATIENT_LABELS),
-    )
-    return entered
+    return patient_add(patient=entered, user=user)
 
 
 @transaction.atomic
@@ -551,6 +558,23 @@ def check_claim(claim: Claim, *, user, today: date | None = None) -> CheckResult
     return result
 
 
+@transaction.atomic
+def review_settings_save(*, settings_row: ReviewSettings, user) -> ReviewSettings:
+    """Change the sampling shares (admin), on the trail; claims already sampled keep their draw."""
+    labels = {"risk_sample_percent": "risk-weighted sample %", "random_sample_percent": "random sample %"}
+    before = ReviewSettings.objects.filter(pk=settings_row.pk).values(*labels).first() or {}
+    settings_row.save()
+    event_record(
+        action="review_settings.changed",
+        actor=user,
+        object_type="review_settings",
+        object_id=settings_row.pk,
+        summary="changed the review sampling shares",
+        changes=field_changes(before, {name: getattr(settings_row, name) for name in labels}, labels),
+    )
+    return settings_row
+
+
 # --- sampling ready claims for review ---------------------------------------------------------------------
 RISK_WEIGHTS = {Risk.NONE: Decimal(0), Risk.LOW: Decimal("0.5"), Risk.MEDIUM: Decimal(1), Risk.HIGH: Decimal(2)}
 
@@ -565,8 +589,9 @@ class SamplingDraw:
 
 def sampling_chances(risk: str, review_settings: ReviewSettings) -> tuple[float, float]:
     """The chances (0..1) of the risk-weighted and of the random sample for a ready claim of this risk."""
-    risk_chance = min(Decimal(1), review_settings.risk_sample_percent / 100 * RISK_WEIGHTS.get(risk, Decimal(0)))
-    return float(risk_chance), float(review_settings.random_sample_percent / 100)
+    risk_share = Decimal(str(review_settings.risk_sample_percent)) / 100
+    random_share = Decimal(str(review_settings.random_sample_percent)) / 100
+    return float(min(Decimal(1), risk_share * RISK_WEIGHTS.get(risk, Decimal(0)))), float(random_share)
 
 
 def sampling_draw(
@@ -947,3 +972,7 @@ def claims_listed_record(*, claim_ids: Sequence[int], user, page: str) -> None:
             summary=f"viewed {page}: {len(claim_ids)} claim(s)",
             data={"claims": list(claim_ids), "page": page},
         )
+
+
+def claim_trail_exported_record(*, claim: Claim, user) -> None:
+    _event(claim, action="claim.trail_exported", user=user, summary=f"exported the history of {claim.number} as CSV")

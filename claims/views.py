@@ -4,22 +4,30 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from .choices import Category, PayerType
+from audit.selectors import events_of_claim
+
+from . import services
+from .choices import Category, ClaimStatus, PayerType, ReviewOutcome
 from .filters import ClaimFilterSet
-from .models import DIAGNOSIS_LETTERS
+from .models import DIAGNOSIS_LETTERS, Claim, ClaimReview
 from .rules import load_rule_modules, registry
 from .selectors import (
     VIEW_CLAIM,
     claim_detail_queryset,
     claim_editable_by,
     claim_list_rows,
+    claims_visible_to,
     patient_other_claims,
     patients_matching,
     providers_by_npi,
@@ -103,18 +111,60 @@ class ClaimListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
         context = super().get_context_data(**kwargs)
         context["claims"] = context["table"].page_claims()
         context["sees_all"] = sees_all_claims(self.request.user)
+        services.claims_listed_record(
+            claim_ids=[claim.pk for claim in context["claims"]], user=self.request.user, page="claim list"
+        )
         return context
 
 
-class ClaimDetailView(PermissionRequiredMixin, DetailView):
+def returned_review(claim: Claim) -> ClaimReview | None:
+    """The review that returned the claim, while it is marked as returned (its note is shown to the biller)."""
+    if not claim.is_returned:
+        return None
+    return (
+        claim.reviews.filter(outcome=ReviewOutcome.RETURNED)
+        .select_related("decided_by")
+        .prefetch_related("decisions")
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+
+
+class ClaimPageMixin:
+    """What every tab of a claim's page shows in its header; the view is recorded on the trail."""
+
+    page_name = "claim page"
+
+    def get_queryset(self):
+        return claim_detail_queryset(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        claim, user = self.object, self.request.user
+        may_review = user.has_perm(services.REVIEW_PERMISSION)
+        context.update(
+            {
+                "can_edit": claim_editable_by(claim, user),
+                "can_review": may_review and bool(claim.queue_reason),
+                "can_void": user.has_perm("claims.void_claim")
+                and claim.status != ClaimStatus.VOIDED
+                and not claim.queue_reason
+                and (sees_all_claims(user) or (claim.created_by_id == user.pk and claim.is_editable)),
+                "returned_review": returned_review(claim),
+                "sees_all": sees_all_claims(user),
+            }
+        )
+        with transaction.atomic():
+            services.claim_viewed_record(claim=claim, user=user, page=self.page_name)
+        return context
+
+
+class ClaimDetailView(PermissionRequiredMixin, ClaimPageMixin, DetailView):
     """One claim: header, claim-level findings, each line with its findings, the status history."""
 
     permission_required = VIEW_CLAIM
     raise_exception = True
     template_name = "claims/claim_detail.html"
-
-    def get_queryset(self):
-        return claim_detail_queryset(self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -142,11 +192,9 @@ class ClaimDetailView(PermissionRequiredMixin, DetailView):
                 "lines": lines,
                 "diagnoses": list(zip(DIAGNOSIS_LETTERS, claim.diagnoses, strict=False)),
                 "status_changes": list(claim.status_changes.all()),
-                "can_edit": claim_editable_by(claim, self.request.user),
                 "other_claims": patient_other_claims(claim, self.request.user),
                 "billing_provider": providers.get(claim.billing_npi),
                 "rendering_provider": providers.get(claim.rendering_npi),
-                "sees_all": sees_all_claims(self.request.user),
             }
         )
         return context
@@ -164,18 +212,46 @@ def patient_search(request):
     return render(request, "claims/_patient_options.html", {"text": text, "searched": searched, "patients": patients})
 
 
-# --- being written ---------------------------------------------------------------------------------------
-class ClaimHistoryView(ClaimDetailView):
-    template_name = "claims/claim_detail.html"
+class ClaimHistoryView(PermissionRequiredMixin, ClaimPageMixin, DetailView):
+    """The claim's History tab: its audit trail in plain words, oldest first."""
+
+    permission_required = VIEW_CLAIM
+    raise_exception = True
+    template_name = "claims/claim_history.html"
+    page_name = "history"
+
+    def get_queryset(self):
+        return claims_visible_to(self.request.user).select_related("payer", "patient", "created_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["events"] = list(events_of_claim(self.object.pk))
+        return context
 
 
-def claim_history_csv(request, pk):
-    from django.http import HttpResponse
+@require_GET
+def claim_history_csv(request, pk: int):
+    """A claim's trail as CSV, for supervisors (``audit.export_trail``); the export is on the trail too."""
+    if not request.user.has_perm("audit.export_trail"):
+        raise PermissionDenied
+    from audit.exports import trail_csv_response  # TODO top-level once audit.exports lands
 
-    return HttpResponse("")
+    claim = get_object_or_404(claims_visible_to(request.user), pk=pk)
+    with transaction.atomic():
+        services.claim_trail_exported_record(claim=claim, user=request.user)
+    return trail_csv_response(events_of_claim(claim.pk), filename=f"{claim.number}-history.csv")
 
 
-def claim_void_view(request, pk):
-    from django.http import HttpResponse
-
-    return HttpResponse("")
+@require_POST
+def claim_void_view(request, pk: int):
+    """Void a claim with a reason (claims are never deleted)."""
+    if not request.user.has_perm("claims.void_claim"):
+        raise PermissionDenied
+    claim = get_object_or_404(claims_visible_to(request.user), pk=pk)
+    try:
+        services.claim_void(claim=claim, user=request.user, reason=request.POST.get("reason", ""))
+    except services.ClaimError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{claim.number} voided.")
+    return redirect(claim)

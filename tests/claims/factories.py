@@ -71,6 +71,14 @@ def make_claim(
         "status": status,
         "created_by": user,
     }
+    patient = values["patient"]
+    values.update(
+        member_id=patient.member_id,
+        patient_last_name=patient.last_name,
+        patient_first_name=patient.first_name,
+        patient_dob=patient.date_of_birth,
+        patient_sex=patient.sex,
+    )
     values.update(fields)
     claim = Claim.objects.create(**values)
     items = [make_line(item) if isinstance(item, str) else item for item in (lines or ["99213"])]

@@ -55,7 +55,7 @@ def test_save_creates_a_draft_numbers_the_lines_and_records_it(saved, biller):
     assert list(saved.status_changes.values_list("from_status", "to_status", "note")) == [("", "draft", "Created")]
 
 
-def test_save_finds_the_patient_by_member_id_and_birth_date(saved, biller):
+def test_save_finds_the_patient_by_member_id_and_birth_date_and_keeps_their_record(saved, biller):
     again = services.save_claim(
         new_claim(),
         [make_line("99213")],
@@ -63,7 +63,25 @@ def test_save_finds_the_patient_by_member_id_and_birth_date(saved, biller):
         user=biller,
     )
     assert again.patient_id == saved.patient_id
-    assert Patient.objects.count() == 1 and Patient.objects.get().last_name == "Doe-Smith"
+    assert Patient.objects.count() == 1 and Patient.objects.get().last_name == "Doe"  # the record is not renamed
+    assert (again.member_id, again.patient_last_name) == ("1EG4TE5MK72", "Doe-Smith")  # the claim keeps its own
+    saved.refresh_from_db()
+    assert saved.patient_last_name == "Doe"  # another claim of the patient is untouched
+
+
+def test_a_submitted_claim_never_changes_because_of_another_claim(saved, biller):
+    services.check_claim(saved, user=biller, today=TODAY)
+    overrides = {finding.key: "reason" for finding in saved.findings.all()}
+    submitted = services.submit_claim(saved, user=biller, overrides=overrides, today=TODAY, draw=lambda: 0.99)
+    snapshot = submitted.snapshots.get()
+    before = (snapshot.data, submitted.patient_last_name, submitted.patient_sex)
+    services.save_claim(
+        new_claim(), [make_line("99213")], patient=new_patient(last_name="Renamed", sex="M"), user=biller
+    )
+    submitted.refresh_from_db()
+    snapshot.refresh_from_db()
+    assert (snapshot.data, submitted.patient_last_name, submitted.patient_sex) == before
+    assert snapshot.data["header"]["patient_last_name"] == "Doe"
 
 
 def test_update_raises_the_version_and_replaces_the_lines(saved, biller):
@@ -91,11 +109,13 @@ def test_a_claim_under_review_or_approved_cannot_be_changed(saved, biller, statu
         services.save_claim(saved, [make_line("99213")], patient=new_patient(), user=biller)
 
 
-def test_a_returned_claim_can_be_changed_again(saved, biller):
-    Claim.objects.filter(pk=saved.pk).update(status=ClaimStatus.REVIEWED, review_outcome=ReviewOutcome.RETURNED)
+def test_a_returned_claim_can_be_changed_again_and_stays_marked_until_sent(saved, biller):
+    Claim.objects.filter(pk=saved.pk).update(status=ClaimStatus.DRAFT, review_outcome=ReviewOutcome.RETURNED)
     saved.refresh_from_db()
     updated = services.save_claim(saved, [make_line("99213")], patient=new_patient(), user=biller)
-    assert updated.status == ClaimStatus.DRAFT and updated.review_outcome == ""
+    assert updated.status == ClaimStatus.DRAFT and updated.is_returned
+    sent = services.submit_claim(updated, user=biller, today=TODAY, draw=lambda: 0.99)
+    assert sent.status == ClaimStatus.READY and not sent.is_returned and sent.review_outcome == ""
 
 
 # --- check -------------------------------------------------------------------------------------------
@@ -195,41 +215,6 @@ def test_flagged_claim_cannot_be_submitted_again(saved, biller):
     Claim.objects.filter(pk=saved.pk).update(status=ClaimStatus.FLAGGED)
     with pytest.raises(services.ClaimError, match="cannot be submitted again"):
         services.submit_claim(saved, user=biller, today=TODAY)
-
-
-# --- review ------------------------------------------------------------------------------------------
-def flagged(user) -> Claim:
-    return make_claim(user, status=ClaimStatus.FLAGGED)
-
-
-def test_supervisor_approves_a_flagged_claim(db, biller, supervisor):
-    claim = services.review_claim(flagged(biller), user=supervisor, outcome=ReviewOutcome.APPROVED)
-    assert claim.status == ClaimStatus.REVIEWED and claim.review_outcome == ReviewOutcome.APPROVED
-    change = claim.status_changes.get()
-    assert (change.from_status, change.to_status, change.user) == ("flagged", "reviewed", supervisor)
-
-
-def test_returning_needs_a_note(db, biller, supervisor):
-    claim = flagged(biller)
-    with pytest.raises(services.ClaimError, match="Say why"):
-        services.review_claim(claim, user=supervisor, outcome=ReviewOutcome.RETURNED)
-    claim = services.review_claim(claim, user=supervisor, outcome=ReviewOutcome.RETURNED, note="Attach the op note")
-    assert claim.review_outcome == ReviewOutcome.RETURNED and claim.is_editable
-
-
-def test_billers_do_not_review(db, biller):
-    with pytest.raises(services.ClaimError, match="Only supervisors"):
-        services.review_claim(flagged(biller), user=biller, outcome=ReviewOutcome.APPROVED)
-
-
-def test_only_flagged_claims_are_reviewed(db, biller, supervisor):
-    with pytest.raises(services.ClaimError, match="only flagged claims"):
-        services.review_claim(make_claim(biller), user=supervisor, outcome=ReviewOutcome.APPROVED)
-
-
-def test_unknown_outcome_is_refused(db, biller, supervisor):
-    with pytest.raises(services.ClaimError, match="Unknown review outcome"):
-        services.review_claim(flagged(biller), user=supervisor, outcome="maybe")
 
 
 # --- history -------------------------------------------------------------------------------------------
