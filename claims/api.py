@@ -7,7 +7,7 @@ Authentication is done here, not by the login middleware (an API answers 401, it
 * otherwise the logged-in session, with the usual CSRF protection (``X-CSRFToken`` header).
 
 Answers: 200 with the output document; 400 ``{"error", "claim", "line", "field"}`` for malformed
-input; 401 without valid credentials; 403 for a failed CSRF check; 405 for anything but POST;
+input; 401 without valid credentials; 403 for a failed CSRF check or a user who may not enter claims; 405 for anything but POST;
 413 when the body is larger than ``CLAIMDESK_SCRUB_MAX_BYTES``.
 """
 
@@ -28,6 +28,7 @@ from .rules import check_document
 from .rules.inputs import ScrubInputError
 
 TOKEN_KEYWORD = "token"
+CHECK_PERMISSION = "claims.add_claim"  # checking claims is part of entering them (billing staff, supervisors)
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 
 
@@ -85,6 +86,8 @@ def scrub(request: HttpRequest) -> JsonResponse:
         by_session = True
     else:
         return _unauthorized("Authentication required: log in, or send the header 'Authorization: Token <key>'.")
+    if not request.user.has_perm(CHECK_PERMISSION):
+        return _error(403, "This account may not check claims: ask an administrator for the billing staff role.")
 
     limit = getattr(settings, "CLAIMDESK_SCRUB_MAX_BYTES", DEFAULT_MAX_BYTES)
     too_big = _error(413, f"The request body is larger than the limit of {limit} bytes; send fewer claims per request.")

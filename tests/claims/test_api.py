@@ -169,3 +169,15 @@ def test_api_and_command_give_identical_results(biller_client, tmp_path):
     from_api = response.json()
     assert from_api == from_command
     assert any(c["findings"] for c in from_api["claims"])  # the comparison is not between two empty lists
+
+
+@pytest.mark.parametrize("by_token", [True, False])
+def test_a_user_who_may_not_enter_claims_gets_403(client, outsider, by_token):
+    if by_token:
+        _, key = ApiToken.issue(user=outsider, name="no role")
+        response = post(client, DOCUMENT, **auth(key))
+    else:
+        client.force_login(outsider)
+        response = post(client, DOCUMENT)
+    assert response.status_code == 403
+    assert "may not check claims" in response.json()["error"]
