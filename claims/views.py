@@ -15,6 +15,7 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from audit.exports import trail_csv_response
 from audit.selectors import events_of_claim
 
 from . import services
@@ -234,8 +235,6 @@ def claim_history_csv(request, pk: int):
     """A claim's trail as CSV, for supervisors (``audit.export_trail``); the export is on the trail too."""
     if not request.user.has_perm("audit.export_trail"):
         raise PermissionDenied
-    from audit.exports import trail_csv_response  # TODO top-level once audit.exports lands
-
     claim = get_object_or_404(claims_visible_to(request.user), pk=pk)
     with transaction.atomic():
         services.claim_trail_exported_record(claim=claim, user=request.user)
