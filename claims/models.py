@@ -244,6 +244,11 @@ class ClaimNotDeletable(Exception):
     """Claims are voided, never deleted: their trail must stay whole."""
 
 
+class ClaimQuerySet(models.QuerySet):
+    def delete(self):
+        raise ClaimNotDeletable("Claims cannot be deleted; void them instead (with a reason).")
+
+
 class Claim(models.Model):
     """A professional claim (CMS-1500 / 837P): the header; the services are its ``lines``."""
 
@@ -285,6 +290,8 @@ class Claim(models.Model):
     )
     first_checked_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.TextField(blank=True)
+
+    objects = ClaimQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

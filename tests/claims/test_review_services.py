@@ -302,6 +302,9 @@ def test_only_reviewers_assign_and_are_assigned(flagged, biller, supervisor):
 def test_claims_cannot_be_deleted(flagged):
     with pytest.raises(ClaimNotDeletable, match="void it instead"):
         flagged.delete()
+    with pytest.raises(ClaimNotDeletable, match="void them instead"):
+        Claim.objects.filter(pk=flagged.pk).delete()
+    assert Claim.objects.filter(pk=flagged.pk).exists()
 
 
 def test_a_biller_voids_their_own_draft_with_a_reason(db, biller):
