@@ -78,6 +78,8 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AuditEventImmutable("Audit events cannot be changed.")
+        # Always an INSERT: a new instance given an existing id must not overwrite that event.
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

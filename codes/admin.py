@@ -198,12 +198,13 @@ class StagedUpload:
         effective = date.fromisoformat(meta["effective_date"]) if meta["effective_date"] else None
         return cls(token, meta["kind"], meta["file_name"], meta["label"], effective, meta["uploaded_by"])
 
-    def run(self, *, dry_run: bool, imported_by: str):
+    def run(self, *, dry_run: bool, imported_by: str, actor=None):
         importer = get_kind(self.kind).build(
             self.path,
             label=self.label or None,
             effective_date=self.effective_date,
             imported_by=imported_by,
+            actor=actor,
             dry_run=dry_run,
         )
         return importer.run()
@@ -271,7 +272,7 @@ class ImportUploadAdminMixin:
             self.message_user(request, f"Import of {staged.file_name} cancelled; the uploaded file was deleted.")
             return redirect(import_url)
         try:
-            results = staged.run(dry_run=False, imported_by=request.user.get_username())
+            results = staged.run(dry_run=False, imported_by=request.user.get_username(), actor=request.user)
         except ImportFileError as error:
             self.message_user(request, f"{error} (nothing was imported)", messages.ERROR)
             return redirect(import_url)

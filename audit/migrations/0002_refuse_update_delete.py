@@ -6,10 +6,12 @@ a deployment that wants it refused too revokes TRUNCATE from the application's r
 
 from django.db import migrations
 
+# "%%" is one "%" (the RAISE placeholder for TG_OP): schema_editor.execute passes the text through the
+# driver's parameter substitution, where a lone "%" is an error.
 CREATE = """
 CREATE OR REPLACE FUNCTION audit_event_refuse_change() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'audit events are append-only: % refused on audit_auditevent', TG_OP
+    RAISE EXCEPTION 'audit events are append-only: %% refused on audit_auditevent', TG_OP
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;

@@ -27,6 +27,8 @@ from typing import Any, ClassVar
 
 from django.db import transaction
 
+from audit.services import event_record
+
 from ..choices import CodeOrigin, Source
 from ..classify import classify
 from ..models import ProcedureCode, Release
@@ -208,6 +210,7 @@ class BaseImporter:
         label: str | None = None,
         effective_date: date | None = None,
         imported_by: str = "",
+        actor: Any = None,
         dry_run: bool = False,
         is_starter: bool = False,
         **options: Any,
@@ -216,6 +219,7 @@ class BaseImporter:
         self.label_option = label
         self.effective_option = effective_date
         self.imported_by = imported_by or _current_user()
+        self.actor = actor  # the user the audit trail names (None: the system, e.g. a command line import)
         self.dry_run = dry_run
         self.is_starter = is_starter
         self.options = options
@@ -291,7 +295,33 @@ class BaseImporter:
         for name in ("added", "changed", "terminated", "unchanged", "total"):
             setattr(release, name, getattr(counts, name))
         release.save()
+        if not self.dry_run:
+            self.record_release(release)
         return [TableResult(release=release, changed_anything=True)]
+
+    def record_release(self, release: Release) -> None:
+        """Put the import on the audit trail, in the import's transaction: one event per release."""
+        counts = {name: getattr(release, name) for name in ("added", "changed", "terminated", "unchanged", "total")}
+        event_record(
+            action="release.imported",
+            actor=self.actor,
+            object_type="release",
+            object_id=release.pk,
+            summary=(
+                f"imported {release.get_source_display()} release {release.label}: added {release.added}, "
+                f"changed {release.changed}, terminated {release.terminated}, unchanged {release.unchanged}"
+            ),
+            data={
+                "source": release.source,
+                "label": release.label,
+                "effective_date": release.effective_date,
+                **counts,
+                "sha256": release.sha256,
+                "file_name": release.file_name,
+                "imported_by": release.imported_by,
+                "is_starter": release.is_starter,
+            },
+        )
 
     def clear_release(self, release: Release) -> None:
         """Remove the rows a corrected file of the same release replaces (snapshot tables override this)."""
