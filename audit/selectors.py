@@ -30,6 +30,7 @@ def actor_ids(*, object_type: str, object_id, actions: Iterable[str]) -> set[int
     return set(
         AuditEvent.objects.filter(object_type=object_type, object_id=str(object_id), action__in=list(actions))
         .exclude(actor=None)
+        .order_by()
         .values_list("actor_id", flat=True)
         .distinct()
     )

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from .choices import Category, QueueReason, Risk
 from .filters import ClaimFilterForm
 from .models import ClaimFinding, ClaimReview, Payer
-from .review_selectors import queue_billers, reviewers
+from .review_selectors import claim_creators, reviewers
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 RULE_DATALIST = "rule-ids"
@@ -57,19 +57,19 @@ def _reviewers(request):
 
 
 def _billers(request):
-    return queue_billers()
+    return claim_creators()
 
 
 class ReviewFilterSet(django_filters.FilterSet):
     reason = django_filters.ChoiceFilter(label="Reason in queue", choices=QueueReason.choices, empty_label="Any reason")
     risk = django_filters.ChoiceFilter(
-        field_name="claim__risk", choices=list(reversed(Risk.choices)), empty_label="Any risk"
+        label="Risk", field_name="claim__risk", choices=list(reversed(Risk.choices)), empty_label="Any risk"
     )
     biller = django_filters.ModelChoiceFilter(
         field_name="claim__created_by", queryset=_billers, empty_label="Any biller", label="Biller"
     )
     payer = django_filters.ModelChoiceFilter(
-        field_name="claim__payer", queryset=Payer.objects.order_by("name"), empty_label="Any payer"
+        label="Payer", field_name="claim__payer", queryset=Payer.objects.order_by("name"), empty_label="Any payer"
     )
     category = django_filters.ChoiceFilter(
         label="Finding category", choices=Category.choices, empty_label="Any finding", method="filter_category"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from .choices import QueueReason, Risk, Severity
 from .models import Claim, ClaimFinding, ClaimReview, ClaimSnapshot, OverrideDecision
@@ -39,6 +39,14 @@ def review_claims(user) -> QuerySet[Claim]:
     return claims_visible_to(user)
 
 
+def reviews_visible_to(user) -> QuerySet[ClaimReview]:
+    """Every review (open or decided) of the claims the user may review, with its claim."""
+    if not is_reviewer(user):
+        return ClaimReview.objects.none()
+    reviews = ClaimReview.objects.select_related("claim")
+    return reviews if sees_all_claims(user) else reviews.filter(claim__in=claims_visible_to(user))
+
+
 # --- the queue -----------------------------------------------------------------------------------------
 def queue_rows(user) -> QuerySet[ClaimReview]:
     """The open reviews the user may see, with their claim (the filters and sorts read it)."""
@@ -50,10 +58,9 @@ def queue_rows(user) -> QuerySet[ClaimReview]:
     return rows
 
 
-def queue_billers() -> QuerySet:
-    """Who entered the claims waiting for review (the biller filter's choices)."""
-    waiting = ClaimReview.objects.filter(outcome="").values("claim__created_by")
-    return get_user_model().objects.filter(pk__in=waiting).order_by("username")
+def claim_creators() -> QuerySet:
+    """Everyone who has entered a claim (the biller filter's choices): one index probe per user."""
+    return get_user_model().objects.filter(Exists(Claim.objects.filter(created_by=OuterRef("pk")))).order_by("username")
 
 
 def queue_page_rows(reviews: Sequence[ClaimReview]) -> Sequence[ClaimReview]:
@@ -105,7 +112,7 @@ def review_of_page(claim: Claim) -> ClaimReview | None:
 
     A claim is in at most one open review, always its newest (a new submission follows a decision)."""
     return (
-        claim.reviews.select_related("snapshot", "assignee", "decided_by")
+        claim.reviews.select_related("snapshot__created_by", "assignee", "decided_by")
         .prefetch_related(Prefetch("decisions", queryset=OverrideDecision.objects.select_related("decided_by")))
         .order_by("-created_at", "-id")
         .first()
