@@ -72,6 +72,7 @@ class QueueReason(models.TextChoices):
     FLAGGED = "flagged", "Flagged (errors overridden)"
     RISK_SAMPLE = "risk_sample", "Risk-weighted sample"
     RANDOM_SAMPLE = "random_sample", "Random sample"
+    RESUBMITTED = "resubmitted", "Resubmitted after return"
 
 
 class OverrideDecisionChoice(models.TextChoices):

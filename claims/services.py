@@ -661,14 +661,18 @@ def _snapshot_data(claim: Claim, lines: Sequence[ClaimLine], findings: Sequence[
     }
 
 
-def _snapshot(claim: Claim, *, user, draw: Callable[[], float]) -> ClaimSnapshot:
-    """Freeze what was sent, decide the sampling of a ready claim once, and queue it when it needs review."""
+def _snapshot(claim: Claim, *, user, draw: Callable[[], float], returned: bool) -> ClaimSnapshot:
+    """Freeze what was sent, decide the sampling of a ready claim once, and queue it when it needs review.
+
+    A claim a reviewer returned comes back to the queue when it is sent again, so the fix is seen."""
     lines = list(claim.lines.all())
     findings = list(claim.findings.select_related("overridden_by").order_by("line_number", "id"))
     number = (claim.snapshots.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     if claim.status == ClaimStatus.FLAGGED:
         errors = sum(1 for f in findings if f.severity == Severity.ERROR)
         sampling = SamplingDraw(QueueReason.FLAGGED, f"flagged: {errors} error(s) acknowledged by the biller")
+    elif returned:
+        sampling = SamplingDraw(QueueReason.RESUBMITTED, "resubmitted after the reviewer returned it: reviewed again")
     else:
         sampling = sampling_draw(claim.risk, ReviewSettings.current(), draw=draw)
     snapshot = ClaimSnapshot.objects.create(
@@ -684,7 +688,7 @@ def _snapshot(claim: Claim, *, user, draw: Callable[[], float]) -> ClaimSnapshot
     claim.queue_reason = sampling.reason
     if sampling.reason:
         ClaimReview.objects.create(claim=claim, snapshot=snapshot, reason=sampling.reason)
-    if claim.status == ClaimStatus.READY:
+    if claim.status == ClaimStatus.READY and not returned:
         _event(
             claim,
             action="review.sampled" if sampling.reason else "review.not_sampled",
@@ -723,6 +727,7 @@ def submit_claim(
         acknowledged = {f.key for f in claim.findings.all() if f.override_reason}
         missing = [f for f in result.errors if f"{f['line'] or 0}:{f['rule']}" not in acknowledged]
         from_status = claim.status
+        returned = claim.is_returned
         if missing:
             claim.status = ClaimStatus.CHECKED
         else:
@@ -730,7 +735,7 @@ def submit_claim(
             claim.review_outcome = ""  # a returned claim sent again is no longer marked as returned
         _checked_event(claim, result, user=user)
         if claim.status in (ClaimStatus.FLAGGED, ClaimStatus.READY):
-            snapshot = _snapshot(claim, user=user, draw=draw)
+            snapshot = _snapshot(claim, user=user, draw=draw, returned=returned)
             _event(
                 claim,
                 action="claim.submitted",

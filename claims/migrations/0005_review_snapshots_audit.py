@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
             name='ClaimReview',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('flagged', 'Flagged (errors overridden)'), ('risk_sample', 'Risk-weighted sample'), ('random_sample', 'Random sample')], max_length=16)),
+                ('reason', models.CharField(choices=[('flagged', 'Flagged (errors overridden)'), ('risk_sample', 'Risk-weighted sample'), ('random_sample', 'Random sample'), ('resubmitted', 'Resubmitted after return')], max_length=16)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('assigned_at', models.DateTimeField(blank=True, null=True)),
                 ('outcome', models.CharField(blank=True, choices=[('approved', 'Approved'), ('returned', 'Returned to the biller')], max_length=10)),
@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('status', models.CharField(choices=[('draft', 'Draft'), ('checked', 'Checked'), ('ready', 'Ready to send'), ('flagged', 'Flagged for review'), ('reviewed', 'Reviewed'), ('voided', 'Voided')], help_text='Where the submission sent it.', max_length=10)),
                 ('risk', models.CharField(choices=[('none', 'None'), ('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], max_length=6)),
-                ('queue_reason', models.CharField(blank=True, choices=[('flagged', 'Flagged (errors overridden)'), ('risk_sample', 'Risk-weighted sample'), ('random_sample', 'Random sample')], max_length=16)),
+                ('queue_reason', models.CharField(blank=True, choices=[('flagged', 'Flagged (errors overridden)'), ('risk_sample', 'Risk-weighted sample'), ('random_sample', 'Random sample'), ('resubmitted', 'Resubmitted after return')], max_length=16)),
                 ('sampling', models.CharField(blank=True, help_text='Why it is (or is not) in the review queue.', max_length=300)),
                 ('data', models.JSONField()),
             ],
@@ -136,7 +136,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='claim',
             name='queue_reason',
-            field=models.CharField(blank=True, choices=[('flagged', 'Flagged (errors overridden)'), ('risk_sample', 'Risk-weighted sample'), ('random_sample', 'Random sample')], help_text='Why the claim waits for review; blank: not.', max_length=16),
+            field=models.CharField(blank=True, choices=[('flagged', 'Flagged (errors overridden)'), ('risk_sample', 'Risk-weighted sample'), ('random_sample', 'Random sample'), ('resubmitted', 'Resubmitted after return')], help_text='Why the claim waits for review; blank: not.', max_length=16),
         ),
         migrations.AddField(
             model_name='claim',

@@ -207,7 +207,7 @@ def test_queue_lists_flagged_and_sampled_claims_not_the_others(supervisor_client
     html = response.content.decode()
     assert f'href="{detail_url(flag)}"' in html
     assert re.search(rf'data-claim="{flag.pk}".*?data-errors="4" data-warnings="\d+" data-overrides="4"', html, re.S)
-    assert counts(response, "reason") == {"flagged": 1, "risk_sample": 1, "random_sample": 1}
+    assert counts(response, "reason") == {"flagged": 1, "risk_sample": 1, "random_sample": 1, "resubmitted": 0}
     assert counts(response, "risk")["high"] == 1 and counts(response, "risk")["low"] == 1
     assert no_inline_code(html)
     listed = AuditEvent.objects.filter(action="claims.listed", actor=supervisor).latest("sequence")
@@ -289,15 +289,15 @@ def test_filters_by_biller_payer_and_assignee(supervisor_client, queue, other_bi
 
 def test_counts_follow_the_other_filters(supervisor_client, queue):
     whole = supervisor_client.get(QUEUE)
-    assert counts(whole, "reason") == {"flagged": 2, "risk_sample": 1, "random_sample": 2}
+    assert counts(whole, "reason") == {"flagged": 2, "risk_sample": 1, "random_sample": 2, "resubmitted": 0}
     assert counts(whole, "risk") == {"high": 2, "medium": 0, "low": 1, "none": 2}
     aetna = make_payer("Aetna PPO", "commercial")
     narrowed = supervisor_client.get(QUEUE, {"payer": aetna.pk})
-    assert counts(narrowed, "reason") == {"flagged": 1, "risk_sample": 0, "random_sample": 1}
+    assert counts(narrowed, "reason") == {"flagged": 1, "risk_sample": 0, "random_sample": 1, "resubmitted": 0}
     assert counts(narrowed, "risk") == {"high": 1, "medium": 0, "low": 0, "none": 1}
     # a reason picked: the reason counts still say what the other reasons would show, the risks narrow
     picked = supervisor_client.get(QUEUE, {"reason": "flagged"})
-    assert counts(picked, "reason") == {"flagged": 2, "risk_sample": 1, "random_sample": 2}
+    assert counts(picked, "reason") == {"flagged": 2, "risk_sample": 1, "random_sample": 2, "resubmitted": 0}
     assert counts(picked, "risk") == {"high": 2, "medium": 0, "low": 0, "none": 0}
     # ... and the select's options carry the same counts
     html = picked.content.decode()

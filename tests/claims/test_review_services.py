@@ -123,6 +123,8 @@ def test_a_later_edit_makes_a_new_snapshot_and_leaves_the_old_one(flagged, bille
     services.submit_claim(claim, user=biller, today=TODAY, draw=lambda: SAMPLED)
     snapshots = list(ClaimSnapshot.objects.filter(claim=flagged).order_by("number"))
     assert [s.number for s in snapshots] == [1, 2]
+    assert snapshots[1].queue_reason == QueueReason.RESUBMITTED  # back to the queue, whatever the draw
+    assert ClaimReview.objects.get(claim=flagged, outcome="").reason == QueueReason.RESUBMITTED
     assert snapshots[0].data == frozen
     assert [line["code"] for line in snapshots[1].data["lines"]] == ["99213"]
     changes = services.claim_changes(snapshots[0].data, snapshots[1].data)

@@ -116,6 +116,7 @@ def test_a_returned_claim_can_be_changed_again_and_stays_marked_until_sent(saved
     assert updated.status == ClaimStatus.DRAFT and updated.is_returned
     sent = services.submit_claim(updated, user=biller, today=TODAY, draw=lambda: 0.99)
     assert sent.status == ClaimStatus.READY and not sent.is_returned and sent.review_outcome == ""
+    assert sent.queue_reason == "resubmitted"  # a returned claim sent again is reviewed again
 
 
 # --- check -------------------------------------------------------------------------------------------
