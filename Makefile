@@ -1,5 +1,5 @@
 # ClaimDesk: two commands set everything up on a fresh machine.
-#   make run   venv, install, migrate, starter data, demo accounts and providers, serve on 127.0.0.1:8000
+#   make run   venv, install, migrate, starter data, demo accounts, providers and claims, serve on 127.0.0.1:8000
 #   make test  install what is missing, ruff, checks, migrations check, the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test install install-dev migrate starter demo-users demo-providers serve lint bench clean
+.PHONY: run test install install-dev migrate starter demo-users demo-providers demo-claims serve lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,10 @@ demo-users: migrate
 demo-providers: migrate
 	$(PY) manage.py load_demo_providers
 
-run: starter demo-users demo-providers
+demo-claims: starter demo-users demo-providers
+	$(PY) manage.py load_demo_claims
+
+run: starter demo-users demo-providers demo-claims
 	$(PY) manage.py runserver $(HOST)
 
 lint: install-dev

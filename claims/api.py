@@ -7,8 +7,8 @@ Authentication is done here, not by the login middleware (an API answers 401, it
 * otherwise the logged-in session, with the usual CSRF protection (``X-CSRFToken`` header).
 
 Answers: 200 with the output document; 400 ``{"error", "claim", "line", "field"}`` for malformed
-input; 401 without valid credentials; 403 for a failed CSRF check or a user who may not enter claims; 405 for anything but POST;
-413 when the body is larger than ``CLAIMDESK_SCRUB_MAX_BYTES``.
+input; 401 without valid credentials; 403 for a failed CSRF check or a user who may not enter claims;
+405 for anything but POST; 413 when the body is larger than ``CLAIMDESK_SCRUB_MAX_BYTES``.
 """
 
 from __future__ import annotations

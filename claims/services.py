@@ -693,7 +693,11 @@ def _snapshot(claim: Claim, *, user, draw: Callable[[], float], returned: bool) 
             claim,
             action="review.sampled" if sampling.reason else "review.not_sampled",
             user=user,
-            summary=f"{claim.number} {sampling.explanation}",
+            summary=(
+                f"sent {claim.number} into the review queue by {sampling.explanation}"
+                if sampling.reason
+                else f"sent {claim.number} on without review ({sampling.explanation})"
+            ),
             data={"reason": sampling.reason, "explanation": sampling.explanation, "snapshot": number},
         )
     return snapshot

@@ -53,7 +53,7 @@ def audit_chain_problems() -> str:
 
 # --- what is missing is said, and nothing is loaded -----------------------------------------------------------
 def test_missing_starter_data_is_a_clear_error():
-    with pytest.raises(CommandError, match=r"starter reference data is missing .*load_starter_data"):
+    with pytest.raises(CommandError, match=r"starter reference data is missing: .*load_starter_data"):
         load("--count", str(COUNT))
     assert not Claim.objects.exists() and not Patient.objects.exists()
     assert not get_user_model().objects.filter(username="biller.maria").exists()
