@@ -1,4 +1,5 @@
-"""Server time of the biller's pages: the claim list with 100,000 claims, and the live check of a 20-line claim.
+"""Server time of the claim pages: the claim list and the supervisors' dashboard with 100,000 claims, and the
+live check of a 20-line claim.
 
 For SQLite (a fresh, migrated temporary file database) and PostgreSQL (when reachable: DATABASE_URL or
 postgres://postgres@127.0.0.1:5432/postgres; a database ``claimdesk_bench_claims`` is created and
@@ -9,16 +10,25 @@ dropped), with the settings of production (``DJANGO_DEBUG=0``):
 * claims: 100,000 claims written with ``bulk_create`` (fixed seed): 4 billers and a supervisor, 30,000
   patients, the starter payers, dates of service over 2025-2026, every status, 2-5 lines each, and
   stored findings that agree with each claim's risk (rules, categories and severities of the real
-  rule registry);
+  rule registry), with the line's code on line findings; for the dashboard (from a second random
+  stream, so the claims above do not change): each checked claim's first check (sometimes riskier
+  than its last), overrides on flagged claims and some acknowledged warnings, a snapshot and review
+  for every flagged claim (open), about 8 % of ready claims (sampled, open) and every reviewed claim
+  (decided), and the reviewers' accept/reject decision on each override of a decided flagged claim;
 * list: ``GET /claims/`` through the Django test client, as the busiest biller and as a supervisor,
   after 5 warm-up requests, 30 timed requests each: first page p95 vs 150 ms (target on SQLite),
   with the number of queries per request; a few filtered and sorted pages are timed for information;
+* dashboard: ``GET /claims/dashboard/`` as the supervisor, 30 timed requests after 5 warm-ups: the first
+  load (no filters: the last 90 days of dates of service before today) and the last 90 days of the
+  generated data (the same page wherever today falls), p95 vs 300 ms each (target on SQLite); every
+  date, one payer and one biller are timed for information;
 * live check: a 20-line claim (``bench/make_claims.py``) posted to ``/claims/check/`` as the entry form
   sends it: p95 vs 50 ms on SQLite with the full CMS tables loaded (needs ../shared/data).
 
 Prints one line per measurement and exits 0 when every target is met, 1 otherwise.
 
-Run: ``.venv/bin/python bench/claims_pages.py`` (``--sqlite-only``, ``--list-only``, ``--claims N``, ``--keep``).
+Run: ``.venv/bin/python bench/claims_pages.py`` (``--sqlite-only``, ``--list-only``, ``--dashboard-only``,
+``--claims N``, ``--keep``).
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -51,6 +62,7 @@ CLAIMS = 100_000
 PATIENTS = 30_000
 BILLERS = 4
 LIST_P95_TARGET_MS = 150.0
+DASHBOARD_P95_TARGET_MS = 300.0
 CHECK_P95_TARGET_MS = 50.0
 WARM_UP = 5
 RUNS = 30
@@ -149,6 +161,57 @@ def _weighted(rng: random.Random, pairs: list[tuple[str, int]]) -> str:
     return rng.choices([value for value, _ in pairs], weights=[weight for _, weight in pairs])[0]
 
 
+# What the dashboard reads, beside what the claim list reads: the first check, overrides, the review queue.
+WORSE_FIRST = {"none": ["low", "medium"], "low": ["medium"], "medium": ["high"]}
+FIRST_CHECK_WORSE = 0.3  # share of claims (not high risk) whose first check found more than the last
+READY_SAMPLED = [("risk_sample", 6), ("random_sample", 2), ("", 92)]  # ready claims sampled for review (%)
+REVIEWED_REASONS = [("flagged", 60), ("risk_sample", 30), ("random_sample", 10)]
+WARNING_ACKNOWLEDGED = 0.15  # warnings the biller acknowledged with a reason, outside flagged claims
+OPEN_REVIEW_MEAN_HOURS = 60  # age of the claims waiting in the queue (exponential)
+
+
+def _dashboard_facts(dash: random.Random, claim, now: datetime) -> dict | None:
+    """Set the claim's first check and queue reason; return its review (reason, dates, outcome) or None."""
+    if claim.risk:
+        claim.first_checked_at = claim.checked_at
+        worse = WORSE_FIRST.get(claim.risk)
+        claim.first_check_risk = dash.choice(worse) if worse and dash.random() < FIRST_CHECK_WORSE else claim.risk
+    if claim.status == "flagged":
+        reason = "flagged"
+    elif claim.status == "ready":
+        reason = _weighted(dash, READY_SAMPLED)
+    elif claim.status == "reviewed":
+        reason = _weighted(dash, REVIEWED_REASONS)
+    else:
+        return None
+    if not reason:
+        return None
+    if claim.status == "reviewed":
+        created = claim.created_at + timedelta(minutes=30)
+        return {
+            "reason": reason,
+            "created_at": created,
+            "outcome": claim.review_outcome,
+            "decided_at": created + timedelta(hours=dash.uniform(1, 96)),
+        }
+    claim.queue_reason = reason
+    waited = timedelta(hours=dash.expovariate(1 / OPEN_REVIEW_MEAN_HOURS))
+    return {"reason": reason, "created_at": now - waited, "outcome": "", "decided_at": None}
+
+
+def _override_reason(dash: random.Random, status: str, severity: str, review: dict | None) -> str:
+    if status == "flagged" or (review and review["outcome"] and review["reason"] == "flagged"):
+        return "Documented in the chart."
+    if severity == "WARNING" and status != "draft" and dash.random() < WARNING_ACKNOWLEDGED:
+        return "Acknowledged: the payer accepts it."
+    return ""
+
+
+def _rejection_share(rule_id: str) -> float:
+    """How often reviewers reject an override of the rule: 5 % to 35 %, fixed per rule."""
+    return 0.05 + (zlib.crc32(rule_id.encode()) % 7) * 0.05
+
+
 def child_claims(url: str, count: int, seed: int) -> dict:
     """Write ``count`` realistic claims with lines, findings and status history, in bulk."""
     django_setup(url)
@@ -156,11 +219,25 @@ def child_claims(url: str, count: int, seed: int) -> dict:
     from django.contrib.auth.models import Group
     from django.db import connection, transaction
 
-    from claims.models import Claim, ClaimFinding, ClaimLine, ClaimStatusChange, Patient, Payer
+    from claims.models import (
+        Claim,
+        ClaimFinding,
+        ClaimLine,
+        ClaimReview,
+        ClaimSnapshot,
+        ClaimStatusChange,
+        OverrideDecision,
+        Patient,
+        Payer,
+    )
     from claims.rules import load_rule_modules, registry
 
     started = time.perf_counter()
     rng = random.Random(seed)
+    # The dashboard's data comes from its own random stream: the claims, lines and findings the other pages
+    # read stay exactly what this seed always gave them.
+    dash = random.Random(seed + 1)
+    now = datetime.now(UTC)
     user_model = get_user_model()
     billers = []
     for number in range(1, BILLERS + 1):
@@ -178,8 +255,13 @@ def child_claims(url: str, count: int, seed: int) -> dict:
     warnings = [rule for rule in rules if rule.severity == "WARNING"]
 
     # Dates are written as generated (created_at/updated_at spread over two years), not "now".
-    for field in ("created_at", "updated_at"):
-        model_field = Claim._meta.get_field(field)
+    for model, field in (
+        (Claim, "created_at"),
+        (Claim, "updated_at"),
+        (ClaimSnapshot, "created_at"),
+        (ClaimReview, "created_at"),
+    ):
+        model_field = model._meta.get_field(field)
         model_field.auto_now = model_field.auto_now_add = False
 
     with transaction.atomic():
@@ -196,9 +278,10 @@ def child_claims(url: str, count: int, seed: int) -> dict:
         Patient.objects.bulk_create(patients, batch_size=BATCH)
         patient_ids = list(Patient.objects.values_list("pk", flat=True))
         first = datetime(2025, 1, 2, 8, tzinfo=UTC)
-        totals = {"lines": 0, "findings": 0, "changes": 0}
+        totals = {"lines": 0, "findings": 0, "changes": 0, "reviews": 0, "open_reviews": 0, "decisions": 0}
         for start in range(0, count, BATCH):
             claims, lines, findings, changes = [], [], [], []
+            snapshots, reviews, decisions = [], [], []
             for offset in range(min(BATCH, count - start)):
                 pk = start + offset + 1
                 status = _weighted(rng, STATUSES)
@@ -230,9 +313,12 @@ def child_claims(url: str, count: int, seed: int) -> dict:
                         updated_at=created + timedelta(minutes=rng.randrange(5, 3000)),
                     )
                 )
+                review = _dashboard_facts(dash, claims[-1], now)
+                line_codes = []
                 line_count = rng.randint(2, 5)
                 for number in range(1, line_count + 1):
                     code, modifier, kind = rng.choice(LINE_CODES)
+                    line_codes.append(code)
                     lines.append(
                         ClaimLine(
                             claim_id=pk,
@@ -252,9 +338,13 @@ def child_claims(url: str, count: int, seed: int) -> dict:
                 )
                 if not risk:
                     found = []
+                overrides = {}  # finding key: rule, of the findings the biller overrode or acknowledged
                 for pool in found:
                     rule = rng.choice(pool)
                     line = None if rule.scope == "claim" else rng.randint(1, line_count)
+                    override = _override_reason(dash, status, rule.severity, review)
+                    if override:
+                        overrides[f"{line or 0}:{rule.id}"] = rule.id
                     findings.append(
                         ClaimFinding(
                             claim_id=pk,
@@ -265,9 +355,52 @@ def child_claims(url: str, count: int, seed: int) -> dict:
                             message=rule.title,
                             carc=rule.carc,
                             source=rule.source,
-                            override_reason="Documented in the chart." if status == "flagged" else "",
+                            code=line_codes[line - 1] if line else "",
+                            override_reason=override,
                         )
                     )
+                if review:
+                    number = start + len(reviews) + 1  # snapshot and review share a pk; at most one per claim
+                    snapshots.append(
+                        ClaimSnapshot(
+                            pk=number,
+                            claim_id=pk,
+                            number=1,
+                            created_by=user,
+                            created_at=review["created_at"],
+                            status="flagged" if review["reason"] == "flagged" else "ready",
+                            risk=risk or "none",
+                            queue_reason=review["reason"],
+                            data={"findings": sorted(overrides)},
+                        )
+                    )
+                    reviews.append(
+                        ClaimReview(
+                            pk=number,
+                            claim_id=pk,
+                            snapshot_id=number,
+                            reason=review["reason"],
+                            created_at=review["created_at"],
+                            outcome=review["outcome"],
+                            note="Fix the modifier and send it again." if review["outcome"] == "returned" else "",
+                            decided_by=supervisor if review["outcome"] else None,
+                            decided_at=review["decided_at"],
+                        )
+                    )
+                    if review["outcome"] and review["reason"] == "flagged":
+                        decisions.extend(
+                            OverrideDecision(
+                                review_id=number,
+                                finding_key=key,
+                                rule=rule_id,
+                                line_number=int(key.split(":", 1)[0]) or None,
+                                decision="rejected" if dash.random() < _rejection_share(rule_id) else "accepted",
+                                note="",
+                                decided_by=supervisor,
+                                decided_at=review["decided_at"],
+                            )
+                            for key, rule_id in sorted(overrides.items())
+                        )
                 for from_status, to_status in zip(["", "draft", "checked"], ["draft", "checked", status], strict=False):
                     if to_status == from_status or (to_status != "draft" and status == "draft"):
                         break
@@ -278,9 +411,15 @@ def child_claims(url: str, count: int, seed: int) -> dict:
             ClaimLine.objects.bulk_create(lines, batch_size=BATCH)
             ClaimFinding.objects.bulk_create(findings, batch_size=BATCH)
             ClaimStatusChange.objects.bulk_create(changes, batch_size=BATCH)
+            ClaimSnapshot.objects.bulk_create(snapshots, batch_size=BATCH)
+            ClaimReview.objects.bulk_create(reviews, batch_size=BATCH)
+            OverrideDecision.objects.bulk_create(decisions, batch_size=BATCH)
             totals["lines"] += len(lines)
             totals["findings"] += len(findings)
             totals["changes"] += len(changes)
+            totals["reviews"] += len(reviews)
+            totals["open_reviews"] += sum(1 for item in reviews if not item.outcome)
+            totals["decisions"] += len(decisions)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # what autovacuum does soon after a bulk load
@@ -338,6 +477,49 @@ def child_list(url: str) -> dict:
             result["info"] = {
                 name: _summary(*_timed(client, list_url, params, 10)) for name, params in INFO_PAGES.items()
             }
+    return result
+
+
+def child_dashboard(url: str) -> dict:
+    """The supervisors' dashboard as a supervisor: the first load (no filters: the last 90 days before today),
+    the last 90 days of the generated data (the same query shape wherever today falls), and for information
+    every date, one payer, one biller."""
+    django_setup(url)
+    from django.contrib.auth import get_user_model
+    from django.db.models import Max
+    from django.test import Client
+    from django.urls import reverse
+
+    from claims.dashboard import default_filter_data, filter_form
+    from claims.dashboard_selectors import dashboard_claims
+    from claims.models import Claim, Payer
+
+    dashboard_url = reverse("claims:dashboard")
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(get_user_model().objects.get(username="bench-supervisor"))
+    last = Claim.objects.aggregate(last=Max("date_of_service"))["last"]
+    pages = {
+        "first": {},
+        "data_90": {**default_filter_data(last), "payer": "", "biller": ""},
+    }
+    response = client.get(dashboard_url, pages["data_90"])
+    if response.status_code != 200 or b'data-chart="by_rule"' not in response.content:
+        raise RuntimeError(f"GET {dashboard_url} answered {response.status_code} without the charts' tables")
+    info = {
+        "every date": {"dos_from": "", "dos_to": "", "payer": "", "biller": ""},
+        "one payer, 90 days of data": {**pages["data_90"], "payer": str(Payer.objects.order_by("pk")[0].pk)},
+        "busiest biller, 90 days of data": {
+            **pages["data_90"],
+            "biller": str(get_user_model().objects.get(username="bench-biller-1").pk),
+        },
+    }
+    result = {}
+    for name, params in pages.items():
+        form = filter_form(params)
+        form.is_valid()
+        claims = dashboard_claims(form.filters()).count()
+        result[name] = {**_summary(*_timed(client, dashboard_url, params, RUNS)), "claims": claims, "params": params}
+    result["info"] = {name: _summary(*_timed(client, dashboard_url, params, 10)) for name, params in info.items()}
     return result
 
 
@@ -475,6 +657,31 @@ def _stats(stats: dict) -> str:
     )
 
 
+def bench_dashboard(name: str, url: str) -> bool:
+    """Print the dashboard's lines; True when the p95 targets are met (checked on SQLite, like the list)."""
+    timed = run_child("dashboard", url)
+    ok = True
+    labels = {
+        "first": "first load (last 90 days before today)",
+        "data_90": "last 90 days of the data ({dos_from} to {dos_to})",
+    }
+    for key, label in labels.items():
+        stats = timed[key]
+        passed = stats["p95"] <= DASHBOARD_P95_TARGET_MS
+        target = f"target p95 <= {DASHBOARD_P95_TARGET_MS:.0f} ms" + ("" if name == "sqlite" else ", on SQLite")
+        verdict = ("PASS" if passed else "FAIL") if name == "sqlite" else "info"
+        print(
+            f"claims_pages dashboard {name} supervisor, {label.format(**stats['params'])}, "
+            f"{stats['claims']} claims x {RUNS}: {_stats(stats)} ({target}) {verdict}",
+            flush=True,
+        )
+        if name == "sqlite":
+            ok = ok and passed
+    for label, stats in timed["info"].items():
+        print(f"claims_pages dashboard {name} supervisor, {label} x 10 (info): {_stats(stats)}", flush=True)
+    return ok
+
+
 def bench_database(name: str, url: str, args, claims_path: Path | None) -> bool:
     setup = run_child("setup", url, "1" if claims_path else "0")
     tables = "full CMS reference tables" if claims_path else "starter data only"
@@ -482,9 +689,12 @@ def bench_database(name: str, url: str, args, claims_path: Path | None) -> bool:
     made = run_child("claims", url, str(args.claims), str(args.seed))
     print(
         f"claims_pages data {name}: {made['claims']} claims, {made['lines']} lines, {made['findings']} findings, "
-        f"{made['changes']} status changes written in {made['seconds']:.1f} s",
+        f"{made['changes']} status changes, {made['reviews']} reviews ({made['open_reviews']} open), "
+        f"{made['decisions']} override decisions written in {made['seconds']:.1f} s",
         flush=True,
     )
+    if args.dashboard_only:
+        return bench_dashboard(name, url)
     ok = True
     listed = run_child("list", url)
     for role in ("biller", "supervisor"):
@@ -501,6 +711,8 @@ def bench_database(name: str, url: str, args, claims_path: Path | None) -> bool:
             ok = ok and passed
     for label, stats in listed["info"].items():
         print(f"claims_pages list {name} supervisor, {label} x 10 (info): {_stats(stats)}", flush=True)
+    if not args.list_only:
+        ok = bench_dashboard(name, url) and ok
     if claims_path is None:
         print(f"claims_pages live check {name}: not run (needs ../shared/data for the full CMS tables)", flush=True)
         return ok
@@ -526,6 +738,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20260501)
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--list-only", action="store_true", help="only the claim list (no CMS tables, no live check)")
+    parser.add_argument(
+        "--dashboard-only", action="store_true", help="only the dashboard (no CMS tables, no list, no live check)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary files (path printed)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -537,6 +752,8 @@ def main() -> int:
             result = child_claims(url, int(extra[0]), int(extra[1]))
         elif mode == "list":
             result = child_list(url)
+        elif mode == "dashboard":
+            result = child_dashboard(url)
         else:
             result = child_check(url, *extra)
         print(json.dumps(result))
@@ -544,8 +761,9 @@ def main() -> int:
     directory = Path(tempfile.mkdtemp(prefix="claimdesk-claims-bench-"))
     try:
         claims_path: Path | None = None
-        if args.list_only:
-            print("claims_pages: --list-only: the live check is not run", flush=True)
+        if args.list_only or args.dashboard_only:
+            only = "list" if args.list_only else "dashboard"
+            print(f"claims_pages: --{only}-only: the live check is not run", flush=True)
         elif all(path.exists() for path in scrub.REFERENCE.values()):
             try:
                 document = make_claims.generate(200, args.seed)
