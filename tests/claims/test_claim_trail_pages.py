@@ -245,3 +245,15 @@ def test_sampling_shares_start_at_10_and_2_percent():
     row = ReviewSettings.current()
     assert (row.risk_sample_percent, row.random_sample_percent) == (10, 2)
     assert ReviewSettings.current().pk == row.pk and ReviewSettings.objects.count() == 1
+
+
+def test_the_dashboard_offers_the_trail_export_to_supervisors_only(client, supervisor, django_user_model):
+    client.force_login(supervisor)
+    html = client.get(reverse("claims:dashboard")).content.decode()
+    assert 'data-testid="trail-export"' in html and reverse("audit:trail_export") in html
+    reviewer_only = django_user_model.objects.create_user("reviewer.only")
+    from django.contrib.auth.models import Permission
+
+    reviewer_only.user_permissions.add(Permission.objects.get(codename="review_claim"))
+    client.force_login(reviewer_only)
+    assert 'data-testid="trail-export"' not in client.get(reverse("claims:dashboard")).content.decode()
