@@ -117,8 +117,9 @@ def test_flagged_claim_returned_fixed_and_approved(starter_data, logged_in_page,
     # The trail of it all is intact.
     call_command("verify_audit_log")
 
-    reviewer.goto("/claims/dashboard/")
-    expect(reviewer.locator("canvas").first).to_be_visible()
+    reviewer.goto("/claims/dashboard/?dos_from=2026-01-01&dos_to=2026-12-31")  # the claim's date of service
+    expect(reviewer.locator('table[data-chart="by_rule"]')).to_contain_text(NO_MODIFIER)
+    expect(reviewer.locator('[data-chart-card="by_rule"] canvas')).to_be_visible()
     reviewer.screenshot(path=artifact_path("dashboard.png"), full_page=True)
     for name in ("review-queue.png", "review-page.png", "dashboard.png"):
         assert artifact_path(name).stat().st_size > 10_000

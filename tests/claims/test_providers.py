@@ -75,6 +75,10 @@ def test_demo_providers_are_valid_and_loading_them_twice_changes_nothing():
     for provider in Provider.objects.all():
         provider.full_clean()  # the demo NPIs pass the check digit
     assert {provider.kind for provider in Provider.objects.all()} == set(ProviderKind.values)
+    from audit.models import AuditEvent
+
+    created = AuditEvent.objects.filter(action="provider.created")
+    assert created.count() == len(DEMO_PROVIDERS) and {e.actor_name for e in created} == {"System"}
 
 
 # --- who keeps the list ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 
 from claims.choices import ProviderKind
 from claims.models import Provider
+from claims.services import provider_save
 
 DEMO_TIN = "311234567"
 DEMO_PROVIDERS = (
@@ -27,7 +28,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         for name, kind, npi, specialty in DEMO_PROVIDERS:
-            _, created = Provider.objects.get_or_create(
-                npi=npi, defaults={"name": name, "kind": kind, "specialty": specialty, "group_tin": DEMO_TIN}
-            )
+            created = not Provider.objects.filter(npi=npi).exists()
+            if created:  # through the service, so the new provider is on the audit trail (actor: the system)
+                provider = Provider(npi=npi, name=name, kind=kind, specialty=specialty, group_tin=DEMO_TIN)
+                provider_save(provider=provider, user=None)
             self.stdout.write(f"provider {name} ({npi}): {'created' if created else 'already there'}")
