@@ -16,8 +16,6 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
@@ -28,6 +26,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from . import dashboard_selectors as selectors
+from .filters import ClaimFilterForm
 from .models import Claim, Payer
 
 REVIEW_CLAIM = "claims.review_claim"
@@ -42,8 +41,14 @@ class BillerChoiceField(forms.ModelChoiceField):
         return selectors.biller_name(obj.get_username(), obj.first_name, obj.last_name)
 
 
-class DashboardFilterForm(forms.Form):
+class DashboardFilterForm(ClaimFilterForm):
     """Dates of service (from, to), payer and biller; GET, one compact row like the claim list's filters."""
+
+    form_class = "dashboard-filters"
+    aria_label = "Filter the dashboard"
+    columns = {}
+    column = "col-6 col-md-3 col-xl-2"
+    reset_label = "Last 90 days"
 
     dos_from = forms.DateField(label="Service from", required=False, widget=_DATE)
     dos_to = forms.DateField(label="Service to", required=False, widget=_DATE)
@@ -58,16 +63,6 @@ class DashboardFilterForm(forms.Form):
             .objects.filter(Exists(Claim.objects.filter(created_by=OuterRef("pk"))))
             .order_by("username")
         )
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("dos_from"), cleaned.get("dos_to")
-        if start and end and start > end:
-            self.add_error(
-                "dos_to",
-                f"The “to” date ({end:%m/%d/%Y}) is before the “from” date ({start:%m/%d/%Y}): swap them or clear one.",
-            )
-        return cleaned
 
     def filters(self) -> selectors.DashboardFilters:
         data = self.cleaned_data
@@ -89,29 +84,6 @@ class DashboardFilterForm(forms.Form):
                 "biller": data["biller"].pk if data.get("biller") else "",
             }
         )
-
-    @property
-    def helper(self) -> FormHelper:
-        helper = FormHelper()
-        helper.form_method = "get"
-        helper.form_tag = True
-        helper.form_class = "dashboard-filters"
-        helper.attrs = {"role": "search", "aria-label": "Filter the dashboard"}
-        helper.layout = Layout(
-            Div(
-                *[Div(Field(name), css_class="col-6 col-md-3 col-xl-2") for name in self.fields],
-                Div(
-                    HTML(
-                        '<button type="submit" class="btn btn-primary">'
-                        '<i class="bi bi-funnel" aria-hidden="true"></i> Filter</button> '
-                        '<a class="btn btn-outline-secondary" href="?">Last 90 days</a>'
-                    ),
-                    css_class="col-auto pt-md-4 mt-md-2 text-nowrap",
-                ),
-                css_class="row g-2 align-items-start",
-            )
-        )
-        return helper
 
 
 def default_filter_data(today: date | None = None) -> dict[str, str]:

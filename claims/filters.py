@@ -21,7 +21,14 @@ _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class ClaimFilterForm(forms.Form):
-    """Base form of ``ClaimFilterSet``: one compact row of controls (GET), checked for a sensible date range."""
+    """Base form of the filter sets (claim list, review queue, dashboard): one compact block of controls (GET),
+    checked for a sensible range of dates of service. Subclasses say their own class, label and columns."""
+
+    form_class = "claim-filters"
+    aria_label = "Filter claims"
+    columns = {"q": "col-12 col-lg-6 col-xl-4", "mine": "col-auto pt-md-4 mt-md-2"}
+    column = "col-6 col-md-4 col-lg-3 col-xl-2"
+    reset_label = "Reset"
 
     def clean(self):
         cleaned = super().clean()
@@ -33,23 +40,24 @@ class ClaimFilterForm(forms.Form):
             )
         return cleaned
 
+    def layout_field(self, name: str) -> Field:
+        return Field(name)
+
     @property
     def helper(self) -> FormHelper:
         helper = FormHelper()
         helper.form_method = "get"
         helper.form_tag = True
-        helper.form_class = "claim-filters"
-        helper.attrs = {"role": "search", "aria-label": "Filter claims"}
-        columns = {"q": "col-12 col-lg-6 col-xl-4", "mine": "col-auto pt-md-4 mt-md-2"}
-        other = "col-6 col-md-4 col-lg-3 col-xl-2"
+        helper.form_class = self.form_class
+        helper.attrs = {"role": "search", "aria-label": self.aria_label}
         helper.layout = Layout(
             Div(
-                *[Div(Field(name), css_class=columns.get(name, other)) for name in self.fields],
+                *[Div(self.layout_field(name), css_class=self.columns.get(name, self.column)) for name in self.fields],
                 Div(
                     HTML(
                         '<button type="submit" class="btn btn-primary">'
                         '<i class="bi bi-funnel" aria-hidden="true"></i> Filter</button> '
-                        '<a class="btn btn-outline-secondary" href="?">Reset</a>'
+                        f'<a class="btn btn-outline-secondary" href="?">{self.reset_label}</a>'
                     ),
                     css_class="col-auto pt-md-4 mt-md-2 text-nowrap",
                 ),

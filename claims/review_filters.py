@@ -4,8 +4,7 @@ dates of service, assignee and "my queue". The rows are open reviews (``ClaimRev
 from __future__ import annotations
 
 import django_filters
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Field, Layout
+from crispy_forms.layout import Field
 from django import forms
 from django.db.models import QuerySet
 
@@ -18,38 +17,16 @@ _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 RULE_DATALIST = "rule-ids"
 
 
-def _field(name: str) -> Field:
-    """The rule box offers the registered rule IDs (a datalist the page writes once)."""
-    return Field(name, list=RULE_DATALIST, autocomplete="off") if name == "rule" else Field(name)
-
-
 class ReviewFilterForm(ClaimFilterForm):
     """One compact block of controls (GET); the "to" date may not be before the "from" date."""
 
-    @property
-    def helper(self) -> FormHelper:
-        helper = FormHelper()
-        helper.form_method = "get"
-        helper.form_tag = True
-        helper.form_class = "review-filters mb-2"
-        helper.attrs = {"role": "search", "aria-label": "Filter the review queue"}
-        columns = {"mine": "col-auto pt-md-4 mt-md-2"}
-        other = "col-6 col-md-4 col-lg-3 col-xl-2"
-        helper.layout = Layout(
-            Div(
-                *[Div(_field(name), css_class=columns.get(name, other)) for name in self.fields],
-                Div(
-                    HTML(
-                        '<button type="submit" class="btn btn-primary">'
-                        '<i class="bi bi-funnel" aria-hidden="true"></i> Filter</button> '
-                        '<a class="btn btn-outline-secondary" href="?">Reset</a>'
-                    ),
-                    css_class="col-auto pt-md-4 mt-md-2 text-nowrap",
-                ),
-                css_class="row g-2 align-items-start",
-            )
-        )
-        return helper
+    form_class = "review-filters mb-2"
+    aria_label = "Filter the review queue"
+    columns = {"mine": "col-auto pt-md-4 mt-md-2"}
+
+    def layout_field(self, name: str) -> Field:
+        """The rule box offers the registered rule IDs (a datalist the page writes once)."""
+        return Field(name, list=RULE_DATALIST, autocomplete="off") if name == "rule" else Field(name)
 
 
 def _reviewers(request):

@@ -7,25 +7,15 @@ from each row's review and claim; the table owns the columns, their headers, sor
 from __future__ import annotations
 
 import django_tables2 as tables
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 
-from .choices import QueueReason, Risk
+from .choices import QueueReason
 from .models import ClaimReview
 from .review_selectors import queue_page_rows
+from .tables import MAX_PER_PAGE, PER_PAGE, RISK_ORDER, rank_by
 
 # Flagged claims first (errors overridden), then the risk-weighted and the random samples.
 REASON_ORDER = list(QueueReason.values)
-RISK_ORDER = ["", Risk.NONE, Risk.LOW, Risk.MEDIUM, Risk.HIGH]
-PER_PAGE = 25
-MAX_PER_PAGE = 100
-
-
-def _rank(field: str, order: list[str]) -> Case:
-    return Case(
-        *[When(**{field: value}, then=Value(index)) for index, value in enumerate(order)],
-        default=Value(len(order)),
-        output_field=IntegerField(),
-    )
 
 
 class ReviewQueueTable(tables.Table):
@@ -80,8 +70,8 @@ class ReviewQueueTable(tables.Table):
 
     def order_risk(self, queryset: QuerySet, is_descending: bool):
         rank = "-risk_rank" if is_descending else "risk_rank"
-        return queryset.annotate(risk_rank=_rank("claim__risk", RISK_ORDER)).order_by(rank, "created_at", "pk"), True
+        return queryset.annotate(risk_rank=rank_by("claim__risk", RISK_ORDER)).order_by(rank, "created_at", "pk"), True
 
     def order_reason(self, queryset: QuerySet, is_descending: bool):
         rank = "-reason_rank" if is_descending else "reason_rank"
-        return queryset.annotate(reason_rank=_rank("reason", REASON_ORDER)).order_by(rank, "created_at", "pk"), True
+        return queryset.annotate(reason_rank=rank_by("reason", REASON_ORDER)).order_by(rank, "created_at", "pk"), True

@@ -24,7 +24,7 @@ PER_PAGE = 25
 MAX_PER_PAGE = 100
 
 
-def _rank(field: str, order: list[str]) -> Case:
+def rank_by(field: str, order: list[str]) -> Case:
     return Case(
         *[When(**{field: value}, then=Value(index)) for index, value in enumerate(order)],
         default=Value(len(order)),
@@ -87,8 +87,8 @@ class ClaimTable(tables.Table):
 
     def order_status(self, queryset: QuerySet, is_descending: bool):
         rank = "-status_rank" if is_descending else "status_rank"
-        return queryset.annotate(status_rank=_rank("status", STATUS_ORDER)).order_by(rank, "-pk"), True
+        return queryset.annotate(status_rank=rank_by("status", STATUS_ORDER)).order_by(rank, "-pk"), True
 
     def order_risk(self, queryset: QuerySet, is_descending: bool):
         rank = "-risk_rank" if is_descending else "risk_rank"
-        return queryset.annotate(risk_rank=_rank("risk", RISK_ORDER)).order_by(rank, "-pk"), True
+        return queryset.annotate(risk_rank=rank_by("risk", RISK_ORDER)).order_by(rank, "-pk"), True

@@ -7,6 +7,7 @@ Screenshots of the queue, the review page and the dashboard are kept as test art
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -86,8 +87,11 @@ def test_flagged_claim_returned_fixed_and_approved(starter_data, logged_in_page,
     expect(page.get_by_test_id("return-note")).to_contain_text("bill the drug that was injected")
 
     # Fix the drug line; the route and oral-drug errors go; acknowledge the warning left; submit again.
-    page.locator('.claim-line[data-line="3"]').get_by_label("CPT/HCPCS (24D)").fill("J1100")
-    expect(page.locator(f'[data-rule="{ORAL}"]')).to_have_count(0)
+    expect(page.locator("#claim-form")).not_to_have_class(re.compile(r"\bno-js\b"))  # the live check is wired
+    code = page.locator('.claim-line[data-line="3"]').get_by_label("CPT/HCPCS (24D)")
+    code.fill("J1100")
+    code.press("Tab")  # as a biller moves on: the change is checked again
+    expect(page.locator(f'[data-rule="{ORAL}"]')).to_have_count(0, timeout=15_000)
     expect(page.locator(f'[data-rule="{ROUTE}"]')).to_have_count(0)
     warning = page.locator('.claim-line[data-line="1"]').locator(f'[data-rule="{NO_MODIFIER}"]')
     expect(warning).to_be_visible()
