@@ -94,3 +94,26 @@ def test_deploy_check_rejects_the_development_secret_key(settings):
     assert error.id == "claimdesk.E001"
     settings.SECRET_KEY = "a-real-production-secret-" + "x" * 40
     assert check_secret_key_is_not_the_development_key(None) == []
+
+
+@pytest.mark.django_db
+def test_collectstatic_with_the_production_manifest_storage_works(tmp_path, settings, client, supervisor):
+    """``collectstatic`` with debug off's storage (WhiteNoise's compressed manifest) succeeds on the repository's
+    own static files (no vendored file may point at a file that is not there, e.g. a source map), and the
+    pages then name the hashed files."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    # (changing STORAGES makes Django build the static files storage again: django.test.signals)
+    call_command("collectstatic", "--noinput", stdout=StringIO())
+    assert (tmp_path / "staticfiles.json").is_file()
+    client.force_login(supervisor)
+    html = client.get(reverse("claims:dashboard")).content.decode()
+    assert re.search(r"/static/vendor/bootstrap/bootstrap\.min\.[0-9a-f]{12}\.css", html)
+    assert re.search(r"/static/vendor/chartjs/chart\.umd\.min\.[0-9a-f]{12}\.js", html)
