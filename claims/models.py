@@ -342,9 +342,6 @@ class Claim(models.Model):
     def patient_name(self) -> str:
         return f"{self.patient_last_name}, {self.patient_first_name}"
 
-    def get_patient_sex_display_text(self) -> str:
-        return Sex(self.patient_sex).label if self.patient_sex in Sex.values else ""
-
     def diagnosis_by_letter(self) -> dict[str, str]:
         return dict(zip(DIAGNOSIS_LETTERS, self.diagnoses, strict=False))
 

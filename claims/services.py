@@ -450,7 +450,7 @@ def save_claim(
                 claim,
                 action="claim.changed",
                 user=user,
-                summary=f"saved {claim.number} without changes"
+                summary=(f"changed {claim.number}" if changes else f"saved {claim.number} without changes")
                 + (f" (back to draft from {from_status})" if from_status != ClaimStatus.DRAFT else ""),
                 changes=changes,
                 data={"from_status": from_status},
@@ -619,10 +619,6 @@ def sampling_draw(
 
 
 def _snapshot_data(claim: Claim, lines: Sequence[ClaimLine], findings: Sequence[ClaimFinding]) -> dict[str, Any]:
-    names = {}
-    for finding in findings:
-        if finding.overridden_by_id and finding.overridden_by_id not in names:
-            names[finding.overridden_by_id] = finding.overridden_by
     return {
         **claim_state(claim, lines),
         "number": claim.number,
@@ -661,11 +657,12 @@ def _snapshot_data(claim: Claim, lines: Sequence[ClaimLine], findings: Sequence[
     }
 
 
-def _snapshot(claim: Claim, *, user, draw: Callable[[], float], returned: bool) -> ClaimSnapshot:
+def _snapshot(
+    claim: Claim, lines: Sequence[ClaimLine], *, user, draw: Callable[[], float], returned: bool
+) -> ClaimSnapshot:
     """Freeze what was sent, decide the sampling of a ready claim once, and queue it when it needs review.
 
     A claim a reviewer returned comes back to the queue when it is sent again, so the fix is seen."""
-    lines = list(claim.lines.all())
     findings = list(claim.findings.select_related("overridden_by").order_by("line_number", "id"))
     number = (claim.snapshots.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     if claim.status == ClaimStatus.FLAGGED:
@@ -739,7 +736,7 @@ def submit_claim(
             claim.review_outcome = ""  # a returned claim sent again is no longer marked as returned
         _checked_event(claim, result, user=user)
         if claim.status in (ClaimStatus.FLAGGED, ClaimStatus.READY):
-            snapshot = _snapshot(claim, user=user, draw=draw, returned=returned)
+            snapshot = _snapshot(claim, lines, user=user, draw=draw, returned=returned)
             _event(
                 claim,
                 action="claim.submitted",
@@ -887,15 +884,6 @@ def review_return(*, claim: Claim, user, note: str, version: int | None = None) 
         raise ReviewError("Say why the claim is returned, so the biller knows what to fix.")
     _decide(claim, review, user=user, outcome=ReviewOutcome.RETURNED, note=note.strip())
     return claim
-
-
-def review_claim(claim: Claim, *, user, outcome: str, note: str = "") -> Claim:
-    """Approve or return a claim under review (``review_approve`` / ``review_return``)."""
-    if outcome == ReviewOutcome.APPROVED:
-        return review_approve(claim=claim, user=user, note=note)
-    if outcome == ReviewOutcome.RETURNED:
-        return review_return(claim=claim, user=user, note=note)
-    raise ReviewError(f"Unknown review outcome '{outcome}'.")
 
 
 @dataclass

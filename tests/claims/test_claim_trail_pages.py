@@ -208,6 +208,19 @@ def test_billers_no_longer_change_patient_records(biller):
     assert not biller.has_perm("claims.change_patient")
 
 
+def test_an_earlier_grant_of_changing_patients_is_taken_back_from_billers_on_migrate():
+    from django.contrib.auth.models import Group, Permission
+
+    from claims.roles import roles_ensure
+
+    billers, supervisors = Group.objects.get(name="Billing staff"), Group.objects.get(name="Supervisors")
+    change_patient = Permission.objects.get(content_type__app_label="claims", codename="change_patient")
+    billers.permissions.add(change_patient)  # as an earlier release granted it
+    roles_ensure()
+    assert not billers.permissions.filter(pk=change_patient.pk).exists()
+    assert supervisors.permissions.filter(pk=change_patient.pk).exists()
+
+
 def test_adding_a_provider_in_the_admin_is_on_the_trail(admin_client_logged):
     data = {
         "name": "Dr. Ana Lopez",
