@@ -53,9 +53,12 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+import bench_env  # noqa: E402
 import make_claims  # noqa: E402
 import scrub  # noqa: E402
 from scratch_db import scratch_postgres  # noqa: E402
+
+bench_env.apply()  # production settings (debug off), for this process and its children
 
 BENCH_DB = "claimdesk_bench_claims"
 CLAIMS = 100_000
@@ -128,17 +131,8 @@ RISKS = [("none", 40), ("low", 20), ("medium", 20), ("high", 20)]
 # --- child processes: one database each ---------------------------------------------------------------
 def django_setup(url: str) -> None:
     """Production settings (DEBUG off) on the scratch database."""
-    os.environ.update(
-        {
-            "DATABASE_URL": url,
-            "DJANGO_SETTINGS_MODULE": "billing_site.settings",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": "claimdesk-bench-" + "x" * 40,
-            "DJANGO_PLAIN_STATIC": "1",
-            "DJANGO_SECURE_COOKIES": "0",
-            "CLAIMDESK_NO_PROGRESS": "1",
-        }
-    )
+    bench_env.apply()
+    os.environ["DATABASE_URL"] = url
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -428,7 +422,14 @@ def child_claims(url: str, count: int, seed: int) -> dict:
             totals["open_reviews"] += sum(1 for item in reviews if not item.outcome)
             totals["decisions"] += len(decisions)
     if connection.vendor == "postgresql":
+        # The rows above carry their own ids: move the id sequences past them, so claims saved later
+        # (the load script's billers) get new ids, as after any real import.
+        from django.core.management.color import no_style
+
+        models = [Claim, ClaimSnapshot, ClaimReview]
         with connection.cursor() as cursor:
+            for statement in connection.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(statement)
             cursor.execute("ANALYZE")  # what autovacuum does soon after a bulk load
     distinct_codes = ClaimLine.objects.values("code").distinct().count()
     return {"seconds": time.perf_counter() - started, "claims": count, "codes": distinct_codes, **totals}

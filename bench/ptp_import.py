@@ -32,7 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench_env
 from scratch_db import scratch_postgres
+
+bench_env.apply()  # production settings (debug off), for this process and its children
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("CLAIMDESK_SHARED_DATA", ROOT.parent / "shared" / "data"))

@@ -40,8 +40,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+import bench_env  # noqa: E402
 import make_claims  # noqa: E402
 from scratch_db import scratch_postgres  # noqa: E402
+
+bench_env.apply()  # production settings (debug off), for this process and its children
 
 SHARED = make_claims.SHARED
 PTP_PAIRS = make_claims.FILES["ptp"]
