@@ -10,6 +10,10 @@ The rule (issue #2, "Which row applies to a date of service"):
   release of that table is loaded for an earlier date, the oldest loaded release also covers those
   earlier dates of service (a practice that loads this quarter's files still checks last quarter's
   claims with them).
+* The starter data set is a stand-in until the real files are imported: in a source that has a real
+  (CMS or licensed) release, its starter releases are never the release that applies, whatever their
+  effective date or import time (``make run`` loads the starter data again on every start, and a
+  subset of a table must not shadow the full table). They stay listed, for their rows' labels.
 
 ``ReleaseTimeline`` loads every release in one query, so the engine can resolve any number of
 lines and dates in memory.
@@ -28,16 +32,23 @@ from .models import Release
 
 
 class ReleaseTimeline:
-    """All loaded releases, grouped by source and ordered by effective date (ties: newest import wins)."""
+    """All loaded releases, grouped by source and ordered by effective date (ties: newest import wins).
+
+    Only a source's real releases apply once it has one: its starter releases then stay in
+    ``releases()`` but are never ``newest()`` nor ``for_date()``."""
 
     def __init__(self, releases: Iterable[Release]):
         by_source: dict[str, list[Release]] = defaultdict(list)
         for release in releases:
             by_source[release.source].append(release)
+        self._listed: dict[str, list[Release]] = {}
         self._releases: dict[str, list[Release]] = {}
         self._starts: dict[str, list[date]] = {}
         for source, items in by_source.items():
             items.sort(key=lambda r: (r.effective_date, r.imported_at, r.pk or 0))
+            self._listed[source] = list(items)
+            if any(not item.is_starter for item in items):
+                items = [item for item in items if not item.is_starter]
             # Two releases with the same effective date: the later import replaces the earlier one.
             deduped: list[Release] = []
             for item in items:
@@ -56,7 +67,8 @@ class ReleaseTimeline:
         return cls(queryset)
 
     def releases(self, source: str) -> list[Release]:
-        return list(self._releases.get(source, []))
+        """Every loaded release of ``source``, starter ones included, oldest first."""
+        return list(self._listed.get(source, []))
 
     def is_loaded(self, source: str) -> bool:
         return bool(self._releases.get(source))

@@ -62,7 +62,8 @@ class TestUndatedTables:
         corrected = make_release(Source.MUE_PRACTITIONER, "2026 Q2 corrected", "2026-04-01")
         timeline = ReleaseTimeline.load()
         assert timeline.for_date(Source.MUE_PRACTITIONER, D("2026-05-01")) == corrected
-        assert q2 not in timeline.releases(Source.MUE_PRACTITIONER)
+        assert timeline.for_date(Source.MUE_PRACTITIONER, D("2026-04-01")) == corrected
+        assert q2 in timeline.releases(Source.MUE_PRACTITIONER)  # still listed, never applied
 
     def test_release_for_is_one_query(self, mue_quarters, django_assert_num_queries):
         with django_assert_num_queries(1):

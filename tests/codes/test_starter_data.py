@@ -439,3 +439,45 @@ def test_build_script_reproduces_the_committed_files(tmp_path):
     assert generated == sorted({importer.file_name for importer in STARTER_IMPORTERS})
     for name in generated:
         assert (tmp_path / name).read_bytes() == (STARTER_DIR / name).read_bytes(), name
+
+
+# --- the starter data never shadows a real release (issue 11) ---------------------------------------
+
+
+def test_starter_data_loaded_after_real_releases_never_becomes_the_release_that_applies():
+    """`make run` loads the starter data on every start: after the real CMS files were imported, the small
+    starter subset must not become the applicable release of a table, neither by a later effective date
+    (MUE: starter 2026 Q2 after a real 2026 Q1) nor by a later import of the same date (PTP 2024 Q2)."""
+    from claims.rules import check_document
+    from codes.choices import MUEAdjudication, PTPModifierIndicator
+    from tests.claims.rules.builders import claim, line
+    from tests.codes.factories import make_mue, make_ptp, make_release
+
+    real_ptp = make_release(Source.PTP_PRACTITIONER, "v30.1 2024 Q2", effective_date=date(2024, 4, 1))
+    make_ptp(real_ptp, "93000", "36415", modifier_indicator=PTPModifierIndicator.NOT_ALLOWED)
+    real_mue = make_release(Source.MUE_PRACTITIONER, "2026 Q1 practitioner", effective_date=date(2026, 1, 1))
+    make_mue(real_mue, "36415", 1, adjudication_indicator=MUEAdjudication.LINE)
+
+    call_command("load_starter_data", stdout=StringIO())
+    call_command("load_starter_data", stdout=StringIO())  # and again, as every `make run` does
+
+    timeline = ReleaseTimeline.load()
+    assert timeline.newest(Source.PTP_PRACTITIONER) == real_ptp
+    assert timeline.for_date(Source.MUE_PRACTITIONER, date(2026, 5, 4)) == real_mue
+    starter_ptp = Release.objects.get(source=Source.PTP_PRACTITIONER, is_starter=True)
+    assert starter_ptp in timeline.releases(Source.PTP_PRACTITIONER)  # still listed, for its rows' labels
+
+    findings = check_document(
+        {"claims": [claim(line(1, "93000"), line(2, "36415", units=2), id="REAL", dos="2026-05-04")]}
+    )["claims"][0]["findings"]
+    rules = {(finding["line"], finding["rule"]) for finding in findings}
+    assert (2, "PTP-MI0") in rules  # a pair only the real release has
+    assert (2, "MUE-LINE") in rules  # the real MUE of 1, not the starter's 2
+
+
+def test_starter_releases_apply_while_no_real_release_of_the_table_is_loaded():
+    call_command("load_starter_data", stdout=StringIO())
+    starter_mue = Release.objects.get(source=Source.MUE_PRACTITIONER, is_starter=True)
+    timeline = ReleaseTimeline.load()
+    assert timeline.for_date(Source.MUE_PRACTITIONER, date(2026, 5, 4)) == starter_mue
+    assert timeline.newest(Source.PTP_PRACTITIONER).is_starter
