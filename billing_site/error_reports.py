@@ -14,6 +14,7 @@ protected health information:
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 HIDDEN_META = {"QUERY_STRING", "HTTP_REFERER", "CONTENT_LENGTH"}
@@ -46,6 +47,11 @@ class ClaimDeskExceptionReporterFilter(SafeExceptionReporterFilter):
         if self.hides_everything():
             return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
         return super().get_traceback_frame_variables(request, tb_frame)
+
+    def cleanse_special_types(self, request, value):
+        if isinstance(value, HttpRequest):  # its repr would show the query string
+            return f"<{type(value).__name__}: {value.method} {value.path!r}>"
+        return super().cleanse_special_types(request, value)
 
     def get_cleansed_query(self, request):
         return self._all_cleansed(request.GET).items()
