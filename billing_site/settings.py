@@ -148,7 +148,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))  # where collectstatic writes
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -161,7 +161,7 @@ STORAGES = {
 }
 
 # Uploaded CMS files for the admin preview are kept here between preview and confirm.
-IMPORT_UPLOAD_DIR = VAR_DIR / "uploads"
+IMPORT_UPLOAD_DIR = Path(os.environ.get("CLAIMDESK_IMPORT_UPLOAD_DIR", VAR_DIR / "uploads"))  # shared by all servers
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The largest body POST /api/claims/scrub/ accepts (bytes); larger batches go through scrub_claims.
