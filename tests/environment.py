@@ -5,7 +5,8 @@ Tests run with DEBUG off (Django forces it for tests anyway), so the settings ne
 strong secret key (a fresh random one per run), the host names the test client and the live server use, plain
 static files (no ``collectstatic`` before a test run; tests/test_site.py proves the manifest storage on its own)
 and no redirect to https (the test client and the live server speak plain http; the ``check --deploy`` test in
-tests/test_security_headers.py runs with the production values). Values already in the environment win.
+tests/test_security_headers.py runs with the production values). Values already in the environment win, except
+``DJANGO_DEBUG``: the settings are always loaded as production loads them, whatever the shell exported.
 """
 
 import os
@@ -18,5 +19,6 @@ TEST_ENVIRONMENT = {
     "DJANGO_SECURE_SSL_REDIRECT": "0",
 }
 
+os.environ["DJANGO_DEBUG"] = "0"
 for _name, _value in TEST_ENVIRONMENT.items():
     os.environ.setdefault(_name, _value)
