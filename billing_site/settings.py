@@ -180,7 +180,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],  # Bootstrap's icons in CSS and the two-factor QR code are data: URIs
+        "img-src": [SELF, "data:"],  # Bootstrap draws some controls with data: SVGs; the two-factor QR code is one
         "font-src": [SELF],
         "connect-src": [SELF],
         "frame-ancestors": [NONE],
