@@ -18,7 +18,6 @@ from tests.crawl import PATIENT, site_urls
 
 pytestmark = pytest.mark.django_db
 
-SIGN_IN_PAGES = ("login", "admin:login")
 DEBUG_PAGE_MARKERS = (b"URLconf", b"Django tried these URL patterns", b"Traceback", b"technical_500")
 
 
@@ -76,7 +75,7 @@ def test_the_crawl_covers_the_whole_site(crawled):
     names = {url.name for url in crawled}
     assert {"claims:claim_detail", "claims:api_scrub", "codes:code_detail", "admin:codes_release_import"} <= names
     assert any(name.startswith("(unnamed) admin/") for name in names)
-    assert {url.name for url in crawled if url.public} >= set(SIGN_IN_PAGES)
+    assert "login" in {url.name for url in crawled if url.public}
     assert len(crawled) > 100
 
 
