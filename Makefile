@@ -6,6 +6,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1:8000
+# DEBUG is off unless DJANGO_DEBUG=1 (billing_site/settings.py): the local set-up, server and checks turn it on.
+# Production runs gunicorn with DJANGO_DEBUG unset (docs/deploy.md), never these targets.
+DEV := DJANGO_DEBUG=1
+# The benchmarks run the production settings (DEBUG off) in child processes against local test clients.
+BENCH_ENV := $(DEV) DJANGO_ALLOWED_HOSTS=localhost,127.0.0.1,testserver DJANGO_SECURE_SSL_REDIRECT=0
 
 .PHONY: run test install install-dev migrate starter demo-users demo-providers demo-claims serve lint bench clean
 
@@ -25,35 +30,35 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 migrate: install
-	$(PY) manage.py migrate --noinput
+	$(DEV) $(PY) manage.py migrate --noinput
 
 starter: migrate
-	$(PY) manage.py load_starter_data
-	$(PY) manage.py load_starter_payers
+	$(DEV) $(PY) manage.py load_starter_data
+	$(DEV) $(PY) manage.py load_starter_payers
 
 demo-users: migrate
-	$(PY) manage.py create_demo_users
+	$(DEV) $(PY) manage.py create_demo_users
 
 demo-providers: migrate
-	$(PY) manage.py load_demo_providers
+	$(DEV) $(PY) manage.py load_demo_providers
 
 demo-claims: starter demo-users demo-providers
-	$(PY) manage.py load_demo_claims
+	$(DEV) $(PY) manage.py load_demo_claims
 
 run: starter demo-users demo-providers demo-claims
-	$(PY) manage.py runserver $(HOST)
+	$(DEV) $(PY) manage.py runserver $(HOST)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
 
 test: install-dev
 	$(VENV)/bin/ruff check .
-	$(PY) manage.py check
-	$(PY) manage.py makemigrations --check --dry-run
+	$(DEV) $(PY) manage.py check
+	$(DEV) $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
 bench: install-dev
-	$(PY) bench/run.py
+	$(BENCH_ENV) $(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

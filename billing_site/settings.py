@@ -1,9 +1,9 @@
-"""ClaimDesk settings: one file, driven by environment variables.
+"""ClaimDesk settings: one file, driven by environment variables (all of them: docs/deploy.md).
 
-DEBUG            on unless DJANGO_DEBUG=0 (production must turn it off)
-SECRET_KEY       DJANGO_SECRET_KEY; a development fallback is used only while DEBUG is on
+DEBUG            off unless DJANGO_DEBUG=1 (`make run` turns it on for the local server)
+SECRET_KEY       DJANGO_SECRET_KEY; required and strong when DEBUG is off, a development key while debugging
 DATABASE_URL     PostgreSQL in production (postgres://user@host:5432/db); SQLite at var/db.sqlite3 otherwise
-ALLOWED_HOSTS    DJANGO_ALLOWED_HOSTS, comma separated
+ALLOWED_HOSTS    DJANGO_ALLOWED_HOSTS, comma separated; required when DEBUG is off
 CLAIMDESK_SCRUB_MAX_BYTES  largest request body of POST /api/claims/scrub/ (default 5 MB)
 """
 
@@ -11,6 +11,12 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -21,17 +27,37 @@ def env_bool(name: str, default: str) -> bool:
     return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = env_bool("DJANGO_DEBUG", "1")
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG", "0")
 
 DEVELOPMENT_SECRET_KEY = "claimdesk-development-only-key-never-use-in-production"  # noqa: S105
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not DEBUG and (
+    not SECRET_KEY
+    or SECRET_KEY == DEVELOPMENT_SECRET_KEY
+    or SECRET_KEY.startswith(SECRET_KEY_INSECURE_PREFIX)
+    or len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+    or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+):
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG is off, so DJANGO_SECRET_KEY must be set to a strong secret: at least "
+        f"{SECRET_KEY_MIN_LENGTH} characters, {SECRET_KEY_MIN_UNIQUE_CHARACTERS} or more different ones, not the "
+        "development key. Generate one with: python -c \"import secrets; print(secrets.token_urlsafe(50))\" "
+        "(or set DJANGO_DEBUG=1 on a development machine)."
+    )
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY when DJANGO_DEBUG is off.")
     SECRET_KEY = DEVELOPMENT_SECRET_KEY
 
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")]
-CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1" if DEBUG else "")
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG is off, so DJANGO_ALLOWED_HOSTS must name the host names this site answers to, comma "
+        "separated (e.g. claims.example.org)."
+    )
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -56,6 +82,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every page (static files are served above it)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -63,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "billing_site.middleware.NoStoreForSignedInUsersMiddleware",  # Cache-Control: no-store for signed-in users
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -120,7 +148,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))  # where collectstatic writes
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -133,7 +161,7 @@ STORAGES = {
 }
 
 # Uploaded CMS files for the admin preview are kept here between preview and confirm.
-IMPORT_UPLOAD_DIR = VAR_DIR / "uploads"
+IMPORT_UPLOAD_DIR = Path(os.environ.get("CLAIMDESK_IMPORT_UPLOAD_DIR", VAR_DIR / "uploads"))  # shared by all servers
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The largest body POST /api/claims/scrub/ accepts (bytes); larger batches go through scrub_claims.
@@ -144,9 +172,47 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-hover align-middle"}
 
+# --- Security (docs/deploy.md lists every variable) -----------------------------------------------------
+# Browsers may keep nothing of a signed-in page (billing_site.middleware) and obey this policy: only our own
+# files, no inline scripts or styles (htmx's indicator style is off: base.html), no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # Bootstrap draws some controls with data: SVGs; the two-factor QR code is one
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # pages send the token from the page (base.html's hx-headers), never from the cookie
+CSRF_COOKIE_SAMESITE = "Lax"
+# Error reports (admin e-mails, logs) never carry request data or local variables: billing_site.error_reports.
+DEFAULT_EXCEPTION_REPORTER = "billing_site.error_reports.ClaimDeskExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "billing_site.error_reports.ClaimDeskExceptionReporterFilter"
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", "1")
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", "1")
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", "1")
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", "1")
+    if not SECURE_HSTS_PRELOAD:  # a deliberate choice (DJANGO_SECURE_HSTS_PRELOAD=0): check --deploy stays quiet
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# Behind a reverse proxy that terminates TLS: trust its X-Forwarded-Proto (and only then: the proxy must set
+# it on every request, overwriting what the client sent).
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", "0"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Where the real CMS files live on the project's machines (tests skip when absent).
 SHARED_DATA_DIR = Path(os.environ.get("CLAIMDESK_SHARED_DATA", BASE_DIR.parent / "shared" / "data"))

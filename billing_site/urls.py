@@ -27,3 +27,9 @@ urlpatterns = [
 
 admin.site.site_header = "ClaimDesk administration"
 admin.site.site_title = "ClaimDesk admin"
+
+# Error pages (DEBUG off): templates/400.html … for people, JSON under /api/.
+handler400 = "billing_site.views.bad_request"
+handler403 = "billing_site.views.permission_denied"
+handler404 = "billing_site.views.page_not_found"
+handler500 = "billing_site.views.server_error"

@@ -21,6 +21,7 @@ from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from .models import ApiToken
 from .output import parse_json
@@ -68,6 +69,8 @@ def _unauthorized(message: str) -> JsonResponse:
 
 @login_not_required
 @csrf_exempt
+@sensitive_post_parameters()  # error reports: no claim data (billing_site.error_reports)
+@sensitive_variables()  # nor the token, the body or anything read from it
 def scrub(request: HttpRequest) -> JsonResponse:
     """Check the claims of a scrub document and return the findings."""
     if request.method != "POST":

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from codes.models import ProcedureCode
@@ -287,7 +288,9 @@ def _render(request, form, formset, state: EntryState, claim: Claim | None, stat
     return render(request, "claims/claim_form.html", context, status=status)
 
 
+@sensitive_post_parameters()  # error reports carry no patient data (billing_site.error_reports)
 @permission_required("claims.add_claim", raise_exception=True)
+@sensitive_variables()
 def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """New claim (``pk`` None) or edit; POST with ``action`` save, check or submit."""
     claim = editable_claim(request, pk) if pk else None
@@ -361,8 +364,10 @@ def _result_text(result: services.CheckResult) -> str:
     return ", ".join(parts)
 
 
+@sensitive_post_parameters()  # error reports carry no patient data (billing_site.error_reports)
 @require_POST
 @permission_required("claims.add_claim", raise_exception=True)
+@sensitive_variables()
 def live_check(request: HttpRequest) -> HttpResponse:
     """The form as typed so far → the risk summary, and each line's findings out of band (htmx)."""
     claim = None

@@ -10,6 +10,7 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import DetailView
 from django_filters.views import FilterView
@@ -201,7 +202,9 @@ class ClaimDetailView(PermissionRequiredMixin, ClaimPageMixin, DetailView):
         return context
 
 
+@sensitive_post_parameters()  # error reports carry no patient data (billing_site.error_reports)
 @permission_required("claims.add_claim", raise_exception=True)
+@sensitive_variables()
 def patient_search(request):
     """htmx partial of the entry form's patient picker: known patients matching a member ID, name or birth date.
 

@@ -94,7 +94,8 @@ def _connections_closed_before_the_test_databases_are_dropped(django_db_setup, d
     from django.db.backends.base.base import BaseDatabaseWrapper
 
     with django_db_blocker.unblock():
-        for wrapper in [item for item in gc.get_objects() if isinstance(item, BaseDatabaseWrapper)]:
+        # type(), not isinstance(): isinstance() asks a lazy object (django-csp's request.csp_nonce) to evaluate
+        for wrapper in [item for item in gc.get_objects() if issubclass(type(item), BaseDatabaseWrapper)]:
             if wrapper.connection is not None:
                 with suppress(DatabaseError):  # a connection of another thread: closed with its thread
                     wrapper.close()
