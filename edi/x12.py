@@ -387,7 +387,11 @@ def reader_for(source: str | Path | bytes | TextIO) -> X12Reader:
 
 @dataclass
 class SegmentWriter:
-    """Writes segments with given separators, dropping trailing empty elements and components."""
+    """Writes segments with given separators, dropping trailing empty elements and components.
+
+    X12 has no escape character: a value holding one of the separators would change the file's
+    structure, so it raises ValueError (the caller cleans names and notes before writing).
+    """
 
     out: TextIO
     element: str = "*"
@@ -398,18 +402,26 @@ class SegmentWriter:
     count: int = field(default=0)
 
     def write(self, segment_id: str, *elements: str | list[str] | tuple[str, ...] | None) -> None:
-        texts = [self._element_text(element) for element in elements]
+        texts = [self._element_text(segment_id, position, element) for position, element in enumerate(elements, 1)]
+        self._write(segment_id, texts)
+
+    def write_isa(self, *elements: str) -> None:
+        """The ISA carries the separators themselves (ISA11, ISA16), so it is not checked for them."""
+        self._write("ISA", list(elements))
+
+    def _write(self, segment_id: str, texts: list[str]) -> None:
         while texts and not texts[-1]:
             texts.pop()
         self.out.write(self.element.join([segment_id, *texts]) + self.segment + self.line_break)
         self.count += 1
 
-    def _element_text(self, element) -> str:
+    def _element_text(self, segment_id: str, position: int, element) -> str:
         if element is None:
             return ""
-        if isinstance(element, (list, tuple)):
-            parts = ["" if part is None else str(part) for part in element]
-            while parts and not parts[-1]:
-                parts.pop()
-            return self.component.join(parts)
-        return str(element)
+        parts = [element] if isinstance(element, str) else ["" if part is None else str(part) for part in element]
+        for part in parts:
+            if any(separator in part for separator in (self.element, self.component, self.segment, self.repetition)):
+                raise ValueError(f"{segment_id}{position:02d} {part!r} contains an X12 separator")
+        while parts and not parts[-1]:
+            parts.pop()
+        return self.component.join(parts)
