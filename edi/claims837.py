@@ -309,6 +309,7 @@ class Reader837:
     def __init__(self, source: str | Path | bytes | TextIO):
         self.x12 = reader_for(source)
         self.interchange: Interchange837 | None = None
+        self._group_version = ""
         self._at = _Position()
 
     @property
@@ -317,7 +318,10 @@ class Reader837:
         return self.x12.notices
 
     def claims(self) -> Iterator[tuple[Transaction837, Claim837]]:
-        """Each claim with its transaction set (whose ``claims`` list is left empty to keep memory small)."""
+        """Each claim with its transaction set (whose ``claims`` list is left empty to keep memory small).
+
+        Claims of the same billing provider / subscriber share those objects: copy before changing one.
+        """
         for segment in self.x12.segments():
             finished = self._read(segment)
             if finished is not None:
@@ -384,6 +388,8 @@ class Reader837:
         )
 
     def _on_gs(self, segment: Segment) -> None:
+        if self._group_version:
+            raise segment.error("a second functional group (GS): this reader takes one group per interchange")
         if segment[1] != "HC":
             raise segment.error(f"GS01 {segment[1][:10]!r} is not HC: not a group of health care claims")
         if segment[8] not in SUPPORTED_837P_VERSIONS:
@@ -393,6 +399,7 @@ class Reader837:
             )
         if not segment[6].isdigit():
             raise segment.error(f"GS06 group control number {segment[6][:10]!r} is not numeric")
+        self._group_version = segment[8]
         self.interchange.application_sender, self.interchange.application_receiver = segment[2], segment[3]
         self.interchange.group_control_number = int(segment[6])
         self.interchange.created = parse_header_datetime(segment, 4, 5)
@@ -400,8 +407,8 @@ class Reader837:
     def _on_st(self, segment: Segment) -> None:
         if segment[1] != "837":
             raise segment.error(f"ST01 {segment[1][:10]!r} is not 837")
-        version = segment[3] or ""
-        if version and version not in SUPPORTED_837P_VERSIONS:
+        version = segment[3] or self._group_version
+        if version not in SUPPORTED_837P_VERSIONS:
             raise segment.error(f"unsupported version {version[:20]!r} (ST03)")
         self._at = _Position(loop="header")
         self._at.transaction = Transaction837(
@@ -410,8 +417,9 @@ class Reader837:
             receiver=Party("40"),
             reference="",
             created=self.interchange.created,
-            version=version or "005010X222A1",
+            version=version,
         )
+        self.interchange.transactions.append(self._at.transaction)  # claims are added by read_837p
 
     def _on_bht(self, segment: Segment) -> None:
         transaction = self._at.transaction
@@ -655,7 +663,5 @@ def read_837p(source: str | Path | bytes | TextIO) -> Interchange837:
     """The whole interchange with every claim (small and medium files; big ones: Reader837.claims())."""
     reader = Reader837(source)
     for transaction, claim in reader.claims():
-        if not reader.interchange.transactions or reader.interchange.transactions[-1] is not transaction:
-            reader.interchange.transactions.append(transaction)
         transaction.claims.append(claim)
     return reader.interchange

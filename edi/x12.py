@@ -401,6 +401,10 @@ class SegmentWriter:
     line_break: str = "\n"
     count: int = field(default=0)
 
+    def __post_init__(self):
+        separators = (self.element, self.component, self.segment, self.repetition)
+        self._separator = re.compile("[" + re.escape("".join(separators)) + "]")
+
     def write(self, segment_id: str, *elements: str | list[str] | tuple[str, ...] | None) -> None:
         texts = [self._element_text(segment_id, position, element) for position, element in enumerate(elements, 1)]
         self._write(segment_id, texts)
@@ -418,9 +422,13 @@ class SegmentWriter:
     def _element_text(self, segment_id: str, position: int, element) -> str:
         if element is None:
             return ""
-        parts = [element] if isinstance(element, str) else ["" if part is None else str(part) for part in element]
+        if isinstance(element, str):
+            if self._separator.search(element):
+                raise ValueError(f"{segment_id}{position:02d} {element!r} contains an X12 separator")
+            return element
+        parts = ["" if part is None else str(part) for part in element]
         for part in parts:
-            if any(separator in part for separator in (self.element, self.component, self.segment, self.repetition)):
+            if self._separator.search(part):
                 raise ValueError(f"{segment_id}{position:02d} {part!r} contains an X12 separator")
         while parts and not parts[-1]:
             parts.pop()

@@ -283,3 +283,18 @@ def test_any_mutation_raises_only_x12_error(edits):
         assert error.segment_number is None or str(error).startswith(f"segment {error.segment_number}")
     else:
         assert isinstance(interchange, Interchange837)  # e.g. a changed name or amount digit still reads
+
+
+def test_a_second_functional_group_is_refused():
+    text = written()
+    body = text[text.index("GS*") : text.index("IEA*")]
+    second = body.replace("*42*X*", "*43*X*").replace("GE*1*42", "GE*1*43")
+    text = text.replace("IEA*1*", "IEA*2*").replace(body, body + second)
+    error = read_error(text)
+    assert (error.segment_number, error.segment_id) == (body.count("~") + 2, "GS")
+    assert "second functional group" in str(error)
+
+
+def test_st03_may_be_left_to_gs08():
+    text = written().replace("ST*837*0042*005010X222A1~", "ST*837*0042~")
+    assert read_837p(text.encode()).transactions[0].version == "005010X222A1"
