@@ -15,8 +15,6 @@ from edi.x12 import X12Error
 from .builders import full_interchange
 from .conftest import SAMPLE_NAMES, sample_path, sample_text
 
-pytestmark = pytest.mark.shared_data
-
 
 def count_segments(text: str, segment_id: str) -> int:
     """Counted independently of the reader: split on the terminator, look at the IDs."""
@@ -24,6 +22,7 @@ def count_segments(text: str, segment_id: str) -> int:
 
 
 @pytest.mark.parametrize("name", SAMPLE_NAMES)
+@pytest.mark.shared_data
 def test_every_sample_reads_with_its_clm_and_lx_counts(name):
     text = sample_text(name)
     interchange = read_837p(sample_path(name))
@@ -35,6 +34,7 @@ def test_every_sample_reads_with_its_clm_and_lx_counts(name):
 
 
 @pytest.mark.parametrize("name", ["demo.example6.837", "demo.example9.837", "demo.example11.837"])
+@pytest.mark.shared_data
 def test_samples_that_use_another_component_separator_than_isa16_read_their_codes(name):
     reader = Reader837(sample_path(name))
     claims = [claim for _transaction, claim in reader.claims()]
@@ -45,6 +45,7 @@ def test_samples_that_use_another_component_separator_than_isa16_read_their_code
     assert "'>' was used" in reader.notices[0]
 
 
+@pytest.mark.shared_data
 def test_the_mixed_separator_file_reads_as_if_it_had_declared_its_separator():
     text = sample_text("demo.example9.837")
     declared = text.replace("*:~", "*>~", 1)  # ISA16 ':' -> '>', nothing else changes
@@ -52,6 +53,7 @@ def test_the_mixed_separator_file_reads_as_if_it_had_declared_its_separator():
     assert read_837p(text.encode()) == read_837p(declared.encode())
 
 
+@pytest.mark.shared_data
 def test_office_visit_with_dependent_patient():
     claim = read_837p(sample_path("demo.837")).claims[0]
     provider = claim.billing_provider
@@ -75,6 +77,7 @@ def test_office_visit_with_dependent_patient():
     assert claim.lines[0].units == Decimal("1.0") and claim.lines[0].unit_basis == "UN"
 
 
+@pytest.mark.shared_data
 def test_coordination_of_benefits_secondary_claim():
     claim = read_837p(sample_path("demo.cob.example3.B.837")).claims[0]
     assert claim.subscriber.coverage.payer_responsibility == "S"
@@ -93,6 +96,7 @@ def test_coordination_of_benefits_secondary_claim():
     assert claim.lines[0].tail_segments[0].elements[2] == ("HC", "99213")
 
 
+@pytest.mark.shared_data
 def test_referring_provider_and_modifier_25_on_a_medicare_secondary_claim():
     claim = read_837p(sample_path("demo.cob.example4.837")).claims[0]
     assert claim.referring_provider.name == "LEE T BRYHT" and claim.referring_provider.reference("1G") == "B01010"
@@ -100,6 +104,7 @@ def test_referring_provider_and_modifier_25_on_a_medicare_secondary_claim():
     assert claim.other_coverage[0].payer.identifier == "59999"
 
 
+@pytest.mark.shared_data
 def test_drug_lines_with_ndc():
     claim = read_837p(sample_path("demo.drug.example10.2.837")).claims[0]
     drugs = [line.drug for line in claim.lines]
@@ -116,6 +121,7 @@ def test_drug_lines_with_ndc():
     assert [segment.id for segment in single.extra_segments] == ["AMT"]  # sales tax, kept
 
 
+@pytest.mark.shared_data
 def test_ambulance_claim():
     claim = read_837p(sample_path("demo.ambulance.example5.837")).claims[0]
     assert [line.modifiers for line in claim.lines] == [["RH"]] * 4
@@ -131,6 +137,7 @@ def test_ambulance_claim():
     assert claim.subscriber.insured.birth_date == date(1963, 7, 29)
 
 
+@pytest.mark.shared_data
 def test_auto_accident_claim():
     claim = read_837p(sample_path("demo.autoaccident.837")).claims[0]
     assert (claim.related_causes, claim.accident_state) == (["AA"], "CA")
@@ -141,18 +148,21 @@ def test_auto_accident_claim():
     assert claim.service_facility.phone == "3425557987"
 
 
+@pytest.mark.shared_data
 def test_onset_date_and_encounter_sample():
     interchange = read_837p(sample_path("demo.example2.837"))
     assert interchange.transactions[0].claim_or_encounter == "RP"
     assert interchange.claims[0].date("431").start == date(1998, 10, 3)
 
 
+@pytest.mark.shared_data
 def test_anesthesia_minutes_and_pointer_written_as_decimal():
     line = read_837p(sample_path("demo.example9.837")).claims[0].lines[0]
     assert (line.unit_basis, line.units, line.modifiers) == ("MJ", Decimal("61.00"), ["QK", "QS", "P1"])
     assert line.diagnosis_pointers == [1]  # written "1.00" in the file
 
 
+@pytest.mark.shared_data
 def test_dme_line_forms_and_ordering_provider_are_kept():
     claim = read_837p(sample_path("demo.example7.837")).claims[0]
     line = claim.lines[0]
@@ -163,6 +173,7 @@ def test_dme_line_forms_and_ordering_provider_are_kept():
     assert [segment.id for segment in line.tail_segments] == ["LQ"] + ["FRM"] * 9
 
 
+@pytest.mark.shared_data
 def test_subscriber_level_pat_is_kept():
     claim = read_837p(sample_path("demo.example8.837")).claims[0]
     assert claim.subscriber.extra_segments[0].id == "PAT"
