@@ -12,8 +12,9 @@ An interchange is nested envelopes; this module checks them while it streams::
 
 Separators come from the ISA: the element separator is the character after "ISA", the
 repetition separator is ISA11 (version 00501), the component separator is ISA16 and the
-segment terminator is the character right after ISA16. Line breaks after a terminator are
-ignored, so files with "one segment per line" read the same as files without.
+segment terminator is the character right after ISA16 (found by counting element separators,
+so an ISA whose fixed-width elements lost their padding still reads). Line breaks after a
+terminator are ignored, so files with "one segment per line" read the same as files without.
 
 A declared component separator that the file does not use
 ---------------------------------------------------------
@@ -258,6 +259,10 @@ class X12Reader:
             if not envelope.closed:
                 raise X12Error("the file ends without an IEA (interchange trailer)",
                                segment_number=last.number if last else number, segment_id=last.id if last else "")
+        except X12Error as error:
+            if error.segment_number is None:  # raised while cutting segments: it is about the next one
+                raise X12Error(error.reason, segment_number=number + 1) from None
+            raise
         finally:
             self.stream.close()
 

@@ -192,3 +192,12 @@ def test_arbitrary_bytes_raise_only_x12_error(data):
         assert error.reason
     else:
         assert segments[0].id == "ISA" and segments[-1].id == "IEA"
+
+
+def test_a_missing_terminator_is_reported_at_the_segment_it_swallows(monkeypatch):
+    monkeypatch.setattr("edi.x12.MAX_SEGMENT_LENGTH", 500)
+    text = interchange(body=["BHT*0019*00*1*20260310*0930*CH", "NTE*ADD*" + "X" * 2000])
+    start = text.index("NTE*")
+    text = text[:start] + text[start:].replace("~", "")  # from segment 5 on, no terminator at all
+    error = error_of(text)
+    assert error.segment_number == 5 and "no segment terminator '~' in 500 characters" in str(error)
