@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "audit",
     "codes",
     "claims",
+    "edi",  # X12 837P in and out (issue 12): builds on claims, claims never imports edi
 ]
 
 MIDDLEWARE = [

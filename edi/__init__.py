@@ -1,0 +1,7 @@
+"""X12 837P professional claims in and out (issue 12).
+
+    edi.x12        interchange envelopes and separators, segment by segment
+    edi.records    plain dataclasses of an 837P (one Claim837 per CMS-1500)
+    edi.claims837  837P (005010X222A1 / A2) reader into those dataclasses
+    edi.write837   005010X222A1 writer from them
+"""

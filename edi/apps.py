@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class EdiConfig(AppConfig):
+    """X12 837P (claims) in and out; builds on claims (codes <- claims <- edi, never the reverse)."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "edi"
+    verbose_name = "Claims in and out (X12 837P)"
