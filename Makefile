@@ -9,8 +9,6 @@ HOST ?= 127.0.0.1:8000
 # DEBUG is off unless DJANGO_DEBUG=1 (billing_site/settings.py): the local set-up, server and checks turn it on.
 # Production runs gunicorn with DJANGO_DEBUG unset (docs/deploy.md), never these targets.
 DEV := DJANGO_DEBUG=1
-# The benchmarks run the production settings (DEBUG off) in child processes against local test clients.
-BENCH_ENV := $(DEV) DJANGO_ALLOWED_HOSTS=localhost,127.0.0.1,testserver DJANGO_SECURE_SSL_REDIRECT=0
 
 .PHONY: run test install install-dev migrate starter demo-users demo-providers demo-claims serve lint bench clean
 
@@ -58,7 +56,7 @@ test: install-dev
 	$(VENV)/bin/pytest
 
 bench: install-dev
-	$(BENCH_ENV) $(PY) bench/run.py
+	$(PY) bench/run.py  # production settings, debug off (bench/bench_env.py)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

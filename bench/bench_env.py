@@ -2,7 +2,8 @@
 
 Benchmarks measure what production runs, so debug is off; the settings then need a secret key and the
 allowed hosts, and plain HTTP on 127.0.0.1 needs the TLS redirect and secure-only cookies turned off.
-``apply()`` sets whatever the caller's environment does not already set (child processes inherit it).
+``apply()`` turns debug off whatever the shell exported, and sets the rest where the caller's environment does
+not already set them (child processes inherit it).
 """
 
 from __future__ import annotations
@@ -23,5 +24,6 @@ BENCH_ENV = {
 
 
 def apply() -> None:
+    os.environ["DJANGO_DEBUG"] = "0"
     for name, value in BENCH_ENV.items():
         os.environ.setdefault(name, value)
