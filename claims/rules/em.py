@@ -28,21 +28,20 @@ INTERPRETATION_MODIFIERS = ("26", "TC")
 PROFESSIONAL_COMPONENT_ONLY = "2"
 
 
-def is_interpretation_only(ctx: ClaimContext, service: Service, dos: date) -> bool:
+def is_interpretation_only(ctx: ClaimContext, service: Service) -> bool:
     """A professional or technical component alone: 26 or TC on the service, or a code whose PFS PC/TC
-    indicator is 2 (professional component only) in the fee schedule of the service's date, or failing
-    that of ``dos`` (the new-patient visit's date)."""
+    indicator is 2 (professional component only) in the fee schedule of the service's date."""
     if service.has(*INTERPRETATION_MODIFIERS):
         return True
-    facts = ctx.ref.fee(service.code, service.dos) or ctx.ref.fee(service.code, dos)
+    facts = ctx.ref.fee(service.code, service.dos)
     return facts is not None and facts.pctc_indicator == PROFESSIONAL_COMPONENT_ONLY
 
 
-def is_face_to_face(ctx: ClaimContext, service: Service, dos: date) -> bool:
+def is_face_to_face(ctx: ClaimContext, service: Service) -> bool:
     """A professional face-to-face service (E/M or procedure), not interpretation-only, a lab test,
     imaging, a drug or a supply, nor a quality-tracking (Category II) code."""
     code = service.code
-    if is_interpretation_only(ctx, service, dos):
+    if is_interpretation_only(ctx, service):
         return False
     if is_em(code):
         return True
@@ -89,7 +88,7 @@ def em_new_established(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
         (
             s
             for s in provider_services(ctx, line)
-            if since <= s.dos < line.dos and is_face_to_face(ctx, s, line.dos)
+            if since <= s.dos < line.dos and is_face_to_face(ctx, s)
         ),
         key=lambda s: s.dos,
         reverse=True,
