@@ -63,7 +63,7 @@ def is_em(code: str) -> bool:
 
 
 def is_lab(code: str) -> bool:
-    """A clinical laboratory code: CPT pathology and laboratory (80047-89398), a PLA code (0001U-9999U), or a
+    """A clinical laboratory code: CPT pathology and laboratory (80047-89398), a PLA code (NNNNU), or a
     HCPCS Level II laboratory code (CMS type of service 5: ``data/laboratory_hcpcs.txt``)."""
     return (
         in_range(code, "80047", "89398")
