@@ -17,7 +17,7 @@ from functools import lru_cache
 from weakref import WeakKeyDictionary
 
 from ..choices import Category, Severity
-from .context import ANATOMIC_MODIFIERS, DISTINCT_MODIFIERS, ClaimContext, is_em
+from .context import ANATOMIC_MODIFIERS, DISTINCT_MODIFIERS, ClaimContext, is_em, is_lab
 from .inputs import HistoryItem, LineInput
 from .reference import PTPRow, ReferenceData
 from .registry import Hit, register
@@ -27,7 +27,9 @@ NOT_BILLED_STATUSES = frozenset({"denied", "rejected", "void", "voided", "cancel
 # Modifiers that bypass an indicator-1 edit whose column-2 code is an E/M (catalogue §3.3).
 EM_BYPASS_MODIFIERS = ("25", "57", "24")
 # Modifiers that bypass an indicator-1 edit when on either line of a non-E/M pair.
-PROCEDURE_BYPASS_MODIFIERS = (*DISTINCT_MODIFIERS, "91", "27")
+PROCEDURE_BYPASS_MODIFIERS = (*DISTINCT_MODIFIERS, "27")
+# Repeat clinical laboratory test: a bypass only when both codes of the pair are clinical laboratory codes.
+LAB_BYPASS_MODIFIER = "91"
 
 PTP_SOURCE = (
     "CMS NCCI procedure-to-procedure edits, practitioner file; NCCI Policy Manual Ch. I §E (NCCI-associated "
@@ -206,6 +208,10 @@ def has_bypass(column_1: LineInput | HistoryItem, column_2: LineInput) -> bool:
         return column_2.has(*EM_BYPASS_MODIFIERS)
     if column_1.has(*PROCEDURE_BYPASS_MODIFIERS) or column_2.has(*PROCEDURE_BYPASS_MODIFIERS):
         return True
+    if (column_1.has(LAB_BYPASS_MODIFIER) or column_2.has(LAB_BYPASS_MODIFIER)) and (
+        is_lab(column_1.code) and is_lab(column_2.code)
+    ):
+        return True  # 91 on any other pair is no bypass (MOD-REPEAT flags it)
     sides_1 = {m for m in column_1.modifiers if m in ANATOMIC_MODIFIERS}
     sides_2 = {m for m in column_2.modifiers if m in ANATOMIC_MODIFIERS}
     return bool(sides_1) and bool(sides_2) and sides_1 != sides_2
@@ -270,9 +276,10 @@ def ptp_mi0(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
 def ptp_mi1_nomod(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The line's code is the column-2 code of an active NCCI PTP edit with modifier indicator 1
     against another service of the same rendering NPI on the same date, and no valid bypass is
-    present: for an E/M column-2 code, 25, 57 or 24 on the E/M; otherwise 59, XE, XS, XP, XU, 91 or
-    27 on either line, or different anatomic modifiers on both lines (the same side on both is not
-    distinct; 25 on a procedure never bypasses).
+    present: for an E/M column-2 code, 25, 57 or 24 on the E/M; otherwise 59, XE, XS, XP, XU or 27 on
+    either line, 91 on either line when both codes are clinical laboratory codes (80047-89398, PLA
+    codes, HCPCS laboratory codes), or different anatomic modifiers on both lines (the same side on
+    both is not distinct; 25 on a procedure never bypasses).
     """
     for pair in ptp_pairs(ctx, line, 1):
         if has_bypass(pair.partner, line):

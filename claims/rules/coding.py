@@ -10,6 +10,7 @@ from codes.classify import classify
 
 from ..choices import Category, Severity
 from .context import ClaimContext
+from .data import code_list
 from .inputs import LineInput
 from .registry import CLAIM, Hit, register
 
@@ -35,8 +36,11 @@ def _may_be_status_i_or_n(ref, code: str) -> bool:
 
 
 def _unlisted_non_drug(ref, code: str) -> bool:
+    """An unlisted CPT code (from the public list of code numbers, or flagged by a loaded licensed CPT file) or
+    a non-drug NOC HCPCS code (from the HCPCS file). NOC drug codes are DRG-NOC-DETAIL's."""
     facts = ref.code(code)
-    return facts is not None and facts.is_unlisted and not facts.is_drug
+    unlisted = code in code_list("unlisted_cpt.txt") or (facts is not None and facts.is_unlisted)
+    return unlisted and not (facts is not None and facts.is_drug)
 
 
 @register(
@@ -325,22 +329,24 @@ def category_ii_only(ctx: ClaimContext) -> Iterator[Hit]:
     carc="16",
     rarc="N350, M51",
     source="NUCC/Medicare CMS-1500 item 24D ('return as unprocessable if an unlisted procedure code or a NOC code "
-    "is used without narrative', support.speedysoftusa.com); Palmetto GBA NOC page (AW8MMP6652).",
-    needs=("codes",),
+    "is used without narrative', support.speedysoftusa.com); Palmetto GBA NOC page (AW8MMP6652); unlisted CPT code "
+    "numbers from the CPT section guidelines, cross-checked against the CMS PFS relative value file "
+    "(claims/rules/data/unlisted_cpt.txt).",
     code_when=_unlisted_non_drug,
 )
 def unlisted_description(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
-    """An unlisted CPT procedure (17999, 64999, 99499) or a non-drug NOC HCPCS code is billed without a
-    narrative describing the service. NOC drug codes (J3490) are DRG-NOC-DETAIL's.
+    """An unlisted CPT procedure (17999, 64999, 99499: the code numbers in data/unlisted_cpt.txt, or as a
+    loaded licensed CPT file flags them) or a non-drug NOC HCPCS code is billed without a narrative
+    describing the service. NOC drug codes (J3490) are DRG-NOC-DETAIL's.
     """
-    facts = ctx.ref.code(line.code)
-    if facts is None or not facts.is_unlisted or facts.is_drug or line.narrative:
+    if line.narrative or not _unlisted_non_drug(ctx.ref, line.code):
         return
+    facts = ctx.ref.code(line.code)
     yield Hit(
         message=f"Unlisted/NOC code {line.code} requires a description of the service.",
         hint="Enter a concise description in item 19 / SV101-7 (and attach the op note if the payer requires it); "
         "confirm no specific code exists.",
-        data_release=facts.release_label,
+        data_release=facts.release_label if facts is not None else "",
     )
 
 

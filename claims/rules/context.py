@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from .data import code_list
 from .inputs import ClaimInput, HistoryItem, LineInput
 from .reference import ReferenceData
 
@@ -62,7 +63,13 @@ def is_em(code: str) -> bool:
 
 
 def is_lab(code: str) -> bool:
-    return in_range(code, "80047", "89398") or (len(code) == 5 and code[:4].isdigit() and code[4] == "U")
+    """A clinical laboratory code: CPT pathology and laboratory (80047-89398), a PLA code (NNNNU), or a
+    HCPCS Level II laboratory code (CMS type of service 5: ``data/laboratory_hcpcs.txt``)."""
+    return (
+        in_range(code, "80047", "89398")
+        or (len(code) == 5 and code[:4].isdigit() and code[4] == "U")
+        or code in code_list("laboratory_hcpcs.txt")
+    )
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,53 @@
 """DEMOGRAPHIC rules: does the code fit the patient's age and sex?
 
-The sex- and age-specific ranges come from our ``DemographicEdit`` table (seeded from the CMS
-Medicare Code Editor conventions, editable in the admin), loaded once per batch into
-``ctx.demographic_edits``. The preventive-visit age bands are CPT structure and live here.
+Sex-specific procedure and diagnosis families (whole CPT sections, HCPCS and laboratory codes, ICD-10-CM
+blocks) come from ``data/sex_specific_codes.csv``, each range naming its source. The ``DemographicEdit``
+table (editable in the admin) adds age ranges and any further sex-specific ranges; it is loaded once per
+batch into ``ctx.demographic_edits``. The preventive-visit age bands are CPT structure and live here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from ..choices import Category, Severity
 from . import diagnoses
 from .context import ClaimContext
+from .data import table
 from .inputs import LineInput
 from .registry import CLAIM, Hit, register
 
 PROCEDURE, DIAGNOSIS = "procedure", "diagnosis"
 SEX_NAMES = {"F": "female", "M": "male"}
 KX = "KX"  # Medicare: requirements met; bypasses gender edits (Pub 100-04 Ch.32 §240)
+
+
+@dataclass(frozen=True, slots=True)
+class SexEdit:
+    """A sex-specific range of procedure or diagnosis codes from ``data/sex_specific_codes.csv``.
+
+    Shaped like a ``DemographicEdit`` row: a diagnosis range is written without the dot and its ends
+    match all their children (``D25``-``D28`` covers D25.9; ``Z0141`` covers Z01.419)."""
+
+    kind: str
+    code_from: str
+    code_to: str
+    sex: str
+    description: str
+    source: str
+    age_min: None = None
+    age_max: None = None
+
+    def covers(self, code: str) -> bool:
+        code = code.replace(".", "").upper()
+        return self.code_from <= code[: len(self.code_from)] and code[: len(self.code_to)] <= self.code_to
+
+
+SEX_EDITS = tuple(
+    SexEdit(row["kind"], row["first"], row["last"], row["sex"], row["label"], row["source"])
+    for row in table("sex_specific_codes.csv")
+)
 
 
 class EditIndex:
@@ -75,7 +105,7 @@ def edit_index(ctx: ClaimContext) -> EditIndex:
     if entry is None or entry[0] is not edits:
         if len(_indexes) > 16:
             _indexes.clear()
-        entry = (edits, EditIndex(edits))
+        entry = (edits, EditIndex((*SEX_EDITS, *edits)))
         _indexes[id(edits)] = entry
     return entry[1]
 
@@ -258,13 +288,18 @@ SEX_HINT = (
     title="Sex-specific procedure does not match the patient's sex",
     carc="7",
     rarc="",
-    source="ClaimDesk demographic edit table (CMS Medicare Code Editor conventions); CMS MM6638 / Pub 100-04 "
+    source="CPT section code-number ranges (female genital system 56405-58999, maternity care and delivery "
+    "59000-59899, male genital system 54000-55899, obstetric ultrasound 76801-76828); CMS HCPCS Level II file "
+    "(Q0091, G0101, G0102, G0103); CMS Clinical Laboratory Fee Schedule (cervical cytopathology 88141-88175, "
+    "PSA 84152-84154); each range's source in claims/rules/data/sex_specific_codes.csv; CMS MM6638 / Pub 100-04 "
     "Ch.32 §240 (KX on the detail line bypasses gender/procedure edits).",
     claim_when=_sex_edits_may_apply,
 )
 def procedure_sex(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
-    """The procedure is specific to one sex (e.g. female: Q0091, G0101, 57452; male: 55700, 84153,
-    G0102) and the patient's sex on file is the other. For Medicare, KX on the line bypasses the edit.
+    """The procedure is specific to one sex (female: the CPT female genital system and maternity
+    sections, obstetric ultrasound, cervical cytopathology, Q0091, G0101; male: the CPT male genital
+    system section, PSA tests, G0102/G0103) and the patient's sex on file is the other. For Medicare,
+    KX on the line bypasses the edit.
     """
     sex = ctx.claim.patient.sex
     if sex not in SEX_NAMES:
@@ -286,12 +321,15 @@ def procedure_sex(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     scope=CLAIM,
     carc="10",
     rarc="",
-    source="ClaimDesk demographic edit table (CMS Medicare Code Editor sex-conflict conventions; contents ASSUMED, "
-    "catalogue §3.9); CMS MM6638 / Pub 100-04 Ch.32 §240 (KX bypass).",
+    source="ICD-10-CM Tabular List blocks (female: O00-O9A, Z3A, Z33, Z34, Z36, Z37, Z39, C51-C58, D06, D07.0-D07.3, "
+    "D25-D28, D39.0-D39.2, N70-N98, R87, Z01.41-, Z12.4; male: C60-C63, D07.4-D07.6, D29, D40, N40-N53, R86, "
+    "Z12.5), each range's source in claims/rules/data/sex_specific_codes.csv; CMS MCE sex-conflict lists "
+    "(ASSUMED table contents); CMS MM6638 / Pub 100-04 Ch.32 §240 (KX bypass).",
 )
 def diagnosis_sex(ctx: ClaimContext) -> Iterator[Hit]:
-    """A diagnosis is specific to one sex (e.g. female: Z01.41-, Z12.4, pregnancy O00-O9A, Z34-; male:
-    N40-, C61, N41-) and the patient's sex on file is the other. For Medicare, KX on a line pointing to
+    """A diagnosis is specific to one sex (female: pregnancy O00-O9A and its Z codes, female genital
+    neoplasms and diseases, Z01.41-, Z12.4; male: male genital neoplasms and diseases N40-N53, R86,
+    Z12.5) and the patient's sex on file is the other. For Medicare, KX on a line pointing to
     the diagnosis (or on any line, for a diagnosis no line points to) bypasses the edit. Claim-level.
     """
     claim = ctx.claim

@@ -195,34 +195,55 @@ def glb_postop_em(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
         return
 
 
+_MAJOR_KEY = "global_surgery.may_have_major"
+
+
+def _may_have_major_surgery(ctx: ClaimContext) -> bool:
+    """Claim pre-filter of GLB-PREOP-EM-57: some line or history service has a 90-day global in some
+    release (the visit may be the day before or the same day, so one date of service is enough)."""
+    found = ctx.cache.get(_MAJOR_KEY)
+    if found is None:
+        ref = ctx.ref
+        codes = {line.code for line in ctx.claim.lines}
+        codes.update(item.code for item in ctx.claim.history)
+        found = ctx.cache[_MAJOR_KEY] = any(_global_days_in(ref, code, (90,)) for code in codes)
+    return found  # type: ignore[return-value]
+
+
 @register(
     id="GLB-PREOP-EM-57",
     category=Category.GLOBAL_SURGERY,
     severity=Severity.WARNING,
-    title="E/M the day before a 090-day procedure without 57",
+    title="E/M the day before or day of a 090 procedure without 57",
     carc="97",
     rarc="",
-    source="Pub 100-04 Ch.12 §30.6.6.C (decision for surgery, modifier 57); " + GLOBAL_SOURCE + ".",
+    source="Pub 100-04 Ch.12 §30.6.6.C (decision for surgery, modifier 57) and §40.1.A (pre-operative visits from "
+    "the day before the day of surgery up to and including the day of surgery are in the global package); NCCI "
+    "Policy Manual Ch. XI (57); " + GLOBAL_SOURCE + ".",
     needs=("fee_schedule",),
     code_when=lambda ref, code: is_em(code),
     when=_without("57"),
-    claim_when=_may_have_open_globals,
+    claim_when=_may_have_major_surgery,
 )
 def glb_preop_em_57(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
-    """An E/M by the same provider dated the day before a 090-day (major) procedure, without 57: the
-    pre-op visit is part of the global package unless it was the decision for surgery. (A same-day
-    visit is caught by PTP edits such as 27447/99214.)
+    """An E/M by the same provider dated the day before or the day of a 090-day (major) procedure,
+    without 57: the pre-op visit is part of the global package unless it was the decision for surgery.
+    On the day of surgery 25 does not stand in for 57 (25 belongs to procedures with a 000/010 global).
+    A PTP edit between the visit and the procedure is still PTP-MI1-NOMOD's (catalogue §0.6 rule 7).
     """
     if not is_em(line.code) or line.has("57"):
         return
     number = line.number
     for service, days in _openers(ctx, line.rendering_npi):
-        if service.line != number and (service.dos - line.dos).days == 1 and days == 90:
+        before = (service.dos - line.dos).days
+        if service.line != number and before in (0, 1) and days == 90:
+            when = "the day before" if before else "the day of"
             facts = ctx.ref.fee(service.code, service.dos)
             yield Hit(
                 message=(
-                    f"Visit on {line.dos:%Y-%m-%d} is the day before {service.code} ({service.where()}), a major "
-                    "procedure with a 90-day global; the pre-op visit is included in the global package."
+                    f"Visit on {line.dos:%Y-%m-%d} is {when} {service.code} ({service.where()}), a major "
+                    "procedure with a 90-day global; the pre-op visit is included in the global package"
+                    + (" (25 does not stand in for 57 on the day of a major surgery)." if not before else ".")
                 ),
                 hint=(
                     "If this visit produced the decision for surgery, append 57; otherwise it is a pre-op visit "

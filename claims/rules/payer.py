@@ -3,8 +3,10 @@ routine physicals, wellness-visit frequency."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 
 from ..choices import Category, Severity
@@ -57,11 +59,37 @@ VACCINE_GROUPS = (
 )
 CPT_IMMUNIZATION_ADMIN = ("90460", "90461", "90471", "90472")
 
-# Codes Medicare does not pay (RVU status I) whose Medicare code is known: code -> (substitute, why).
-SUBSTITUTES: dict[str, tuple[str, str]] = {
-    "99417": ("G2212", "Medicare's prolonged-service code, counted from the CMS time threshold of 99205/99215"),
+@dataclass(frozen=True, slots=True)
+class Substitute:
+    """Medicare's own code(s) for a CPT code it does not pay (PFS status I)."""
+
+    codes: tuple[str, ...]  # every code the biller may be told to use
+    text: str  # the substitute as the biller reads it
+    why: str
+
+
+def _substitute(text: str, why: str) -> Substitute:
+    """A substitute whose codes are read from its text, so the table names each code once."""
+    return Substitute(tuple(re.findall(r"\b[A-Z0-9]\d{3}[0-9A-Z]\b", text)), text, why)
+
+
+# CPT codes with PFS status I whose Medicare code is known (catalogue §3.8 MCR-HCPCS-SUBST). Each code has
+# status I, and each substitute an active status, in the CMS PFS relative value file (RVU25A): a test checks
+# this against the real file.
+SUBSTITUTES: dict[str, Substitute] = {
+    "97014": _substitute(
+        "G0283 (G0281 for wound care)",
+        "Medicare pays unattended electrical stimulation as G0283, or as G0281 when it treats chronic stage III/IV "
+        "pressure, arterial, diabetic or venous stasis ulcers",
+    ),
+    "99417": _substitute(
+        "G2212", "Medicare's prolonged-service code, counted from the CMS time threshold of 99205/99215"
+    ),
+    "99418": _substitute(
+        "G0316", "Medicare's prolonged inpatient or observation care code, counted from the CMS time threshold"
+    ),
     **{
-        code: (f"{new} (new) or {est} (established)", "Medicare does not pay office consultation codes")
+        code: _substitute(f"{new} (new) or {est} (established)", "Medicare does not pay office consultation codes")
         for code, new, est in (
             ("99242", "99202", "99212"),
             ("99243", "99203", "99213"),
@@ -70,7 +98,7 @@ SUBSTITUTES: dict[str, tuple[str, str]] = {
         )
     },
     **{
-        code: (
+        code: _substitute(
             f"{initial} (initial) or {subsequent} (subsequent hospital care)",
             "Medicare does not pay inpatient consultation codes",
         )
@@ -132,20 +160,21 @@ def mcr_vaccine_admin(ctx: ClaimContext) -> Iterator[Hit]:
     title="Medicare uses a different code (status I with a known substitute)",
     carc="181",
     rarc="N56",
-    source="CMS RVU24C status (99417 = I, G2212 = A, 99242-99245 = I); MUE (99242-99245 value 0); AOC file "
-    "(G2212 primaries 99205/99215/99483).",
+    source="CMS PFS relative value file status (RVU24C, RVU25A: 97014, 99417, 99418, 99242-99245 and 99252-99255 = I; "
+    "G0283, G0281, G2212, G0316 = A); MUE (99242-99245 value 0); AOC file (G2212 primaries 99205/99215/99483).",
     payers=(MEDICARE,),
     code_when=lambda ref, code: code in SUBSTITUTES,
 )
 def mcr_hcpcs_subst(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The code is one Medicare does not pay (MPFS status I) and Medicare has its own code for the service:
-    99417 → G2212; consultations 99242-99245 and 99252-99255 → office or inpatient E/M codes."""
-    if line.code not in SUBSTITUTES:
+    97014 → G0283 (G0281 for wound care); 99417 → G2212; 99418 → G0316; consultations 99242-99245 and
+    99252-99255 → office or inpatient E/M codes."""
+    substitute = SUBSTITUTES.get(line.code)
+    if substitute is None:
         return
-    substitute, why = SUBSTITUTES[line.code]
     yield Hit(
-        message=f"Medicare does not pay {line.code} (status I); it uses {substitute}: {why}.",
-        hint=f"Replace {line.code} with {substitute}.",
+        message=f"Medicare does not pay {line.code} (status I); it uses {substitute.text}: {substitute.why}.",
+        hint=f"Replace {line.code} with {substitute.text}.",
     )
 
 

@@ -12,6 +12,7 @@ from claims.rules.context import ClaimContext
 from claims.rules.engine import apply_precedence, check_claim
 from claims.rules.inputs import parse_claim
 from claims.rules.registry import Finding, registry
+from tests.conftest import shared_file
 
 from .builders import claim, code, findings, line, mue, payer_for, ptp, reference, run
 
@@ -213,6 +214,71 @@ class TestPTPMI1NoMod:
         ref = reference(codes=["45385", "45380", "45381"], ptp=[ptp("45385", "45380", 1), ptp("45381", "45380", 1)])
         data = claim(line(1, "45385"), line(2, "45381"), line(3, "45380"))
         assert ptp_only(data, ref) == [(3, "PTP-MI1-NOMOD")]
+
+
+class TestModifier91:
+    """Catalogue §3.3: 91 bypasses an indicator-1 edit only when both codes are clinical laboratory codes
+    (80047-89398, PLA codes, laboratory HCPCS); 91 on any other code is no bypass (MOD-REPEAT). The pairs
+    are modifier-indicator-1 rows of the CMS NCCI practitioner PTP file (v30.1, open-ended)."""
+
+    PAIRS = [
+        ("80047", "82330"),  # basic metabolic panel / calcium, ionized: both CPT laboratory
+        ("80081", "G0306"),  # obstetric panel / CBC (HCPCS, CMS type of service 5): laboratory HCPCS
+        ("0001U", "80503"),  # PLA code / pathology consultation (80047-89398)
+        ("93000", "93010"),  # ECG with interpretation / ECG interpretation: not laboratory
+        ("17311", "88305"),  # Mohs surgery / surgical pathology: only one is laboratory
+    ]
+
+    @staticmethod
+    def ref():
+        pairs = TestModifier91.PAIRS
+        return reference(codes=sorted({c for pair in pairs for c in pair}), ptp=[ptp(a, b, 1) for a, b in pairs])
+
+    @pytest.mark.parametrize(("column_1", "column_2"), PAIRS[:3])
+    @pytest.mark.parametrize("on_line", [1, 2])
+    def test_91_between_two_laboratory_codes_bypasses(self, column_1, column_2, on_line):
+        assert ptp_only(claim(line(1, column_1), line(2, column_2)), self.ref()) == [(2, "PTP-MI1-NOMOD")]
+        lines = [line(1, column_1), line(2, column_2)]
+        lines[on_line - 1]["modifiers"] = ["91"]
+        assert ptp_only(claim(*lines), self.ref()) == []
+
+    @pytest.mark.parametrize(("column_1", "column_2"), PAIRS[3:])
+    @pytest.mark.parametrize("on_line", [1, 2])
+    def test_91_with_a_code_that_is_not_laboratory_is_no_bypass(self, column_1, column_2, on_line):
+        lines = [line(1, column_1), line(2, column_2)]
+        lines[on_line - 1]["modifiers"] = ["91"]
+        assert ptp_only(claim(*lines), self.ref()) == [(2, "PTP-MI1-NOMOD")]
+
+    def test_the_pairs_are_indicator_1_rows_of_the_cms_file(self):
+        import csv
+        import gzip
+
+        path = shared_file("ncci_ptp/ptp_practitioner_v30.1_2024Q2_pairs_derived.csv.gz")
+        wanted = set(self.PAIRS)
+        with gzip.open(path, "rt", encoding="latin-1", newline="") as handle:
+            found = {
+                (row["column_1"], row["column_2"])
+                for row in csv.DictReader(handle)
+                if (row["column_1"], row["column_2"]) in wanted
+                and row["deletion_date"] == "*"
+                and row["modifier_indicator"] == "1"
+            }
+        assert found == wanted
+
+    def test_laboratory_hcpcs_list_is_the_cms_type_of_service_5(self):
+        import csv
+
+        from claims.rules.data import code_list
+
+        path = shared_file("hcpcs_level2/HCPC2026_JAN_ANWEB_01122026.csv")
+        with path.open(encoding="latin-1", newline="") as handle:
+            lab = {
+                row["HCPC"].strip()
+                for row in csv.DictReader(handle)
+                if len(row["HCPC"].strip()) == 5 and "5" in {row[f"TOS{i}"].strip() for i in range(1, 6)}
+            }
+        assert code_list("laboratory_hcpcs.txt") == lab
+
 
 
 class TestPayerApplicability:

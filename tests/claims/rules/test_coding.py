@@ -223,6 +223,56 @@ class TestUnlistedDescription:
         assert cod(claim(line(1, "J3490")), ref) == []
 
 
+class TestUnlistedFromPublicData:
+    """Unlisted CPT codes are known without a licensed CPT file: the code numbers of claims/rules/data/
+    unlisted_cpt.txt (issue 11 part 1; catalogue §3.2 COD-UNLISTED-DESC)."""
+
+    @pytest.mark.parametrize("code_", ["17999", "64999", "99499", "58999", "76999", "97139", "01999", "88399"])
+    def test_unlisted_code_without_a_cpt_file_fires(self, code_):
+        ref = reference(codes=[code(code_)])  # the code is known (HCPCS/RVU data) but not flagged unlisted
+        assert cod(claim(line(1, code_)), ref) == [(1, "COD-UNLISTED-DESC")]
+        assert cod(claim(line(1, code_, narrative="Cryotherapy of a plantar wart")), ref) == []
+
+    def test_unlisted_code_in_no_loaded_table_fires(self):
+        ref = reference(codes=[])
+        ref.complete_systems = frozenset({"HCPCS"})  # no CPT code set loaded: CPT validity cannot be decided
+        assert cod(claim(line(1, "64999")), ref) == [(1, "COD-UNLISTED-DESC")]
+
+    @pytest.mark.parametrize("code_", ["17000", "64490", "21199", "28299"])  # 21199 and 28299 end in 99 but are listed
+    def test_other_codes_are_silent(self, code_):
+        assert cod(claim(line(1, code_)), reference(codes=[code_])) == []
+
+    def test_list_matches_the_real_pfs_file(self):
+        """Every listed code is in the CMS PFS relative value file, none nationally priced (status A)."""
+        import csv
+
+        from claims.rules.data import code_list
+        from tests.conftest import shared_file
+
+        path = shared_file("pfs_rvu/PPRRVU25_JAN_no_descriptors.csv")
+        with path.open(encoding="latin-1", newline="") as handle:
+            status = {row["HCPCS"]: row["STATUS CODE"] for row in csv.DictReader(handle) if not row["MOD"]}
+        unlisted = code_list("unlisted_cpt.txt")
+        assert len(unlisted) == 146
+        assert unlisted <= set(status)
+        assert {status[c] for c in unlisted} <= {"C", "X", "N", "I", "E", "J"}
+
+
+@pytest.mark.django_db
+def test_unlisted_code_with_only_the_hcpcs_file_loaded():
+    """The one-claim path with a CMS HCPCS release and no licensed CPT file."""
+    from claims.rules import check_document
+    from codes.choices import Source
+    from tests.codes.factories import make_code, make_release
+
+    make_code("99213", release=make_release(Source.HCPCS, "2026 January"), added_date=date(2000, 1, 1))
+    data = {"claims": [claim(line(1, "99213"), line(2, "17999"))]}
+    [result] = check_document(data, today=date(2026, 3, 12))["claims"]
+    assert [(f["line"], f["rule"]) for f in result["findings"] if f["rule"] == "COD-UNLISTED-DESC"] == [
+        (2, "COD-UNLISTED-DESC")
+    ]
+
+
 class TestCategoryIII:
     def test_category_iii_fires_and_category_i_is_silent(self):
         ref = reference(codes=["0213T", "64490"])

@@ -193,3 +193,120 @@ def test_seeded_table_has_sourced_ranges():
     assert ages["90460"] == (None, 18) and ages["99460"] == (None, 0)
     seeded = tuple(rows)
     assert dem(claim(line(1, "Q0091"), patient=MALE_70), edits=seeded) == [(1, "DEM-SEX-PROC")]
+
+
+# --- DEM-SEX-PROC / DEM-SEX-DX from whole, cited code families (catalogue §3.9, changes of 2026-12) --------------
+# These need no DemographicEdit row: the families are claims/rules/data/sex_specific_codes.csv.
+
+FEMALE_PROCEDURES = ["56405", "57452", "58150", "58999", "59000", "59400", "59899", "76801", "76805", "76828"]
+FEMALE_PROCEDURES += ["88141", "88142", "88155", "88164", "88175", "Q0091", "G0101"]
+MALE_PROCEDURES = ["54000", "55250", "55700", "55899", "84152", "84153", "84154", "G0102", "G0103"]
+# Neighbours just outside the families, and cytopathology of any other source (88160-88162): either sex.
+EITHER_SEX_PROCEDURES = ["53899", "55920", "60000", "76800", "76830", "84155", "88160", "88161", "88162", "99213"]
+FAMILY_REF = reference(codes=FEMALE_PROCEDURES + MALE_PROCEDURES + EITHER_SEX_PROCEDURES + ["36415"])
+
+
+def families(data):
+    return sorted(
+        (pair for pair in run(data, FAMILY_REF) if pair[1] in DEMOGRAPHIC_RULES), key=lambda p: (p[0] or 0, p[1])
+    )
+
+
+class TestSexFamilies:
+    def test_issue_example_hysterectomy_with_uterine_fibroid_on_a_male(self):
+        data = claim(line(1, "58150"), patient=MALE_70, diagnoses=["D25.9"])
+        assert families(data) == [(None, "DEM-SEX-DX"), (1, "DEM-SEX-PROC")]
+        assert families(claim(line(1, "58150"), patient=FEMALE_45, diagnoses=["D25.9"])) == []
+
+    @pytest.mark.parametrize("code_", FEMALE_PROCEDURES)
+    def test_female_procedure_families(self, code_):
+        assert families(claim(line(1, code_), patient=MALE_70)) == [(1, "DEM-SEX-PROC")]
+        assert families(claim(line(1, code_), patient=FEMALE_45)) == []
+
+    @pytest.mark.parametrize("code_", MALE_PROCEDURES)
+    def test_male_procedure_families(self, code_):
+        assert families(claim(line(1, code_), patient=FEMALE_45)) == [(1, "DEM-SEX-PROC")]
+        assert families(claim(line(1, code_), patient=MALE_70)) == []
+
+    @pytest.mark.parametrize("code_", EITHER_SEX_PROCEDURES)
+    def test_codes_outside_the_families_are_silent(self, code_):
+        assert families(claim(line(1, code_), patient=MALE_70)) == []
+        assert families(claim(line(1, code_), patient=FEMALE_45)) == []
+
+    def test_kx_bypasses_the_families_for_medicare_only(self):
+        assert families(claim(line(1, "58150", modifiers=["KX"]), patient=MALE_70, diagnoses=["D25.9"])) == []
+        data = claim(line(1, "58150", modifiers=["KX"]), patient=MALE_70, diagnoses=["D25.9"], payer_type="commercial")
+        assert families(data) == [(None, "DEM-SEX-DX"), (1, "DEM-SEX-PROC")]
+
+    def test_every_entry_names_its_source(self):
+        from claims.rules.demographic import SEX_EDITS
+
+        assert len(SEX_EDITS) == 31
+        assert all(entry.source and entry.description and entry.sex in ("F", "M") for entry in SEX_EDITS)
+        # CPT ranges are public code-number ranges: the table carries our labels, never CPT descriptor text.
+        assert all("code numbers only" in entry.source for entry in SEX_EDITS if entry.source.startswith("CPT"))
+
+
+def _diagnosis_blocks():
+    from claims.rules.demographic import SEX_EDITS
+
+    return [entry for entry in SEX_EDITS if entry.kind == "diagnosis"]
+
+
+@pytest.mark.parametrize("block", _diagnosis_blocks(), ids=lambda block: f"{block.code_from}-{block.code_to}")
+def test_diagnosis_block_from_the_tabular_list(block):
+    """A test per ICD-10-CM block: its ends are codes of the tabular list (April 2026 code set of the installed
+    simple-icd-10-cm), and its first and last billable codes conflict with the other sex only."""
+    from claims.rules import diagnoses
+
+    code_set = diagnoses.code_set()
+    assert block.code_from in code_set.codes and block.code_to in code_set.codes
+    billable = sorted(code for code in code_set.codes - code_set.headers if block.covers(code))
+    assert billable, f"no billable code in {block.code_from}-{block.code_to}"
+    other = MALE_70 if block.sex == "F" else FEMALE_45
+    same = FEMALE_45 if block.sex == "F" else MALE_70
+    for code in (billable[0], billable[-1]):
+        dotted = f"{code[:3]}.{code[3:]}" if len(code) > 3 else code
+        assert families(claim(line(1, "99213"), patient=other, diagnoses=[dotted])) == [(None, "DEM-SEX-DX")], dotted
+        assert families(claim(line(1, "99213"), patient=same, diagnoses=[dotted])) == [], dotted
+
+
+@pytest.mark.parametrize(
+    ("dx", "sex"),
+    [
+        ("D07.39", "F"),
+        ("D07.4", "M"),
+        ("D39.2", "F"),
+        ("D39.8", ""),  # other female genital organs: not in the catalogue's D39.0-D39.2
+        ("C58", "F"),
+        ("C60.0", "M"),
+        ("C50.911", ""),  # breast: either sex
+        ("C64.1", ""),
+        ("D28.9", "F"),
+        ("D29.1", "M"),
+        ("D30.00", ""),
+        ("N39.0", ""),
+        ("N53.9", "M"),
+        ("N60.01", ""),  # breast disorders: either sex
+        ("N98.9", "F"),
+        ("N99.89", ""),
+        ("R85.610", ""),
+        ("R86.9", "M"),
+        ("R87.610", "F"),
+        ("Z12.4", "F"),
+        ("Z12.5", "M"),
+        ("Z12.6", ""),
+        ("Z32.01", ""),  # pregnancy test: not in the catalogue's list
+        ("Z33.1", "F"),
+        ("Z3A.20", "F"),
+        ("Z37.0", "F"),
+        ("Z38.00", ""),  # the liveborn infant's own record: either sex
+        ("Z39.2", "F"),
+    ],
+)
+def test_block_boundaries(dx, sex):
+    expected_for = {"F": MALE_70, "M": FEMALE_45}
+    for patient in (MALE_70, FEMALE_45):
+        found = families(claim(line(1, "99213"), patient=patient, diagnoses=[dx]))
+        fires = sex != "" and expected_for[sex] is patient
+        assert found == ([(None, "DEM-SEX-DX")] if fires else []), (dx, patient["sex"])

@@ -1,5 +1,7 @@
 """EM rule EM-NEW-EST, shown firing and staying silent."""
 
+from datetime import date
+
 import pytest
 
 from claims.rules import load_rule_modules
@@ -95,3 +97,79 @@ class TestWorkedExamples:
         assert checked(data, ref) == []
         data["history"][0]["specialty"] = data["rendering_specialty"]
         assert checked(data, ref) == [(1, "EM-NEW-EST")]
+
+
+class TestInterpretationOnlyHistory:
+    """Catalogue §3.10 (2026-12): a history line that is interpretation-only (modifier 26, or a code whose PFS
+    PC/TC indicator is 2, professional component only) does not make the patient established. In the CMS PFS
+    relative value file (RVU25A) 93010 and 93042 have PC/TC indicator 2; 93000 (tracing with interpretation)
+    has 4 (global test only) and 20610 has 0."""
+
+    @staticmethod
+    def ref():
+        return reference(
+            codes=["99203", "93010", "93042", "93000", "20610"],
+            fee=[
+                fee("93010", pctc_indicator="2"),
+                fee("93042", pctc_indicator="2"),
+                fee("93000", pctc_indicator="4"),
+                fee("20610", pctc_indicator="0"),
+                fee("99203", pctc_indicator="0"),
+            ],
+        )
+
+    @pytest.mark.parametrize("code", ["93010", "93042"])
+    def test_professional_component_only_code_does_not_establish(self, code):
+        assert em_only(claim(line(1, "99203"), history=[seen(code=code)]), self.ref()) == []
+
+    def test_a_26_line_does_not_establish(self):
+        assert em_only(claim(line(1, "99203"), history=[seen(code="20610", modifiers=["26"])]), self.ref()) == []
+
+    @pytest.mark.parametrize("code", ["93000", "20610"])
+    def test_a_service_that_is_not_interpretation_only_establishes(self, code):
+        assert em_only(claim(line(1, "99203"), history=[seen(code=code)]), self.ref()) == [(1, "EM-NEW-EST")]
+
+    def test_real_pfs_file_gives_93010_and_93042_indicator_2(self):
+        import csv
+
+        from tests.conftest import shared_file
+
+        path = shared_file("pfs_rvu/PPRRVU25_JAN_no_descriptors.csv")
+        with path.open(encoding="latin-1", newline="") as handle:
+            indicators = {row["HCPCS"]: row["PCTC IND"] for row in csv.DictReader(handle) if not row["MOD"]}
+        assert (indicators["93010"], indicators["93042"]) == ("2", "2")
+        assert indicators["93000"] != "2"
+
+
+@pytest.mark.django_db
+class TestInterpretationOnlyFromTheDatabase:
+    """The history lines' codes are among the codes whose fee-schedule facts are loaded, in the one-claim path
+    (``check_document``) and in the batch path (``BatchData.from_raw``, what the worker processes use)."""
+
+    @pytest.fixture
+    def fee_schedule(self):
+        from codes.choices import Source
+        from tests.codes.factories import make_code, make_fee, make_release
+
+        hcpcs = make_release(Source.HCPCS, "2026 January")
+        rvu = make_release(Source.PFS_RVU, "RVU26A", effective_date=date(2025, 1, 1))
+        for code, indicator in (("99203", "0"), ("93010", "2"), ("20610", "0")):
+            make_code(code, release=hcpcs, added_date=date(2000, 1, 1))
+            make_fee(rvu, code, pctc_indicator=indicator)
+
+    def document(self, history_code):
+        return {"claims": [claim(line(1, "99203"), history=[seen(code=history_code)])]}
+
+    @pytest.mark.parametrize(("history_code", "expected"), [("93010", []), ("20610", [(1, "EM-NEW-EST")])])
+    def test_one_claim_path(self, fee_schedule, history_code, expected):
+        from claims.rules import check_document
+
+        [result] = check_document(self.document(history_code), today=date(2026, 3, 12))["claims"]
+        assert [(f["line"], f["rule"]) for f in result["findings"] if f["rule"] == "EM-NEW-EST"] == expected
+
+    def test_batch_path_loads_the_history_codes(self, fee_schedule):
+        from claims.rules.engine import BatchData
+
+        batch = BatchData.from_raw(self.document("93010")["claims"])
+        facts = batch.ref.fee("93010", date(2025, 5, 1))
+        assert facts is not None and facts.pctc_indicator == "2"

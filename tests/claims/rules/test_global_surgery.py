@@ -9,7 +9,7 @@ from claims.rules.context import ClaimContext
 from claims.rules.engine import check_claim
 from claims.rules.inputs import parse_claim
 
-from .builders import claim, fee, findings, line, payer_for, reference, run
+from .builders import claim, fee, findings, line, payer_for, ptp, reference, run
 from .test_bundling import ALL_TABLES, OTHER_NPI, checked, example
 
 GLB_RULES = {"GLB-POSTOP-EM", "GLB-PREOP-EM-57", "GLB-POSTOP-PROC"}
@@ -71,7 +71,7 @@ class TestPostOpEM:
         [
             ("27447", 90, True),
             ("27447", 91, False),
-            ("27447", 0, False),  # same day: PTP edits cover it
+            ("27447", 0, False),  # same day: not post-op (GLB-PREOP-EM-57 covers the day of surgery)
             ("17000", 10, True),
             ("17000", 11, False),
             ("11102", 3, False),  # 000-day global has no post-op period
@@ -79,7 +79,7 @@ class TestPostOpEM:
     )
     def test_window(self, code, days_before, fires):
         found = glb_only(claim(line(1, "99213"), history=[surgery(code, days_before)]))
-        assert found == ([(1, "GLB-POSTOP-EM")] if fires else [])
+        assert [pair for pair in found if pair[1] == "GLB-POSTOP-EM"] == ([(1, "GLB-POSTOP-EM")] if fires else [])
 
     def test_same_group_and_specialty_is_the_same_provider(self):
         history = [surgery(rendering_npi=OTHER_NPI, group_tin="311234567")]
@@ -123,10 +123,47 @@ class TestPreOpEM57:
         data = claim(line(1, "99214", dos="2026-03-08", modifiers=["25"]), line(2, "27447"))
         assert glb_only(data) == [(1, "GLB-PREOP-EM-57")]
 
-    def test_minor_procedure_two_days_later_or_same_day_is_silent(self):
+    def test_minor_procedure_or_two_days_before_is_silent(self):
         assert glb_only(claim(line(1, "99214", dos="2026-03-08"), line(2, "17000"))) == []
+        assert glb_only(claim(line(1, "99214"), line(2, "17000"))) == []
         assert glb_only(claim(line(1, "99214", dos="2026-03-07"), line(2, "27447"))) == []
-        assert glb_only(claim(line(1, "99214"), line(2, "27447"))) == []
+
+    # Pub 100-04 Ch.12 §40.1.A: the global package includes pre-operative visits "beginning with the day
+    # before the day of surgery up to and including the day of surgery"; only 57 (decision for surgery)
+    # takes the visit out. 25 is for procedures with a 000/010 global, not a 090-day surgery.
+    @pytest.mark.parametrize("modifiers", [[], ["25"]])
+    def test_visit_on_the_day_of_a_major_procedure_fires_and_25_is_no_substitute(self, modifiers):
+        data = claim(line(1, "99214", modifiers=modifiers), line(2, "27447"))  # one date of service
+        [finding] = [f for f in findings(data, ref()) if f.rule in GLB_RULES]
+        assert (finding.line, finding.rule, finding.related_lines) == (1, "GLB-PREOP-EM-57", (2,))
+        assert "the day of 27447" in finding.message
+        assert finding.hint.startswith("If this visit produced the decision for surgery, append 57")
+
+    def test_visit_on_the_day_of_a_major_procedure_with_57_is_silent(self):
+        assert glb_only(claim(line(1, "99214", modifiers=["57"]), line(2, "27447"))) == []
+
+    def test_same_day_major_procedure_in_history_fires(self):
+        assert glb_only(claim(line(1, "99214", modifiers=["25"]), history=[surgery(days_before=0)])) == [
+            (1, "GLB-PREOP-EM-57")
+        ]
+
+    def test_same_day_ptp_edit_still_gives_ptp_mi1_nomod(self):
+        # NCCI PTP practitioner file (v30.1): 27447 / 99214, modifier indicator 1. Without a modifier the visit
+        # gets both findings (catalogue §0.6 rule 7); 25 bypasses the PTP edit but is no substitute for 57.
+        with_ptp = reference(
+            codes=["27447", "99214"],
+            fee=[fee("27447", global_days="090"), fee("99214")],
+            ptp=[ptp("27447", "99214", 1)],
+        )
+        rules = {"GLB-PREOP-EM-57", "PTP-MI1-NOMOD"}
+
+        def found(modifiers):
+            data = claim(line(1, "99214", modifiers=modifiers), line(2, "27447"))
+            return sorted(pair for pair in run(data, with_ptp) if pair[1] in rules)
+
+        assert found([]) == [(1, "GLB-PREOP-EM-57"), (1, "PTP-MI1-NOMOD")]
+        assert found(["25"]) == [(1, "GLB-PREOP-EM-57")]
+        assert found(["57"]) == []
 
     def test_procedure_by_another_provider_is_silent(self):
         data = claim(line(1, "99214", dos="2026-03-08"), history=[surgery(days_before=0, rendering_npi=OTHER_NPI)])

@@ -211,7 +211,8 @@ class TestModRepeat:
     def test_wrong_repeat_modifier_fires(self, code_, modifier):
         assert lines_of(claim(line(1, code_, modifiers=[modifier])), ref(), "MOD-REPEAT") == [1]
 
-    @pytest.mark.parametrize(("code_", "modifier"), [("93000", "76"), ("80053", "91")])
+    # G0306 (CBC) is a laboratory HCPCS code: CMS type of service 5 in the HCPCS Level II file.
+    @pytest.mark.parametrize(("code_", "modifier"), [("93000", "76"), ("80053", "91"), ("G0306", "91")])
     def test_right_repeat_modifier_is_silent(self, code_, modifier):
         assert lines_of(claim(line(1, code_, modifiers=[modifier])), ref(), "MOD-REPEAT") == []
 

@@ -53,6 +53,7 @@ def the_finding(data, ref, rule_id):
 
 CODES = ["90686", "90732", "90746", "90715", "90471", "90472", "90460", "G0008", "G0009", "96372", "99215"]
 CODES += ["99417", "G2212", "99243", "99253", "99396", "99213", "G0438", "G0439", "G0402", "99214"]
+CODES += ["97014", "G0283", "G0281", "99418", "G0316", "99223", "99245", "99255"]
 
 
 def ref(**facts):
@@ -105,6 +106,43 @@ class TestMcrHcpcsSubst:
         found = {(f.line, f.rule) for f in findings(claim(line(1, "99243")), facts)}
         assert (1, "MCR-HCPCS-SUBST") in found
         assert (1, "MUE-ZERO") not in found
+
+
+    def test_97014_names_g0283_and_g0281_for_wound_care(self):
+        """97014 (unattended electrical stimulation) is status I in the PFS RVU file; Medicare pays G0283, or
+        G0281 for chronic ulcers (catalogue §3.8, changes of 2026-12)."""
+        finding = the_finding(claim(line(1, "97014")), ref(), "MCR-HCPCS-SUBST")
+        assert finding.line == 1 and "G0283" in finding.message and "G0281" in finding.message
+        assert finding.hint == "Replace 97014 with G0283 (G0281 for wound care)."
+
+    @pytest.mark.parametrize(
+        ("code_", "substitute"),
+        [("99418", "G0316"), ("99245", "99205 (new) or 99215 (established)"), ("99255", "99223 (initial)")],
+    )
+    def test_other_table_entries(self, code_, substitute):
+        finding = the_finding(claim(line(1, code_), pos="21"), ref(), "MCR-HCPCS-SUBST")
+        assert finding.hint.startswith(f"Replace {code_} with {substitute}")
+
+    def test_g0283_g0281_and_commercial_97014_are_silent(self):
+        assert lines_of(claim(line(1, "G0283"), line(2, "G0281")), ref(), "MCR-HCPCS-SUBST") == []
+        assert lines_of(claim(line(1, "97014"), payer_type="commercial"), ref(), "MCR-HCPCS-SUBST") == []
+
+    def test_real_pfs_file_gives_status_i_and_active_substitutes(self):
+        """Every CPT code of the table has status I in the CMS PFS relative value file, and each of its
+        substitutes is active there (status A)."""
+        import csv
+
+        from claims.rules.payer import SUBSTITUTES
+        from tests.conftest import shared_file
+
+        path = shared_file("pfs_rvu/PPRRVU25_JAN_no_descriptors.csv")
+        with path.open(encoding="latin-1", newline="") as handle:
+            status = {row["HCPCS"]: row["STATUS CODE"] for row in csv.DictReader(handle) if not row["MOD"]}
+        assert {"97014", "99417", "99242", "99255"} <= set(SUBSTITUTES)
+        for code_, substitute in SUBSTITUTES.items():
+            assert status[code_] == "I", code_
+            assert substitute.codes, code_
+            assert {status[c] for c in substitute.codes} == {"A"}, (code_, substitute.codes)
 
 
 class TestMcrPreventive:
