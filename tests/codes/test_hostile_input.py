@@ -134,3 +134,29 @@ def test_any_typed_text_gets_a_page(looker, text, dos):
     ):
         response = looker.get(url, params)
         assert response.status_code == 200, (url, params, response.status_code)
+
+
+ADMIN_LISTS = [
+    "/admin/codes/procedurecode/",
+    "/admin/codes/release/",
+    "/admin/codes/modifier/",
+    "/admin/codes/placeofservice/",
+    "/admin/codes/feescheduleindicator/",
+    "/admin/codes/ptpedit/",
+    "/admin/codes/muelimit/",
+    "/admin/codes/addonedit/",
+    "/admin/codes/asplimit/",
+    "/admin/codes/ndccrosswalk/",
+]
+
+
+@pytest.mark.parametrize("url", ADMIN_LISTS)
+@pytest.mark.parametrize("query", ["?q=%00", "?q=99%0013", "?q=%ED%A0%80", "?q=" + "x" * 3000])
+def test_admin_searches_of_the_reference_tables_never_fail(admin_user, url, query):
+    # (Django's admin search form refuses NUL itself; this keeps it so on PostgreSQL.)
+    client = Client()
+    client.raise_request_exception = False
+    client.force_login(admin_user)
+    make_code("99213")
+    response = client.get(url + query)
+    assert response.status_code == 200, (url, query, response.status_code)
