@@ -167,6 +167,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The largest body POST /api/claims/scrub/ accepts (bytes); larger batches go through scrub_claims.
 CLAIMDESK_SCRUB_MAX_BYTES = int(os.environ.get("CLAIMDESK_SCRUB_MAX_BYTES", str(5 * 1024 * 1024)))
+# --- limits on input (issue 10) ---
+# Days an API token lasts from issue (the admin may set another expiry when issuing it).
+CLAIMDESK_API_TOKEN_DAYS = int(os.environ.get("CLAIMDESK_API_TOKEN_DAYS", "90"))
+# The largest CMS file the admin import accepts (bytes; the real quarterly files are at most ~40 MB each).
+CLAIMDESK_IMPORT_MAX_BYTES = int(os.environ.get("CLAIMDESK_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
+# A .zip (or .xlsx) being imported may unpack to at most this many bytes in all ...
+CLAIMDESK_IMPORT_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("CLAIMDESK_IMPORT_MAX_UNCOMPRESSED_BYTES", str(2 * 1024 * 1024 * 1024))
+)
+# ... and no member over 1 MB may unpack to more than this many times its compressed size (real CMS files: ~20).
+CLAIMDESK_IMPORT_MAX_RATIO = int(os.environ.get("CLAIMDESK_IMPORT_MAX_RATIO", "100"))
+# --- end limits on input ---
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

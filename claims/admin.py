@@ -2,14 +2,19 @@
 providers, and claims and patients (read and searched here, entered in the app).
 
 An API token's key is shown once, in a message right after the token is created; only its hash is
-stored, so a lost key cannot be recovered: deactivate the token and create a new one.
+stored, so a lost key cannot be recovered: revoke the token (the *Revoke* action, on the audit trail) and
+issue a new one. Every token expires; the list shows each token's last use, expiry and state.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import widgets
+from django.utils import timezone
 
 from . import services
+from .api_tokens import api_token_issue, api_token_revoke
 from .models import (
     ApiToken,
     Claim,
@@ -24,6 +29,7 @@ from .models import (
     Provider,
     ReviewSettings,
 )
+from .validators import validate_date_in_range
 
 
 @admin.register(Payer)
@@ -58,37 +64,95 @@ class DemographicEditAdmin(admin.ModelAdmin):
     search_fields = ("code_from", "code_to", "description", "source")
 
 
+class ApiTokenIssueForm(forms.ModelForm):
+    """Issuing a token: who, what for, and until when (blank: ``CLAIMDESK_API_TOKEN_DAYS`` from now)."""
+
+    expires_at = forms.SplitDateTimeField(
+        label="Expires",
+        required=False,
+        widget=widgets.AdminSplitDateTime,
+        help_text="Leave blank for the default (CLAIMDESK_API_TOKEN_DAYS days from now). Every token expires.",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ("user", "name", "expires_at")
+
+    def clean_expires_at(self):
+        value = self.cleaned_data.get("expires_at")
+        if value is not None:
+            if value <= timezone.now():
+                raise forms.ValidationError("The expiry must be in the future.")
+            validate_date_in_range(value)
+        return value
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "user", "created_at", "last_used_at", "active")
+    list_display = ("name", "prefix", "user", "created_at", "last_used_at", "expires_at", "state_label", "revoked_at")
     list_filter = ("active",)
     search_fields = ("name", "prefix", "user__username")
     list_select_related = ("user",)
+    actions = ("revoke_tokens",)
+    readonly_fields_on_change = (
+        "user",
+        "prefix",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "state_label",
+        "revoked_at",
+        "revoked_by",
+    )
+
+    @admin.display(description="state")
+    def state_label(self, obj: ApiToken) -> str:
+        return obj.state.label
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenIssueForm
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("user", "name")
-        return ("user", "name", "prefix", "created_at", "last_used_at", "active")
+            return ("user", "name", "expires_at")
+        return ("user", "name", *self.readonly_fields_on_change[1:])
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("user", "prefix", "created_at", "last_used_at")
+        return self.readonly_fields_on_change
 
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
             return
-        token, key = ApiToken.issue(user=obj.user, name=obj.name)
+        token, key = api_token_issue(
+            user=obj.user, name=obj.name, issued_by=request.user, expires_at=form.cleaned_data.get("expires_at")
+        )
         # The admin goes on with ``obj`` (change log, redirect): make it the saved token.
         obj.pk, obj.key_hash, obj.prefix, obj.created_at = token.pk, token.key_hash, token.prefix, token.created_at
+        obj.expires_at = token.expires_at
         obj._state.adding = False
         obj._state.db = token._state.db
         messages.warning(
             request,
             f"The key of API token “{token.name}” for {token.user}: {key} — copy it now. It is not stored and "
-            "will not be shown again. Send it as the header 'Authorization: Token <key>'.",
+            f"will not be shown again. Send it as the header 'Authorization: Token <key>'. It expires on "
+            f"{timezone.localtime(token.expires_at):%Y-%m-%d %H:%M}.",
         )
+
+    @admin.action(description="Revoke the selected API tokens", permissions=["change"])
+    def revoke_tokens(self, request, queryset):
+        tokens = queryset.select_related("user")
+        revoked = [token for token in tokens if api_token_revoke(token=token, revoked_by=request.user)]
+        if revoked:
+            names = ", ".join(f"“{token.name}” ({token.prefix}…)" for token in revoked)
+            messages.success(request, f"Revoked {len(revoked)} API token{'' if len(revoked) == 1 else 's'}: {names}.")
+        left = queryset.count() - len(revoked)
+        if left:
+            messages.info(request, f"{left} of the selected tokens were already revoked.")
 
 
 # --- claims: read in the admin; billers change them on the entry page, where the workflow services run ----

@@ -6,9 +6,11 @@ Authentication is done here, not by the login middleware (an API answers 401, it
   is stored). No CSRF check: the key is not sent by the browser on its own.
 * otherwise the logged-in session, with the usual CSRF protection (``X-CSRFToken`` header).
 
-Answers: 200 with the output document; 400 ``{"error", "claim", "line", "field"}`` for malformed
-input; 401 without valid credentials; 403 for a failed CSRF check or a user who may not enter claims;
-405 for anything but POST; 413 when the body is larger than ``CLAIMDESK_SCRUB_MAX_BYTES``.
+Answers, every one JSON: 200 with the output document; 400 ``{"error", "claim", "line", "field"}`` for
+malformed input (not UTF-8, not JSON, nested too deep, no claims, a wrong type, a date outside 1900–2100,
+text with an unpaired surrogate …); 401 without valid credentials (an expired or revoked token says so);
+403 for a failed CSRF check or a user without ``claims.check_claim``; 405 for anything but POST; 413 when
+the body is larger than ``CLAIMDESK_SCRUB_MAX_BYTES``. Never a server error on any input.
 """
 
 from __future__ import annotations
@@ -19,17 +21,15 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from .models import ApiToken
+from .api_tokens import api_token_authenticate
 from .output import parse_json
 from .rules import check_document
 from .rules.inputs import ScrubInputError
 
-TOKEN_KEYWORD = "token"
-CHECK_PERMISSION = "claims.add_claim"  # checking claims is part of entering them (billing staff, supervisors)
+CHECK_PERMISSION = "claims.check_claim"  # "Can check claims": billing staff and supervisors (claims.roles)
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 
 
@@ -42,23 +42,6 @@ class _CsrfCheck(CsrfViewMiddleware):
 
     def _reject(self, request, reason):
         return _error(403, f"CSRF check failed: {reason}. Send the X-CSRFToken header, or use an API token.")
-
-
-def _token_user(header: str):
-    """The active user of an ``Authorization: Token <key>`` header, or None; marks the token used."""
-    keyword, _, key = header.strip().partition(" ")
-    key = key.strip()
-    if keyword.lower() != TOKEN_KEYWORD or not key:
-        return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=ApiToken.hash_key(key), active=True, user__is_active=True)
-        .first()
-    )
-    if token is None:
-        return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-    return token.user
 
 
 def _unauthorized(message: str) -> JsonResponse:
@@ -81,16 +64,19 @@ def scrub(request: HttpRequest) -> JsonResponse:
     header = request.headers.get("Authorization", "")
     by_session = False
     if header:
-        user = _token_user(header)
-        if user is None:
-            return _unauthorized("Invalid or inactive API token.")
-        request.user = user
+        checked = api_token_authenticate(header)
+        if checked.user is None:
+            return _unauthorized(checked.problem)
+        request.user = checked.user
     elif request.user.is_authenticated:
         by_session = True
     else:
         return _unauthorized("Authentication required: log in, or send the header 'Authorization: Token <key>'.")
     if not request.user.has_perm(CHECK_PERMISSION):
-        return _error(403, "This account may not check claims: ask an administrator for the billing staff role.")
+        return _error(
+            403, "This account may not check claims (permission 'Can check claims'): ask an administrator for the "
+            "billing staff role."
+        )
 
     limit = getattr(settings, "CLAIMDESK_SCRUB_MAX_BYTES", DEFAULT_MAX_BYTES)
     too_big = _error(413, f"The request body is larger than the limit of {limit} bytes; send fewer claims per request.")

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from .choices import (
     Category,
@@ -148,8 +150,31 @@ class DemographicEdit(models.Model):
         return low <= normalized[: len(low)] and normalized[: len(high)] <= high
 
 
+DEFAULT_API_TOKEN_DAYS = 90
+
+
+def api_token_days() -> int:
+    """How long a new API token lasts (``CLAIMDESK_API_TOKEN_DAYS``, default 90 days)."""
+    return int(getattr(settings, "CLAIMDESK_API_TOKEN_DAYS", DEFAULT_API_TOKEN_DAYS))
+
+
+def api_token_default_expiry():
+    """When a token issued now expires: every token expires."""
+    return timezone.now() + timedelta(days=api_token_days())
+
+
+class ApiTokenState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+
+
 class ApiToken(models.Model):
-    """A per-user API token for ``POST /api/claims/scrub/`` (created in the admin; only its hash is kept)."""
+    """A per-user API token for ``POST /api/claims/scrub/`` (created in the admin; only its hash is kept).
+
+    Every token expires (``expires_at``, by default ``CLAIMDESK_API_TOKEN_DAYS`` after it is issued) and
+    can be revoked (``active`` off, with when and by whom); an expired or revoked token gets 401.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=80, help_text="What the token is for, e.g. 'clearinghouse export'.")
@@ -158,6 +183,20 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     active = models.BooleanField(default=True)
+    expires_at = models.DateTimeField(
+        "expires",
+        default=api_token_default_expiry,
+        help_text="After this the token is refused (default: 90 days from issue, CLAIMDESK_API_TOKEN_DAYS).",
+    )
+    revoked_at = models.DateTimeField("revoked", null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     class Meta:
         ordering = ["user", "name"]
@@ -171,11 +210,29 @@ class ApiToken(models.Model):
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, *, user, name: str) -> tuple[ApiToken, str]:
+    def issue(cls, *, user, name: str, expires_at=None) -> tuple[ApiToken, str]:
         """Create a token and return it with its key (shown once, never stored)."""
         key = secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, key_hash=cls.hash_key(key), prefix=key[:8])
+        token = cls.objects.create(
+            user=user,
+            name=name,
+            key_hash=cls.hash_key(key),
+            prefix=key[:8],
+            expires_at=expires_at or api_token_default_expiry(),
+        )
         return token, key
+
+    def state_on(self, moment=None) -> ApiTokenState:
+        """Revoked (or deactivated), expired at ``moment`` (default now), else active."""
+        if not self.active or self.revoked_at is not None:
+            return ApiTokenState.REVOKED
+        if self.expires_at <= (moment or timezone.now()):
+            return ApiTokenState.EXPIRED
+        return ApiTokenState.ACTIVE
+
+    @property
+    def state(self) -> ApiTokenState:
+        return self.state_on()
 
 
 # --- claims ------------------------------------------------------------------------------------------
@@ -299,6 +356,7 @@ class Claim(models.Model):
             ("view_all_claims", "Can see every biller's claims"),
             ("review_claim", "Can review claims: the review queue, decisions, the dashboard"),
             ("void_claim", "Can void a claim (claims are never deleted)"),
+            ("check_claim", "Can check claims"),  # the batch check API (POST /api/claims/scrub/)
         ]
         indexes = [  # the claim list's filters and sorts, for billers (their own claims) and supervisors
             models.Index(fields=["created_by", "-created_at"]),

@@ -34,7 +34,9 @@ def parse_json(raw: bytes | str) -> Any:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except ScrubInputError:
+        raise
     except UnicodeDecodeError:
         raise ScrubInputError("the document is not UTF-8 text") from None
     except json.JSONDecodeError as error:
@@ -43,9 +45,15 @@ def parse_json(raw: bytes | str) -> Any:
         ) from None
     except RecursionError:
         raise ScrubInputError("the document is nested too deeply to read") from None
+    except ValueError:  # an integer of more digits than Python reads (sys.get_int_max_str_digits)
+        raise ScrubInputError("the document holds a number with too many digits to read") from None
     finally:
         if collecting:
             gc.enable()
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ScrubInputError(f"the document is not valid JSON: {name} is not a JSON number")
 
 
 # Each format writes a document as: a head, the encoded claims, and a tail. ``encode`` makes one claim's

@@ -38,6 +38,7 @@ CLAIM_ENTRY = (
     "claims.add_claim",
     "claims.change_claim",
     "claims.void_claim",
+    "claims.check_claim",  # the batch check API, POST /api/claims/scrub/
     "claims.view_patient",
     "claims.add_patient",
     "claims.view_provider",

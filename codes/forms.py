@@ -5,12 +5,29 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
+from django.conf import settings
 
+from claims.validators import SurrogateSafeFormMixin, reject_unpaired_surrogates, validate_date_in_range
+
+from .importers.archives import human_size
 from .importers.registry import kind_choices
 
+DEFAULT_IMPORT_MAX_BYTES = 200 * 1024 * 1024
 
-class CodeFilterForm(forms.Form):
+
+def import_max_bytes() -> int:
+    """The largest file the admin import accepts (``CLAIMDESK_IMPORT_MAX_BYTES``, default 200 MB)."""
+    return int(getattr(settings, "CLAIMDESK_IMPORT_MAX_BYTES", DEFAULT_IMPORT_MAX_BYTES))
+
+
+class CodeFilterForm(SurrogateSafeFormMixin, forms.Form):
     """Base form of ``ProcedureCodeFilterSet``: crispy renders it as one row of search controls (GET)."""
+
+    def clean_on(self):
+        """The "status on" date, within 1900–2100 (``ProcedureCodeFilterSet`` declares the field)."""
+        value = self.cleaned_data.get("on")
+        validate_date_in_range(value)
+        return value
 
     @property
     def helper(self) -> FormHelper:
@@ -36,8 +53,8 @@ class CodeFilterForm(forms.Form):
         return helper
 
 
-class ImportUploadForm(forms.Form):
-    """Admin: a CMS file to preview, then import."""
+class ImportUploadForm(SurrogateSafeFormMixin, forms.Form):
+    """Admin: a CMS file to preview, then import (at most ``CLAIMDESK_IMPORT_MAX_BYTES``)."""
 
     kind = forms.ChoiceField(label="File kind", choices=kind_choices)
     file = forms.FileField(help_text="The file as CMS publishes it; keep its original name (it names the release).")
@@ -45,10 +62,28 @@ class ImportUploadForm(forms.Form):
         label="Release label",
         required=False,
         max_length=64,
+        validators=[reject_unpaired_surrogates],
         help_text="Optional, e.g. '2026 January'. Leave blank to take it from the file name or content.",
     )
     effective_date = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_date_in_range],
         help_text="Optional first date of service of the release (YYYY-MM-DD).",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text += f" At most {human_size(import_max_bytes())}."
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = import_max_bytes()
+        if upload.size > limit:
+            raise forms.ValidationError(
+                "%(name)s is %(size)s, larger than the largest file accepted, %(limit)s "
+                "(CLAIMDESK_IMPORT_MAX_BYTES); nothing was imported.",
+                code="file_too_large",
+                params={"name": upload.name, "size": human_size(upload.size), "limit": human_size(limit)},
+            )
+        return upload

@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
+from claims.validators import date_range_problem, has_unpaired_surrogate, without_unpaired_surrogates
+
 from .choices import ACTION_CODES, COVERAGE_CODES, FEE_SCHEDULE_STATUS, MUE_SOURCE, PTP_SOURCE, CodeSystem, Source
 from .classify import classify
 from .filtersets import ProcedureCodeFilterSet, search_q
@@ -63,12 +65,28 @@ def _table(request, table_class, queryset: QuerySet, prefix: str, caption: str):
     return table
 
 
+# What can be a procedure code at all: anything else (NUL, control characters, a lone surrogate, 5,000
+# characters) is not looked up, and is answered "not found" without reaching the database.
+_CODE_TEXT = re.compile(r"^[0-9A-Z]{1,16}$")
+SHOWN_CODE_MAX = 20
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def shown_code(text: str) -> str:
+    """Typed text as a page may show it: printable, and cut short when long."""
+    text = _UNPRINTABLE.sub("\ufffd", without_unpaired_surrogates(text))
+    return text if len(text) <= SHOWN_CODE_MAX else f"{text[:SHOWN_CODE_MAX]}…"
+
+
 def code_detail(request, code: str):
     """Everything the engine knows about one code, from the newest loaded release of each table."""
     code = code.strip().upper()
-    procedure = ProcedureCode.objects.select_related("release").filter(code=code).first()
+    procedure = None
+    if _CODE_TEXT.match(code):
+        procedure = ProcedureCode.objects.select_related("release").filter(code=code).first()
     if procedure is None:
-        return render(request, "codes/code_not_found.html", {"code": code, "result": classify(code)}, status=404)
+        shown = shown_code(code)
+        return render(request, "codes/code_not_found.html", {"code": shown, "result": classify(shown)}, status=404)
 
     timeline = ReleaseTimeline.load()
     newest = {source: timeline.newest(source) for source in Source}
@@ -155,6 +173,7 @@ def _snapshot(model, newest, sources, *, code: str) -> list:
 
 AUTOCOMPLETE_LIMIT = 10
 AUTOCOMPLETE_MIN_CHARS = 2
+AUTOCOMPLETE_MAX_CHARS = 100  # longer text is no code and no label
 # The beginning of a CPT code (digits, then the Category II/III/PLA letter) or of a HCPCS Level II code (a letter,
 # then digits): such text is looked up by code prefix first.
 _CODE_START = re.compile(r"^(?:\d{1,5}|\d{4}[A-Z]|[A-Z]\d{1,4})$", re.IGNORECASE)
@@ -173,11 +192,13 @@ def autocomplete_text(params: QueryDict) -> str:
 
 
 def _parse_dos(value: str) -> date | None:
+    """A date of service typed as YYYY-MM-DD or MM/DD/YYYY, within 1900–2100; else None."""
     value = value.strip()
     try:
-        return parse_date(value) or datetime.strptime(value, _US_DATE).date()
+        day = parse_date(value) or datetime.strptime(value, _US_DATE).date()
     except ValueError:
         return None
+    return None if date_range_problem(day) else day
 
 
 def autocomplete_date_of_service(params: QueryDict) -> date:
@@ -203,7 +224,9 @@ def autocomplete_codes(text: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[Proce
     One query. Text shorter than two characters matches nothing.
     """
     text = text.strip()
-    if len(text) < AUTOCOMPLETE_MIN_CHARS:
+    if len(text) < AUTOCOMPLETE_MIN_CHARS or len(text) > AUTOCOMPLETE_MAX_CHARS:
+        return []
+    if "\x00" in text or has_unpaired_surrogate(text):  # cannot be in any code or label (nor sent to PostgreSQL)
         return []
     code = text.upper()
     rank = Value(2)

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import connections
 
 from ..choices import Category, Risk, Severity
+from ..validators import has_unpaired_surrogate
 from .context import LIABILITY_MODIFIERS, ClaimContext, ResolvedPayer
 from .inputs import ClaimInput, PayerConfigInput, ScrubInputError, parse_claim, parse_document
 from .reference import ReferenceData
@@ -127,10 +128,13 @@ class BatchData:
             except ValueError:
                 return None
 
+        def readable(value: Any) -> bool:  # text a database can take (a lone surrogate is the parser's to report)
+            return not isinstance(value, str) or value.isascii() or not has_unpaired_surrogate(value)
+
         for raw in raw_claims:
             if not isinstance(raw, dict):
                 continue
-            if isinstance(raw.get("payer_name"), str) and raw["payer_name"]:
+            if isinstance(raw.get("payer_name"), str) and raw["payer_name"] and readable(raw["payer_name"]):
                 names.add(raw["payer_name"].strip().lower())
             claim_day = day(raw.get("dos"))
             for group in ("lines", "history"):
@@ -141,13 +145,13 @@ class BatchData:
                     if not isinstance(item, dict):
                         continue
                     code = item.get("code")
-                    if isinstance(code, str | int) and not isinstance(code, bool):
+                    if isinstance(code, str | int) and not isinstance(code, bool) and readable(code):
                         codes.add(str(code).strip().upper())
                     item_day = day(item.get("dos")) or claim_day
                     if item_day:
                         dates.add(item_day)
                     ndc = item.get("ndc")
-                    if isinstance(ndc, str) and ndc:
+                    if isinstance(ndc, str) and ndc and readable(ndc):
                         ndcs.add(ndc.replace("-", "").strip())
         return cls((), ref=ReferenceData.for_codes(codes, dates, ndcs), payer_names=names)
 

@@ -13,6 +13,20 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..validators import date_range_problem, has_unpaired_surrogate, unpaired_surrogate_problem
+
+NO_CLAIMS_MESSAGE = "the document holds no claims: send at least one claim in the 'claims' list"
+SHOWN_MAX = 40  # characters of a wrong value quoted back in an error message
+MAX_TIMELY_FILING_DAYS = 36525  # a hundred years: any payer's limit, and no date arithmetic overflows
+
+
+def _shown(value: Any) -> str:
+    """A wrong value as quoted in a message: printable, and cut short when long."""
+    text = value if isinstance(value, str) else repr(value)
+    if has_unpaired_surrogate(text):
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text if len(text) <= SHOWN_MAX else f"{text[:SHOWN_MAX]}…"
+
 
 class ScrubInputError(ValueError):
     """Malformed input: says which claim, line and field, and what is wrong."""
@@ -179,6 +193,8 @@ class _Reader:
     def text(self, name: str, default: str = "", *, required: bool = False) -> str:
         value = self.data.get(name)
         if type(value) is str and value:  # the common case first
+            if not value.isascii() and has_unpaired_surrogate(value):
+                raise self.error(unpaired_surrogate_problem(value), name)
             return value.strip()
         if value is None or value == "":
             if required:
@@ -186,7 +202,9 @@ class _Reader:
             return default
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise self.error(f"must be text, not {type(value).__name__}", name)
-        return str(value).strip()
+        if has_unpaired_surrogate(value):
+            raise self.error(unpaired_surrogate_problem(value), name)
+        return _as_text(value, self, name).strip()
 
     def date(self, name: str, *, required: bool = False) -> date | None:
         value = self.data.get(name)
@@ -196,10 +214,16 @@ class _Reader:
             return None
         if not isinstance(value, str):
             raise self.error(f"must be a date YYYY-MM-DD, not {type(value).__name__}", name)
+        if has_unpaired_surrogate(value):
+            raise self.error(unpaired_surrogate_problem(value), name)
         try:
-            return date.fromisoformat(value.strip())
+            day = date.fromisoformat(value.strip())
         except ValueError:
-            raise self.error(f"'{value}' is not a date in the form YYYY-MM-DD", name) from None
+            raise self.error(f"'{_shown(value)}' is not a date in the form YYYY-MM-DD", name) from None
+        problem = date_range_problem(day)
+        if problem:
+            raise self.error(problem, name)
+        return day
 
     def number(self, name: str, default: Decimal | None = None) -> Decimal | None:
         value = self.data.get(name)
@@ -207,12 +231,15 @@ class _Reader:
             return default
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise self.error(f"must be a number, not {type(value).__name__}", name)
+        if has_unpaired_surrogate(value):
+            raise self.error(unpaired_surrogate_problem(value), name)
         try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise self.error(f"'{value}' is not a number", name) from None
+            text = value.strip() if isinstance(value, str) else repr(value) if isinstance(value, float) else value
+            number = Decimal(text)
+        except (InvalidOperation, ValueError):
+            raise self.error(f"'{_shown(value)}' is not a number", name) from None
         if not number.is_finite():
-            raise self.error(f"'{value}' is not a number", name)
+            raise self.error(f"'{_shown(value)}' is not a number", name)
         return number
 
     def boolean(self, name: str) -> bool | None:
@@ -233,7 +260,9 @@ class _Reader:
         for item in value:
             if isinstance(item, bool) or not isinstance(item, str | int):
                 raise self.error(f"must be a list of text, found {type(item).__name__}", name)
-            out.append(str(item).strip().upper())
+            if has_unpaired_surrogate(item):
+                raise self.error(unpaired_surrogate_problem(item), name)
+            out.append(_as_text(item, self, name).strip().upper())
         return tuple(out)
 
     def obj(self, name: str, prefix: str | None = None) -> _Reader | None:
@@ -241,6 +270,16 @@ class _Reader:
         if value is None:
             return None
         return _Reader(value, claim_id=self.claim_id, line=self.line, prefix=(prefix or f"{self.prefix}{name}."))
+
+
+def _as_text(value: str | int, reader: _Reader, name: str) -> str:
+    """Text, or a number given for text (codes may come as numbers) written out."""
+    if type(value) is str:
+        return value
+    try:
+        return str(value)
+    except ValueError:  # more digits than Python writes out (sys.get_int_max_str_digits)
+        raise reader.error("is a number far too long to be a code or text", name) from None
 
 
 def _parse_dose(reader: _Reader) -> Dose | None:
@@ -284,6 +323,7 @@ _CODE_LISTS_LIMIT = 4096
 _MODIFIER_SETS: dict[tuple[str, ...], frozenset[str]] = {(): frozenset()}
 # Whole-number units seen before -> (Decimal, text).
 _INT_UNITS: dict[int, tuple[Decimal, str]] = {}
+_BIG_INT = 10**100  # units beyond this are read (and reported) by the general reader
 
 
 def _simple_codes(value: Any) -> tuple[str, ...] | None:
@@ -300,7 +340,7 @@ def _simple_codes(value: Any) -> tuple[str, ...] | None:
         return found
     out = []
     for item in value:
-        if type(item) is not str:
+        if type(item) is not str or not item.isascii():
             return None
         out.append(item.strip().upper())
     found = tuple(out)
@@ -329,13 +369,15 @@ def _fast_line(raw: Any, index: int, claim_dos: date, claim_pos: str, npi: str) 
         return None
     number = get("line", index)
     code = get("code")
-    if type(number) is not int or type(code) is not str:
+    if type(number) is not int or type(code) is not str or not code.isascii():
         return None
     code = code.strip().upper()
     modifiers = _simple_codes(get("modifiers"))
     pointers = _simple_codes(get("dx_pointers"))
     units_value = get("units", 1)
     if type(units_value) is int:
+        if not -_BIG_INT < units_value < _BIG_INT:
+            return None
         units_pair = _INT_UNITS.get(units_value)
         if units_pair is None:
             units_pair = (Decimal(units_value), str(units_value))
@@ -384,6 +426,10 @@ def _parse_line(raw: Any, index: int, *, claim_id: str, claim_dos: date, claim_p
     units_value = raw.get("units", 1)
     if isinstance(units_value, bool) or not isinstance(units_value, int | float | str | None.__class__):
         raise reader.error(f"must be a number, not {type(units_value).__name__}", "units")
+    if has_unpaired_surrogate(units_value):
+        raise reader.error(unpaired_surrogate_problem(units_value), "units")
+    if type(units_value) is int and not -_BIG_INT < units_value < _BIG_INT:
+        raise reader.error("is a number far too large to be units of service", "units")
     try:
         units = Decimal(str(units_value).strip()) if units_value not in (None, "") else None
         if units is not None and not units.is_finite():
@@ -435,6 +481,8 @@ def _parse_payer_config(reader: _Reader | None) -> PayerConfigInput:
     days = reader.number("timely_filing_days")
     if days is not None and (days != days.to_integral_value() or days <= 0):
         raise reader.error("must be a positive whole number of days", "timely_filing_days")
+    if days is not None and days > MAX_TIMELY_FILING_DAYS:
+        raise reader.error(f"must be at most {MAX_TIMELY_FILING_DAYS} days (a hundred years)", "timely_filing_days")
     preferred = reader.data.get("preferred_products")
     families: dict[str, dict[str, tuple[str, ...]]] | None = None
     if preferred is not None:
@@ -442,6 +490,8 @@ def _parse_payer_config(reader: _Reader | None) -> PayerConfigInput:
             raise reader.error("must be an object of product families", "preferred_products")
         families = {}
         for family, lists in preferred.items():
+            if has_unpaired_surrogate(family):
+                raise reader.error(unpaired_surrogate_problem(family), "preferred_products")
             sub = _Reader(lists, claim_id=reader.claim_id, prefix=f"{reader.prefix}preferred_products.{family}.")
             families[str(family)] = {
                 "preferred": sub.text_list("preferred"),
@@ -458,13 +508,34 @@ def _parse_payer_config(reader: _Reader | None) -> PayerConfigInput:
     )
 
 
+def _claim_id(raw: Any, index: int) -> str:
+    """The claim's id as text, or ``#index`` for a claim without one."""
+    value = raw.get("id") if isinstance(raw, dict) else None
+    if value is None or value == "":
+        return f"#{index}"
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ScrubInputError(f"must be text, not {type(value).__name__}", claim_id=f"#{index}", field="id")
+    if has_unpaired_surrogate(value):
+        raise ScrubInputError(unpaired_surrogate_problem(value), claim_id=f"#{index}", field="id")
+    if type(value) is int and not -_BIG_INT < value < _BIG_INT:
+        raise ScrubInputError("is a number far too long to be a claim id", claim_id=f"#{index}", field="id")
+    return str(value)
+
+
+def _line_date(raw_line: dict[str, Any], index: int, claim_id: str) -> date:
+    """A line's own date of service (read when the claim gives none), checked as every date is."""
+    number = raw_line.get("line")
+    line_no = number if isinstance(number, int) and not isinstance(number, bool) else index
+    return _Reader(raw_line, claim_id=claim_id, line=line_no).date("dos", required=True)
+
+
 def parse_claim(raw: Any, index: int = 1, *, today: date | None = None) -> ClaimInput:
     """One claim of the scrub format; ``index`` (1-based) names a claim without an id in errors."""
-    claim_id = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") not in (None, "") else f"#{index}"
+    claim_id = _claim_id(raw, index)
     reader = _Reader(raw, claim_id=claim_id)
     payer_type = reader.text("payer_type", required=True).lower()
     if payer_type not in PAYER_TYPES:
-        raise reader.error(f"must be one of {', '.join(PAYER_TYPES)}, not '{payer_type}'", "payer_type")
+        raise reader.error(f"must be one of {', '.join(PAYER_TYPES)}, not '{_shown(payer_type)}'", "payer_type")
     patient_reader = reader.obj("patient")
     patient = PatientInput()
     if patient_reader is not None:
@@ -484,11 +555,7 @@ def parse_claim(raw: Any, index: int = 1, *, today: date | None = None) -> Claim
         line_dates = [line.get("dos") for line in raw_lines if isinstance(line, dict) and line.get("dos")]
         if len(line_dates) != len(raw_lines):
             raise reader.error("is required (YYYY-MM-DD) unless every line has its own dos", "dos")
-        claim_dos = (
-            min(date.fromisoformat(d) for d in line_dates) if all(isinstance(d, str) for d in line_dates) else None
-        )
-        if claim_dos is None:
-            raise reader.error("is required (YYYY-MM-DD)", "dos")
+        claim_dos = min(_line_date(line, i, claim_id) for i, line in enumerate(raw_lines, start=1))
     claim_pos = reader.text("pos")
     rendering = reader.text("rendering_npi")
     lines = []
@@ -539,6 +606,8 @@ def parse_document(data: Any, *, today: date | None = None) -> list[ClaimInput]:
     claims = data.get("claims")
     if not isinstance(claims, list):
         raise ScrubInputError("the document must have a 'claims' list", field="claims")
+    if not claims:
+        raise ScrubInputError(NO_CLAIMS_MESSAGE, field="claims")
     parsed = [parse_claim(raw, i, today=today) for i, raw in enumerate(claims, start=1)]
     duplicates = sorted(claim_id for claim_id, n in Counter(claim.id for claim in parsed).items() if n > 1)
     if duplicates:

@@ -243,6 +243,10 @@ class BaseImporter:
             raise self.error("not a file")
         if self.path.stat().st_size == 0:
             raise self.error("the file is empty")
+        from .archives import check_archive, is_archive  # (archives imports this module)
+
+        if is_archive(self.path):  # a .zip or an .xlsx: the sizes its members declare must be within the limits
+            check_archive(self.path)
 
     def release_identity(self) -> tuple[str, date]:
         label, effective = (None, None)

@@ -34,11 +34,12 @@ date); a row is
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
+import itertools
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -48,6 +49,7 @@ from django.db import connection, transaction
 
 from ..choices import PTP_SOURCE, PTPSetting
 from ..models import PTPEdit, Release
+from .archives import check_archive, open_gzip_text, open_member
 from .base import BaseImporter, Counts, ImportFileError, TableResult, ensure_codes_exist, progress, sha256_of
 
 TABLE = PTPEdit._meta.db_table
@@ -83,6 +85,7 @@ NAME_SETTING = {"pra": PTPSetting.PRACTITIONER, "oph": PTPSetting.HOSPITAL}
 
 # Loads bigger than this many bytes of input rebuild the secondary indexes after the rows are in.
 BIG_LOAD_BYTES = 20_000_000
+HEAD_LINES = 18  # the header is looked for in the first 12 lines, with up to 5 wrapped lines after it
 COPY_BLOCK_ROWS = 20_000
 
 
@@ -103,7 +106,7 @@ class _Source:
     def __init__(self, display: Path, kind: str, opener):
         self.display = display  # what error messages name
         self.kind = kind  # "official" or "derived"
-        self.opener = opener  # () -> bytes (official) or text stream (derived)
+        self.opener = opener  # () -> a binary stream (official) or a text stream (derived), as a context manager
 
 
 class PTPImporter(BaseImporter):
@@ -229,20 +232,17 @@ class PTPImporter(BaseImporter):
             return self._zip_sources(path)
         if name.endswith((".csv", ".csv.gz")):
             return [_Source(path, "derived", lambda: _open_text(path))]
-        return [_Source(path, "official", path.read_bytes)]
+        return [_Source(path, "official", lambda: path.open("rb"))]
 
     def _zip_sources(self, path: Path) -> list[_Source]:
-        try:
-            with zipfile.ZipFile(path) as archive:
-                members = sorted(n for n in archive.namelist() if n.lower().endswith(".txt"))
-        except zipfile.BadZipFile:
-            raise ImportFileError(path, "not a readable .zip file") from None
+        # The sizes the members declare are checked first (total and ratio): a zip bomb imports nothing.
+        members = sorted(info.filename for info in check_archive(path) if info.filename.lower().endswith(".txt"))
         named = [n for n in members if OFFICIAL_NAME.search(Path(n).name)]
         members = named or members
         if not members:
             raise ImportFileError(path, "the .zip holds no PTP .txt file")
         return [
-            _Source(display, "official", lambda m=member, d=display: _read_member(path, m, d))
+            _Source(display, "official", lambda m=member: open_member(path, m))
             for member in members
             for display in [Path(f"{path.name} ({Path(member).name})")]
         ]
@@ -255,10 +255,18 @@ class PTPImporter(BaseImporter):
                 yield from self._official_rows(source, release_id, codes)
 
     def _official_rows(self, source: _Source, release_id: int, codes: dict[str, int]) -> Iterator:
-        """Rows of one official file, as tuples (SQLite) or COPY text lines (PostgreSQL)."""
-        path = source.display
-        lines = _decode(source.opener(), path).replace("\r\n", "\n").split("\n")
-        start = _data_start(lines, path)
+        """Rows of one official file, as tuples (SQLite) or COPY text lines (PostgreSQL).
+
+        The file (or zip member) is read as a stream, a line at a time: never whole into memory."""
+        with source.opener() as stream:
+            yield from self._official_stream_rows(stream, source.display, release_id, codes)
+
+    def _official_stream_rows(self, stream, path: Path, release_id: int, codes: dict[str, int]) -> Iterator:
+        numbered = _official_lines(stream, path)
+        head = list(itertools.islice(numbered, HEAD_LINES))
+        if not any(text.strip() for _, text in head) and not any(text.strip() for _, text in numbered):
+            raise ImportFileError(path, "the file is empty")
+        start = _data_start([text for _, text in head], path)
         copy_text = connection.vendor == "postgresql"
         null = "\\N" if copy_text else None
         prior_values = {"": "f", "*": "t"} if copy_text else {"": False, "*": True}
@@ -267,10 +275,10 @@ class PTPImporter(BaseImporter):
         rationales: dict[str, str] = {}
         prefix = f"{release_id}\t{self.setting.value}\t"
         setting = self.setting.value
-        for index in progress(range(start, len(lines)), total=len(lines) - start, desc=path.name):
-            line = lines[index]
+        for number, line in progress(itertools.chain(head[start:], numbered), desc=path.name):
             if not line:
                 continue
+            index = number - 1  # (the messages below name line index + 1)
             fields = line.split("\t")
             if len(fields) != 7:
                 raise ImportFileError(path, f"expected 7 tab-separated fields, found {len(fields)}", line=index + 1)
@@ -364,38 +372,38 @@ def _input_bytes(path: Path) -> int:
     return size * 8 if name.endswith(".gz") else size
 
 
-def _read_member(path: Path, member: str, display: Path) -> bytes:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return archive.read(member)
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise ImportFileError(display, f"cannot read it from the .zip ({error})") from None
-
-
 def _open_text(path: Path) -> io.TextIOBase:
     if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8", newline="")
+        return open_gzip_text(path)
     return path.open(encoding="utf-8-sig", newline="")
 
 
-def _decode(data: bytes, path: Path) -> str:
-    if not data.strip():
-        raise ImportFileError(path, "the file is empty")
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        raise ImportFileError(path, "the file holds binary data (NUL bytes), not PTP text", line=line)
+def _official_lines(stream, path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of an official file read as a stream: UTF-8, or Windows-1252 from the first
+    line that is not UTF-8 on (lines before it are then plain ASCII, the same in both)."""
+    encoding = "utf-8"
+    number = 0
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise ImportFileError(
-            path, f"byte 0x{data[error.start]:02x} is not text in UTF-8 or Windows-1252", line=line
-        ) from None
+        for number, raw in enumerate(stream, start=1):  # noqa: B007 (number is read after the loop)
+            if b"\x00" in raw:
+                raise ImportFileError(path, "the file holds binary data (NUL bytes), not PTP text", line=number)
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                try:
+                    text = raw.decode("cp1252")
+                except UnicodeDecodeError as error:
+                    raise ImportFileError(
+                        path, f"byte 0x{raw[error.start]:02x} is not text in UTF-8 or Windows-1252", line=number
+                    ) from None
+                encoding = "cp1252"
+            if text.endswith("\r\n"):
+                text = text[:-2]
+            elif text.endswith("\n"):
+                text = text[:-1]
+            yield number, text
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as error:
+        raise ImportFileError(path, f"cannot read the file after line {number} ({error})") from None
 
 
 def _data_start(lines: list[str], path: Path) -> int:

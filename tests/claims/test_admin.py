@@ -122,11 +122,12 @@ def test_admin_creates_a_token_and_sees_the_key_once(admin_client_logged, biller
     assert key.startswith(token.prefix) and len(key) > 30
     assert token.key_hash == ApiToken.hash_key(key) != key  # only the hash is stored
 
-    # The key works for the API ...
+    # The key works for the API (an empty batch is refused as input: 400, not 401) ...
     response = client.post(
         "/api/claims/scrub/", '{"claims": []}', content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}"
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert "no claims" in response.json()["error"]
     # ... and no admin page shows it again.
     for url in (admin_url(ApiToken), admin_url(ApiToken, "change", token.pk)):
         page = admin_client_logged.get(url).content.decode()
@@ -134,20 +135,117 @@ def test_admin_creates_a_token_and_sees_the_key_once(admin_client_logged, biller
         assert token.prefix in page
 
 
-def test_token_list_shows_prefix_user_dates_and_state(admin_client_logged, biller):
-    ApiToken.issue(user=biller, name="export")
+def test_token_list_shows_prefix_user_last_use_expiry_and_state(admin_client_logged, biller, admin_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from claims.api_tokens import api_token_revoke
+
+    ApiToken.issue(user=biller, name="live")
+    expired, _ = ApiToken.issue(user=biller, name="old")
+    ApiToken.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(days=1))
+    revoked, _ = ApiToken.issue(user=biller, name="gone")
+    api_token_revoke(token=revoked, revoked_by=admin_user)
     response = admin_client_logged.get(admin_url(ApiToken))
     cl = response.context["cl"]
-    assert cl.list_display == ["action_checkbox", "name", "prefix", "user", "created_at", "last_used_at", "active"]
+    assert cl.list_display == [
+        "action_checkbox",
+        "name",
+        "prefix",
+        "user",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "state_label",
+        "revoked_at",
+    ]
+    states = {token.name: cl.model_admin.state_label(token) for token in cl.result_list}
+    assert states == {"live": "Active", "old": "Expired", "gone": "Revoked"}
+    html = response.content.decode()
+    assert "Revoke the selected API tokens" in html
 
 
-def test_token_can_be_deactivated_but_not_rekeyed(admin_client_logged, biller):
+def test_token_can_be_renamed_but_not_rekeyed_reactivated_or_extended(admin_client_logged, biller, admin_user):
+    from claims.api_tokens import api_token_revoke
+
     token, _ = ApiToken.issue(user=biller, name="export")
-    old_hash = token.key_hash
-    response = admin_client_logged.post(admin_url(ApiToken, "change", token.pk), {"name": "export (old)"})
+    api_token_revoke(token=token, revoked_by=admin_user)
+    token.refresh_from_db()
+    old_hash, old_expiry = token.key_hash, token.expires_at
+    response = admin_client_logged.post(
+        admin_url(ApiToken, "change", token.pk),
+        {"name": "export (old)", "active": "on", "expires_at_0": "2099-01-01", "expires_at_1": "00:00:00"},
+    )
     assert response.status_code == 302
     token.refresh_from_db()
     assert (token.name, token.active, token.key_hash, token.user) == ("export (old)", False, old_hash, biller)
+    assert token.expires_at == old_expiry
+
+
+def test_admin_sets_the_expiry_when_issuing(admin_client_logged, biller):
+    response = admin_client_logged.post(
+        admin_url(ApiToken, "add"),
+        {"user": biller.pk, "name": "short", "expires_at_0": "2099-06-30", "expires_at_1": "12:00:00"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    token = ApiToken.objects.get()
+    from django.utils import timezone
+
+    assert timezone.localtime(token.expires_at).strftime("%Y-%m-%d %H:%M") == "2099-06-30 12:00"
+    assert any("expires on 2099-06-30" in str(m) for m in response.context["messages"])
+
+
+@pytest.mark.parametrize(("day", "words"), [("2001-01-01", "in the future"), ("2101-01-01", "outside the dates")])
+def test_admin_refuses_an_expiry_in_the_past_or_beyond_2100(admin_client_logged, biller, day, words):
+    response = admin_client_logged.post(
+        admin_url(ApiToken, "add"), {"user": biller.pk, "name": "bad", "expires_at_0": day, "expires_at_1": "00:00:00"}
+    )
+    assert response.status_code == 200
+    assert words in str(response.context["adminform"].form.errors["expires_at"])
+    assert not ApiToken.objects.exists()
+
+
+def test_issue_is_on_the_audit_trail(admin_client_logged, biller, admin_user):
+    from audit.models import AuditEvent
+
+    admin_client_logged.post(admin_url(ApiToken, "add"), {"user": biller.pk, "name": "export"})
+    token = ApiToken.objects.get()
+    event = AuditEvent.objects.get(action="api_token.issued")
+    assert (event.actor, event.object_type, event.object_id) == (admin_user, "api_token", str(token.pk))
+    assert token.prefix in event.summary and "biller" in event.summary
+    assert token.key_hash not in str(event.data)
+
+
+def test_revoke_action_revokes_records_who_and_when_and_is_on_the_trail(admin_client_logged, biller, admin_user):
+    from audit.models import AuditEvent
+
+    token, key = ApiToken.issue(user=biller, name="export")
+    other, _ = ApiToken.issue(user=biller, name="keep")
+    response = admin_client_logged.post(
+        admin_url(ApiToken), {"action": "revoke_tokens", "_selected_action": [token.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    token.refresh_from_db()
+    other.refresh_from_db()
+    assert (token.active, token.revoked_by, token.state) == (False, admin_user, "revoked")
+    assert token.revoked_at is not None
+    assert other.state == "active"
+    assert any("Revoked 1 API token" in str(m) for m in response.context["messages"])
+    event = AuditEvent.objects.get(action="api_token.revoked")
+    assert (event.actor, event.object_id) == (admin_user, str(token.pk))
+    assert event.changes == [["API token state", "active", "revoked"]]
+    # The API now refuses the key, saying why.
+    api = admin_client_logged.__class__()
+    answer = api.post("/api/claims/scrub/", "{}", content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}")
+    assert answer.status_code == 401 and "revoked" in answer.json()["error"]
+    # Revoking again changes nothing and records nothing.
+    response = admin_client_logged.post(
+        admin_url(ApiToken), {"action": "revoke_tokens", "_selected_action": [token.pk]}, follow=True
+    )
+    assert any("already revoked" in str(m) for m in response.context["messages"])
+    assert AuditEvent.objects.filter(action="api_token.revoked").count() == 1
 
 
 def test_claims_are_read_only_in_the_admin(admin_client_logged, biller):

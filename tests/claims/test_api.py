@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from claims.models import ApiToken
 
-from .test_scrub_command import DOCUMENT, reference_rows, write_input  # noqa: F401 (fixture)
+from .test_scrub_command import CLEAN, DOCUMENT, reference_rows, write_input  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -145,11 +145,11 @@ def test_body_over_the_limit_is_413(biller_client, settings):
 
 
 def test_body_at_the_limit_is_accepted(biller_client, settings):
-    body = json.dumps({"claims": []})
+    body = json.dumps({"claims": [CLEAN]})
     settings.CLAIMDESK_SCRUB_MAX_BYTES = len(body)
     response = post(biller_client, body)
     assert response.status_code == 200
-    assert response.json()["claims"] == []
+    assert [c["id"] for c in response.json()["claims"]] == ["CLEAN-1"]
 
 
 def test_limit_is_a_setting_of_five_megabytes_by_default():
@@ -172,7 +172,7 @@ def test_api_and_command_give_identical_results(biller_client, tmp_path):
 
 
 @pytest.mark.parametrize("by_token", [True, False])
-def test_a_user_who_may_not_enter_claims_gets_403(client, outsider, by_token):
+def test_a_user_with_no_permissions_gets_403(client, outsider, by_token):
     if by_token:
         _, key = ApiToken.issue(user=outsider, name="no role")
         response = post(client, DOCUMENT, **auth(key))
@@ -181,3 +181,246 @@ def test_a_user_who_may_not_enter_claims_gets_403(client, outsider, by_token):
         response = post(client, DOCUMENT)
     assert response.status_code == 403
     assert "may not check claims" in response.json()["error"]
+
+
+# --- the "check claims" permission (issue 10) ---------------------------------------------------------
+
+
+def _user_with(django_user_model, username: str, *codenames: str):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user(username)
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="claims", codename__in=codenames))
+    return user
+
+
+@pytest.mark.parametrize("by_token", [True, False])
+def test_entering_claims_without_check_claims_is_403(client, django_user_model, by_token):
+    user = _user_with(django_user_model, "entry-only", "add_claim", "change_claim", "view_claim")
+    if by_token:
+        _, key = ApiToken.issue(user=user, name="entry only")
+        response = post(client, DOCUMENT, **auth(key))
+    else:
+        client.force_login(user)
+        response = post(client, DOCUMENT)
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
+    assert "Can check claims" in response.json()["error"]
+
+
+@pytest.mark.usefixtures("reference_rows")
+def test_the_check_claims_permission_alone_is_enough(client, django_user_model):
+    user = _user_with(django_user_model, "checker", "check_claim")
+    _, key = ApiToken.issue(user=user, name="checker")
+    response = post(client, DOCUMENT, **auth(key))
+    assert response.status_code == 200, response.content
+
+
+def test_billers_and_supervisors_hold_check_claims(biller, supervisor, outsider):
+    from claims.roles import BILLING_STAFF, ROLE_PERMISSIONS, SUPERVISORS
+
+    assert "claims.check_claim" in ROLE_PERMISSIONS[BILLING_STAFF]
+    assert "claims.check_claim" in ROLE_PERMISSIONS[SUPERVISORS]
+    assert biller.has_perm("claims.check_claim") and supervisor.has_perm("claims.check_claim")
+    assert not outsider.has_perm("claims.check_claim")
+
+
+# --- token expiry and revocation (issue 10) -----------------------------------------------------------
+
+
+def test_expired_token_gets_401_saying_when(client, biller):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    token, key = ApiToken.issue(user=biller, name="old export")
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    token.refresh_from_db()
+    response = post(client, DOCUMENT, **auth(key))
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    expected = f"expired on {timezone.localtime(token.expires_at):%Y-%m-%d}"
+    assert expected in response.json()["error"]
+    token.refresh_from_db()
+    assert token.last_used_at is None  # a refused token is not "used"
+
+
+def test_revoked_token_gets_401_saying_revoked(client, biller, admin_user):
+    from claims.api_tokens import api_token_revoke
+
+    token, key = ApiToken.issue(user=biller, name="export")
+    assert api_token_revoke(token=token, revoked_by=admin_user)
+    response = post(client, DOCUMENT, **auth(key))
+    assert response.status_code == 401
+    assert "revoked" in response.json()["error"]
+
+
+@pytest.mark.usefixtures("reference_rows")
+def test_token_just_before_expiry_works(client, biller):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    _, key = ApiToken.issue(user=biller, name="export", expires_at=timezone.now() + timedelta(minutes=1))
+    assert post(client, DOCUMENT, **auth(key)).status_code == 200
+
+
+def test_new_tokens_expire_after_the_configured_days(biller, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.CLAIMDESK_API_TOKEN_DAYS = 7
+    token, _ = ApiToken.issue(user=biller, name="week")
+    assert abs(token.expires_at - (timezone.now() + timedelta(days=7))) < timedelta(minutes=1)
+
+
+# --- hostile input: JSON errors, never a server error (issue 10) ------------------------------------
+
+
+def _claim(**changes):
+    claim = copy.deepcopy(CLEAN)
+    claim.update(changes)
+    return claim
+
+
+@pytest.mark.usefixtures("reference_rows")  # the empty batch failed only with reference data loaded
+def test_an_empty_batch_is_400_saying_so(biller_client):
+    response = post(biller_client, {"claims": []})
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        "field 'claims': the document holds no claims: send at least one claim in the 'claims' list"
+    )
+
+
+@pytest.mark.usefixtures("reference_rows")
+@pytest.mark.parametrize(
+    ("claim", "expected"),
+    [
+        (
+            _claim(dos="9999-12-31"),
+            "claim CLEAN-1, field 'dos': 9999-12-31 is outside the dates accepted (1900-01-01 to 2100-12-31)",
+        ),
+        (
+            _claim(lines=[{"line": 1, "code": "99213", "dos": "9999-12-31"}]),
+            "claim CLEAN-1, line 1, field 'dos': 9999-12-31 is outside the dates accepted (1900-01-01 to 2100-12-31)",
+        ),
+        (
+            _claim(dos=None, lines=[{"line": 3, "code": "99213", "dos": "1899-12-31"}]),
+            "claim CLEAN-1, line 3, field 'dos': 1899-12-31 is outside the dates accepted (1900-01-01 to 2100-12-31)",
+        ),
+        (
+            _claim(submission_date="9999-12-31"),
+            "claim CLEAN-1, field 'submission_date': 9999-12-31 is outside the dates accepted "
+            "(1900-01-01 to 2100-12-31)",
+        ),
+        (
+            _claim(patient={"dob": "0001-01-01"}),
+            "claim CLEAN-1, field 'patient.dob': 0001-01-01 is outside the dates accepted (1900-01-01 to 2100-12-31)",
+        ),
+    ],
+)
+def test_dates_outside_1900_2100_are_400_naming_claim_line_and_field(biller_client, claim, expected):
+    response = post(biller_client, {"claims": [claim]})
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == expected
+
+
+@pytest.mark.usefixtures("reference_rows")
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            '{"claims": [{"id": "X\\ud800", "payer_type": "medicare", "dos": "2026-03-09", '
+            '"lines": [{"line": 1, "code": "99213"}]}]}',
+            {"claim": "#1", "line": None, "field": "id"},
+        ),
+        (
+            '{"claims": [{"id": "A-1", "payer_type": "medicare", "dos": "2026-03-09", '
+            '"lines": [{"line": 1, "code": "\\udfff"}]}]}',
+            {"claim": "A-1", "line": 1, "field": "code"},
+        ),
+        (
+            '{"claims": [{"id": "A-1", "payer_type": "medicare", "dos": "2026-03-09", '
+            '"lines": [{"line": 2, "code": "99213", "modifiers": ["2\\ud800"]}]}]}',
+            {"claim": "A-1", "line": 2, "field": "modifiers"},
+        ),
+        (
+            '{"claims": [{"id": "A-1", "payer_type": "medicare", "dos": "2026-03-09", "patient": {"sex": "\\ud800"}, '
+            '"lines": [{"line": 1, "code": "99213"}]}]}',
+            {"claim": "A-1", "line": None, "field": "patient.sex"},
+        ),
+        (  # a surrogate written as (invalid) UTF-8 bytes, which the JSON parser lets through
+            b'{"claims": [{"id": "A-1", "payer_type": "medicare", "dos": "2026-03-09", "payer_name": "\xed\xa0\x80", '
+            b'"lines": [{"line": 1, "code": "99213"}]}]}',
+            {"claim": "A-1", "line": None, "field": "payer_name"},
+        ),
+        (
+            '{"claims": [{"id": "A-1", "payer_type": "medicare", "dos": "2026-03-0\\ud800", '
+            '"lines": [{"line": 1, "code": "99213"}]}]}',
+            {"claim": "A-1", "line": None, "field": "dos"},
+        ),
+    ],
+)
+def test_unpaired_surrogates_are_400_naming_the_field(biller_client, body, expected):
+    response = post(biller_client, body)
+    assert response.status_code == 400, response.content
+    answer = response.json()
+    assert {key: answer[key] for key in expected} == expected
+    assert "unpaired surrogate" in answer["error"]
+
+
+@pytest.mark.usefixtures("reference_rows")
+def test_a_valid_surrogate_pair_is_text_not_an_error(biller_client):
+    body = json.dumps({"claims": [_claim(id="EMOJI-\U0001f600")]})  # json.dumps writes the pair \\ud83d\\ude00
+    assert "\\ud83d\\ude00" in body
+    response = post(biller_client, body)
+    assert response.status_code == 200, response.content
+    assert response.json()["claims"][0]["id"] == "EMOJI-\U0001f600"
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b"\xed\xa0\x80", "not valid JSON"),  # a surrogate written as UTF-8 bytes, alone
+        (b'{"claims": "\xff"}', "not UTF-8"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"claims": [{"id": "A", "payer_type": "medicare", "dos": "2026-03-09", '
+         '"lines": [{"line": 1, "code": "99213", "units": 1' + "0" * 5000 + "}]}]}", "too many digits"),
+        ('{"claims": [{"id": "A", "payer_type": "medicare", "dos": "2026-03-09", '
+         '"lines": [{"line": 1, "code": "99213", "units": NaN}]}]}', "NaN is not a JSON number"),
+        ('{"claims": [{"id": "A", "payer_type": "medicare", "dos": "2026-03-09", '
+         '"lines": [{"line": 1, "code": "99213", "charge": -Infinity}]}]}', "-Infinity is not a JSON number"),
+        ('{"claims": [{"id": "A", "payer_type": "medicare", "dos": "2026-03-09", '
+         '"lines": [{"line": 1, "code": "99213", "charge": 1e999}]}]}', "is not a number"),
+        ('"claims"', "must be a JSON object"),
+        ("null", "must be a JSON object"),
+        ('{"claims": {"id": "A"}}', "'claims' list"),
+        ('{"claims": [[]]}', "must be a JSON object"),
+        ('{"claims": [{"id": {"x": 1}, "payer_type": "medicare"}]}', "must be text, not dict"),
+        ('{"claims": [{"id": "A", "payer_type": "medicare", "dos": 20260309, "lines": [{"code": "99213"}]}]}',
+         "must be a date YYYY-MM-DD, not int"),
+        ('{"claims": [{"id": "A", "payer_type": "medicare", "dos": "2026-03-09", '
+         '"payer_config": {"timely_filing_days": 1e300}, "lines": [{"code": "99213"}]}]}', "at most 36525 days"),
+        ('{"claims": [{"id": "A", "payer_type": "medicare", "lines": [{"code": "99213", "dos": "next week"}]}]}',
+         "'next week' is not a date"),
+    ],
+)
+def test_hostile_bodies_are_400_with_a_message(biller_client, body, words):
+    response = post(biller_client, body)
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/json"
+    assert words in response.json()["error"]
+
+
+def test_a_long_wrong_value_is_quoted_short(biller_client):
+    response = post(biller_client, {"claims": [_claim(dos="x" * 100_000)]})
+    assert response.status_code == 400
+    assert len(response.json()["error"]) < 200
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete", "patch"])
+def test_other_methods_are_405_json(biller_client, method):
+    response = getattr(biller_client, method)(URL)
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"

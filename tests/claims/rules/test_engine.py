@@ -274,8 +274,12 @@ def test_empty_tables_are_unchecked_in_the_output_document():
 
 
 @pytest.mark.django_db
-def test_empty_document_is_checked():
-    assert check_document({"claims": []}) == {"claims": [], "reference_data": {}}
+def test_empty_document_is_refused_as_input():
+    # scrub-format.md does not provide for a document without claims: a clear input error (issue 10), not a
+    # server error deep in the reference-data look-ups.
+    with pytest.raises(ScrubInputError, match="the document holds no claims") as caught:
+        check_document({"claims": []})
+    assert caught.value.field == "claims"
 
 
 # --- input errors name claim, line and field; nothing is checked ---------------------------------------
