@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from .choices import Sex
 from .models import DIAGNOSIS_LETTERS, MAX_MODIFIERS, MAX_POINTERS, Claim, ClaimLine, Patient, Payer
-from .validators import reject_unpaired_surrogates, validate_date_in_range
+from .validators import SurrogateSafeFormMixin, reject_unpaired_surrogates, validate_date_in_range
 
 MAX_LINES = 50  # the 837P allows 50 service lines per claim
 CODE_FORMAT = re.compile(r"^[A-Z0-9]{5}$")
@@ -75,7 +75,7 @@ def normalise_ndc(value: str) -> str:
     return "".join(part.zfill(width) for part, width in zip(parts, (5, 4, 2), strict=True))
 
 
-class ClaimForm(forms.ModelForm):
+class ClaimForm(SurrogateSafeFormMixin, forms.ModelForm):
     """The claim header, with the patient's fields (a patient is found by member ID and date of birth)."""
 
     member_id = forms.CharField(label="Member ID (1a)", max_length=30)
@@ -380,7 +380,7 @@ LINE_FIELDS = [
 ]
 
 
-class LineForm(forms.ModelForm):
+class LineForm(SurrogateSafeFormMixin, forms.ModelForm):
     """One service line. Modifiers and diagnosis pointers are four boxes each, as on the paper form.
 
     Every field is configured here, on the class (declared, so the formset factory keeps them), so
