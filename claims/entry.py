@@ -148,6 +148,7 @@ def build_state(
     form: ClaimForm,
     readings: list[LineReading],
     *,
+    user,
     claim: Claim | None,
     run_check: bool,
     reasons: dict[str, str] | None = None,
@@ -185,7 +186,10 @@ def build_state(
         patient = services.find_patient(member_id=patient.member_id, date_of_birth=patient.date_of_birth) or patient
     state.patient = patient
     if patient is not None and patient.pk:
-        state.patient_claims = patient.claims.exclude(pk=claim.pk if claim else None).count()
+        # the patient's other claims this user may see: never a count of another biller's claims
+        state.patient_claims = (
+            claims_visible_to(user).filter(patient=patient).exclude(pk=claim.pk if claim else None).count()
+        )
     if not run_check:
         return state
 
@@ -215,11 +219,12 @@ def build_state(
     return state
 
 
-def _state(form, formset, *, claim, run_check: bool, reasons=None) -> EntryState:
+def _state(form, formset, *, user, claim, run_check: bool, reasons=None) -> EntryState:
     """``build_state`` for the full page: the formset's lines, with their forms to render."""
     return build_state(
         form,
         formset_readings(formset),
+        user=user,
         claim=claim,
         run_check=run_check,
         reasons=reasons,
@@ -339,7 +344,7 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form, formset = _forms(request, claim, patient)
 
     if request.method != "POST":
-        state = _state(form, formset, claim=claim, run_check=claim is not None)
+        state = _state(form, formset, user=request.user, claim=claim, run_check=claim is not None)
         if claim is not None:
             with transaction.atomic():
                 services.claim_viewed_record(claim=claim, user=request.user, page="entry")
@@ -354,18 +359,18 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         if total is not None and total < LineFormSet.max_num:
             data["lines-TOTAL_FORMS"] = str(total + 1)
         form, formset = _forms(request, claim, data=data)
-        state = _state(form, formset, claim=claim, run_check=True, reasons=reasons)
+        state = _state(form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons)
         return _render(request, form, formset, state, claim)
     conflict = _conflict(request, claim, formset)
     if conflict:  # a stale or version-less save: nothing is saved, everything typed is shown again
-        state = _state(form, formset, claim=claim, run_check=True, reasons=reasons)
+        state = _state(form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons)
         messages.error(request, conflict)
         return _render(request, form, formset, state, claim, status=409)
     if not (form.is_valid() and formset.is_valid()):
-        state = _state(form, formset, claim=claim, run_check=True, reasons=reasons)
+        state = _state(form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons)
         messages.error(request, "Nothing was saved: correct the fields marked below.")
         return _render(request, form, formset, state, claim, status=422)
-    state = _state(form, formset, claim=claim, run_check=False)
+    state = _state(form, formset, user=request.user, claim=claim, run_check=False)
     instance = form.build_claim()
     lines = [line_form.instance for line_form in formset.active_forms()]
     try:
@@ -377,7 +382,7 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             version=_posted_number(request.POST.get("version")),
         )
     except services.ClaimError as error:
-        state = _state(form, formset, claim=claim, run_check=True, reasons=reasons)
+        state = _state(form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons)
         messages.error(request, str(error))
         return _render(request, form, formset, state, claim, status=409)
 
@@ -422,6 +427,12 @@ def live_check(request: HttpRequest) -> HttpResponse:
     readings = read_lines(request.POST, form.diagnosis_letters())
     extra = [EntryError(TOO_MANY_LINES)] if too_many_lines(request.POST) else []
     state = build_state(
-        form, readings, claim=claim, run_check=True, reasons=_posted_reasons(request), extra_errors=extra
+        form,
+        readings,
+        user=request.user,
+        claim=claim,
+        run_check=True,
+        reasons=_posted_reasons(request),
+        extra_errors=extra,
     )
     return render(request, "claims/_live_check.html", {"state": state, "form": form, "claim": claim})

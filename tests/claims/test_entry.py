@@ -213,6 +213,15 @@ def test_live_check_uses_the_patients_sent_claims_as_history(biller_client, bill
     assert "Known patient Doe, Jane: 1 other claim" in html
 
 
+def test_the_known_patient_notice_counts_only_claims_the_biller_may_see(biller_client, biller, other_biller, medicare):
+    patient = make_patient(member_id="1EG4TE5MK72", date_of_birth="1950-03-01")  # the patient the form names
+    make_claim(other_biller, patient=patient)
+    make_claim(other_biller, patient=patient)
+    make_claim(biller, patient=patient)
+    html = biller_client.post(LIVE, oral_drug_claim(medicare)).content.decode()
+    assert re.search(r"Known patient [^:]+: 1 other claim;", html)
+
+
 def test_live_check_of_another_billers_claim_is_refused(client, biller, medicare, django_user_model):
     from django.contrib.auth.models import Group
 
