@@ -421,22 +421,29 @@ EDITED_FIELDS = [
 
 
 def _line_changes(before: Sequence[tuple[int, dict[str, Any]]], after: Sequence[tuple[int | None, dict[str, Any]]]):
-    """[label, before, after] for the lines of an edit, each line followed by its id (lines keep their id when
-    edited): a line removed or added whole, a line's changed fields under its new number, and a line moved."""
+    """[label, before, after] for the lines of an edit, each line given with its id (lines keep their id when
+    edited): a line's changed fields under its new number, a line moved, a line removed or added whole. A new
+    line (no id) standing where a removed one stood is told as that line's changed fields, as a positional
+    comparison would (callers that give fresh lines, such as the demo loader, read as edits)."""
     changes: list[list[Any]] = []
     old_by_id = {pk: (number, fields) for number, (pk, fields) in enumerate(before, start=1)}
     kept = {pk for pk, _ in after if pk is not None}
-    for number, (pk, fields) in enumerate(before, start=1):
-        if pk not in kept:
+    removed = {number: fields for number, (pk, fields) in enumerate(before, start=1) if pk not in kept}
+    new_numbers = {number for number, (pk, _) in enumerate(after, start=1) if pk is None or pk not in old_by_id}
+    replaced = new_numbers & set(removed)
+    for number, fields in removed.items():
+        if number not in replaced:
             changes.append([f"line {number}", _line_text(fields), ""])
     for number, (pk, fields) in enumerate(after, start=1):
-        if pk is None or pk not in old_by_id:
+        if number in replaced:
+            changes += field_changes(removed[number], fields, LINE_LABELS, prefix=f"line {number} ")
+        elif number in new_numbers:
             changes.append([f"line {number}", "", _line_text(fields)])
-            continue
-        old_number, old_fields = old_by_id[pk]
-        if old_number != number:
-            changes.append([f"line {number} (was line {old_number})", _line_text(old_fields), _line_text(fields)])
-        changes += field_changes(old_fields, fields, LINE_LABELS, prefix=f"line {number} ")
+        else:
+            old_number, old_fields = old_by_id[pk]
+            if old_number != number:
+                changes.append([f"line {number} (was line {old_number})", _line_text(old_fields), _line_text(fields)])
+            changes += field_changes(old_fields, fields, LINE_LABELS, prefix=f"line {number} ")
     return changes
 
 

@@ -139,6 +139,12 @@ def test_the_trail_tells_line_changes_by_line_not_by_position(saved, biller):
     ]
 
 
+def test_a_new_line_where_a_removed_one_stood_reads_as_an_edit_of_that_line(saved, biller):
+    fresh = [make_line("96374", charge=Decimal("25")), make_line("J8499", charge=Decimal("10"))]
+    services.save_claim(saved, fresh, patient=new_patient(), user=biller, version=1)
+    assert AuditEvent.objects.get(action="claim.changed").changes == [["line 1 code", "96372", "96374"]]
+
+
 def test_a_save_without_changes_keeps_the_lines_and_says_nothing_on_the_trail(saved, biller):
     before = _stored(saved)
     lines = list(saved.lines.order_by("number"))
