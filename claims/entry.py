@@ -303,13 +303,13 @@ def _render(request, form, formset, state: EntryState, claim: Claim | None, stat
 def _prefill_patient(request: HttpRequest) -> Patient | None:
     """*New claim for this patient*: the patient as entered on a claim the user may see (``?from_claim=``).
 
-    Only the claim's number is in the address; a claim the user cannot see is not found (404)."""
+    Only the claim's id is in the address, never the patient's; a claim the user cannot see is not found (404)."""
     if "from_claim" not in request.GET:
         return None
     pk = _posted_number(request.GET.get("from_claim"))
-    source = get_object_or_404(claims_visible_to(request.user), pk=pk) if pk is not None else None
-    if source is None:
+    if pk is None:
         raise Http404("No such claim.")
+    source = get_object_or_404(claims_visible_to(request.user), pk=pk)
     return Patient(
         member_id=source.member_id,
         last_name=source.patient_last_name,
