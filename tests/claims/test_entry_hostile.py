@@ -14,6 +14,7 @@ import re
 import string
 from datetime import date
 from io import StringIO
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -24,6 +25,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from claims import forms as claim_forms
 from claims.forms import MAX_LINES, ClaimForm, LineFormSet, read_lines
@@ -33,6 +35,10 @@ from tests.claims.factories import make_payer
 from .conftest import rolled_back
 from .entry_helpers import entry_data
 from .page_forms import form_data
+
+# Hypothesis keeps caches (constants, Unicode data) in its home directory even without an example database:
+# under var/ (ignored by git), not a .hypothesis directory in the repository's root.
+set_hypothesis_home_dir(str(Path(settings.VAR_DIR) / "hypothesis"))
 
 NEW = reverse("claims:claim_new")
 LIVE = reverse("claims:live_check")
@@ -280,12 +286,15 @@ def hostile_posts(draw, base: dict[str, str]) -> list[tuple[str, str]]:
     return list(data.items()) + extra
 
 
-HYPOTHESIS = hypothesis_settings(
-    max_examples=100,
-    deadline=None,
-    database=None,  # no .hypothesis directory in the repository
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+def hypothesis_runs(examples: int):
+    return hypothesis_settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,  # no example database in the repository
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
 MESSAGES = ("Nothing was saved", "changed by someone else", "reload the claim", "at most 50 service lines")
 
 
@@ -301,7 +310,7 @@ def _assert_answered(response, before, *, claim=None, version=None) -> None:
 
 
 @raw_surrogates
-@HYPOTHESIS
+@hypothesis_runs(100)
 @given(data=st.data(), raw=st.booleans())
 def test_random_posts_to_the_new_claim_page_never_fail(biller_client, medicare, data, raw):
     pairs = data.draw(hostile_posts({**claim_post(medicare), "action": "save"}))
@@ -319,7 +328,7 @@ def open_claim(biller_client, medicare):
 
 
 @raw_surrogates
-@HYPOTHESIS
+@hypothesis_runs(60)  # each example checks the claim (the rules run): fewer, to keep the suite's time
 @given(data=st.data(), raw=st.booleans())
 def test_random_posts_to_the_edit_page_never_fail(biller_client, open_claim, data, raw):
     claim, url, opened = open_claim
@@ -332,7 +341,7 @@ def test_random_posts_to_the_edit_page_never_fail(biller_client, open_claim, dat
 
 
 @raw_surrogates
-@HYPOTHESIS
+@hypothesis_runs(60)
 @given(data=st.data(), raw=st.booleans())
 def test_random_posts_to_the_live_check_never_fail_and_save_nothing(biller_client, open_claim, data, raw):
     claim, _, opened = open_claim
