@@ -28,6 +28,7 @@ from .choices import ProviderKind, Severity
 from .forms import MAX_LINES, ClaimForm, EntryError, LineFormSet, LineReading, read_lines, too_many_lines
 from .models import Claim, ClaimLine, Patient, Provider
 from .selectors import claims_visible_to
+from .validators import has_unpaired_surrogate, unpaired_surrogate_problem, without_unpaired_surrogates
 from .views import returned_review
 
 ACK_PREFIX = "ack-"
@@ -219,7 +220,7 @@ def build_state(
     return state
 
 
-def _state(form, formset, *, user, claim, run_check: bool, reasons=None) -> EntryState:
+def _state(form, formset, *, user, claim, run_check: bool, reasons=None, extra=()) -> EntryState:
     """``build_state`` for the full page: the formset's lines, with their forms to render."""
     return build_state(
         form,
@@ -229,12 +230,31 @@ def _state(form, formset, *, user, claim, run_check: bool, reasons=None) -> Entr
         run_check=run_check,
         reasons=reasons,
         forms={line_form.prefix: line_form for line_form in formset.forms},
-        extra_errors=[EntryError(str(error)) for error in formset.non_form_errors()] if formset.is_bound else [],
+        extra_errors=[
+            *([EntryError(str(error)) for error in formset.non_form_errors()] if formset.is_bound else []),
+            *extra,
+        ],
     )
 
 
 def _posted_reasons(request: HttpRequest) -> dict[str, str]:
-    return {key: value for key, value in request.POST.items() if key.startswith(ACK_PREFIX)}
+    """The posted override reasons, any unpaired surrogate replaced (they are shown again; ``_reason_errors``
+    refuses them)."""
+    return {
+        without_unpaired_surrogates(key): without_unpaired_surrogates(value)
+        for key, value in request.POST.items()
+        if key.startswith(ACK_PREFIX)
+    }
+
+
+def _reason_errors(request: HttpRequest) -> list[EntryError]:
+    """A reason is text like any other field: one holding an unpaired surrogate is refused."""
+    if any(
+        key.startswith(ACK_PREFIX) and (has_unpaired_surrogate(key) or has_unpaired_surrogate(value))
+        for key, value in request.POST.items()
+    ):
+        return [EntryError(f"A reason: {unpaired_surrogate_problem(chr(0xD800)).capitalize()}.")]
+    return []
 
 
 def _overrides(state: EntryState, reasons: dict[str, str]) -> dict[str, str]:
@@ -366,8 +386,11 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         state = _state(form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons)
         messages.error(request, conflict)
         return _render(request, form, formset, state, claim, status=409)
-    if not (form.is_valid() and formset.is_valid()):
-        state = _state(form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons)
+    bad_reasons = _reason_errors(request)
+    if bad_reasons or not (form.is_valid() and formset.is_valid()):
+        state = _state(
+            form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons, extra=bad_reasons
+        )
         messages.error(request, "Nothing was saved: correct the fields marked below.")
         return _render(request, form, formset, state, claim, status=422)
     state = _state(form, formset, user=request.user, claim=claim, run_check=False)
@@ -425,7 +448,7 @@ def live_check(request: HttpRequest) -> HttpResponse:
     form = ClaimForm(request.POST, instance=claim or Claim())
     form.is_valid()
     readings = read_lines(request.POST, form.diagnosis_letters())
-    extra = [EntryError(TOO_MANY_LINES)] if too_many_lines(request.POST) else []
+    extra = [*([EntryError(TOO_MANY_LINES)] if too_many_lines(request.POST) else []), *_reason_errors(request)]
     state = build_state(
         form,
         readings,

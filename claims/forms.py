@@ -22,7 +22,9 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.forms.formsets import ManagementForm
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from .choices import Sex
 from .models import DIAGNOSIS_LETTERS, MAX_MODIFIERS, MAX_POINTERS, Claim, ClaimLine, Patient, Payer
@@ -594,6 +596,10 @@ def read_lines(data, diagnoses: dict[str, str], prefix: str = "lines") -> list[L
     return readings
 
 
+class LinesManagementForm(SurrogateSafeFormMixin, ManagementForm):
+    """The formset's line counts; text that is not text is refused here too, and never shown back as it came."""
+
+
 def too_many_lines(data, prefix: str = "lines") -> bool:
     """Whether the posted form announces more lines than a claim may have (only the first 50 are read)."""
     total = str(data.get(f"{prefix}-TOTAL_FORMS", "")).strip()
@@ -620,6 +626,15 @@ class BaseLineFormSet(BaseInlineFormSet):
 
     def get_form_kwargs(self, index):
         return {**super().get_form_kwargs(index), "diagnoses": self.diagnoses}
+
+    @cached_property
+    def management_form(self):
+        """Django's, with ``LinesManagementForm``: the counts are rendered again when the page comes back."""
+        if not self.is_bound:
+            return super().management_form
+        form = LinesManagementForm(self.data, auto_id=self.auto_id, prefix=self.prefix, renderer=self.renderer)
+        form.full_clean()
+        return form
 
     def _construct_form(self, i, **kwargs):
         form = super()._construct_form(i, **kwargs)
@@ -661,7 +676,7 @@ class BaseLineFormSet(BaseInlineFormSet):
 
     def clean(self):
         super().clean()
-        if any(self.errors):
+        if any(self.errors) or not self.management_form.is_valid():  # keep Django's message for a broken form
             return
         if not self.active_forms():
             raise ValidationError("Enter at least one service line.")

@@ -217,6 +217,31 @@ def test_a_lone_surrogate_in_the_post_gets_a_message_not_a_server_error(biller_c
     assert live.status_code == 200 and SURROGATE_MESSAGE in live.content.decode()
 
 
+@raw_surrogates
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("lines-TOTAL_FORMS", "2\ud800", "did not arrive whole"),
+        ("lines-INITIAL_FORMS", "\udfff", "did not arrive whole"),
+        ("ack-claim-RULE\ud800", "reason", SURROGATE_MESSAGE),
+        ("ack-lines-0-DRG-ORAL-MEDICARE", "because \ud800", SURROGATE_MESSAGE),
+        ("lines-0-DELETE", "\ud800", "Nothing was saved"),
+        ("lines-0-id", "\ud800", "Nothing was saved"),
+        ("\ud800", "\udc00", None),  # a key no field reads: ignored
+    ],
+)
+def test_a_lone_surrogate_anywhere_in_the_post_is_no_server_error(biller_client, medicare, key, value, message):
+    data = {**claim_post(medicare), key: value, "action": "submit"}
+    response = post_raw(biller_client, NEW, list(data.items()))
+    if message is None:
+        assert response.status_code == 302 and counts()[0] == 1
+        return
+    assert response.status_code == 422 and message in response.content.decode()
+    assert counts() == (0, 0, 0)
+    live = post_raw(biller_client, LIVE, list(data.items()))
+    assert live.status_code == 200
+
+
 # --- random form data -----------------------------------------------------------------------------------
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=30),
