@@ -235,4 +235,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    # No patient data in logs (issue 10): django.template's DEBUG records dump the template context, patients
+    # included; they are dropped whatever DJANGO_LOG_LEVEL says (tests/test_no_phi_in_logs.py).
+    "filters": {"no_template_context": {"()": "billing_site.log_filters.DropTemplateContext"}},
+    "loggers": {"django.template": {"filters": ["no_template_context"]}},
 }

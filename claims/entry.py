@@ -9,6 +9,7 @@ checked, and the page shows the same findings. *Submit* saves, checks once more 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
@@ -25,14 +26,22 @@ from codes.models import ProcedureCode
 
 from . import services
 from .choices import ProviderKind, Severity
-from .forms import ClaimForm, EntryError, LineFormSet, LineReading, read_lines
+from .forms import MAX_LINES, ClaimForm, EntryError, LineFormSet, LineReading, read_lines, too_many_lines
 from .models import Claim, ClaimLine, Patient, Provider
 from .selectors import claims_visible_to
+from .validators import has_unpaired_surrogate, unpaired_surrogate_problem, without_unpaired_surrogates
 from .views import returned_review
 
 ACK_PREFIX = "ack-"
 CLAIM_SCOPE = "claim"
 ACTIONS = ("save", "check", "submit", "add_line")
+TOO_MANY_LINES = f"A claim has at most {MAX_LINES} service lines (the 837P limit); only the first {MAX_LINES} are read."
+
+
+def _posted_number(value: str | None) -> int | None:
+    """A whole number as posted (ASCII digits only, at most 9 of them), or None."""
+    value = (value or "").strip()
+    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else None
 
 
 def editable_claim(request: HttpRequest, pk: int) -> Claim:
@@ -141,6 +150,7 @@ def build_state(
     form: ClaimForm,
     readings: list[LineReading],
     *,
+    user,
     claim: Claim | None,
     run_check: bool,
     reasons: dict[str, str] | None = None,
@@ -178,7 +188,10 @@ def build_state(
         patient = services.find_patient(member_id=patient.member_id, date_of_birth=patient.date_of_birth) or patient
     state.patient = patient
     if patient is not None and patient.pk:
-        state.patient_claims = patient.claims.exclude(pk=claim.pk if claim else None).count()
+        # the patient's other claims this user may see: never a count of another biller's claims
+        state.patient_claims = (
+            claims_visible_to(user).filter(patient=patient).exclude(pk=claim.pk if claim else None).count()
+        )
     if not run_check:
         return state
 
@@ -208,21 +221,41 @@ def build_state(
     return state
 
 
-def _state(form, formset, *, claim, run_check: bool, reasons=None) -> EntryState:
+def _state(form, formset, *, user, claim, run_check: bool, reasons=None, extra=()) -> EntryState:
     """``build_state`` for the full page: the formset's lines, with their forms to render."""
     return build_state(
         form,
         formset_readings(formset),
+        user=user,
         claim=claim,
         run_check=run_check,
         reasons=reasons,
         forms={line_form.prefix: line_form for line_form in formset.forms},
-        extra_errors=[EntryError(str(error)) for error in formset.non_form_errors()] if formset.is_bound else [],
+        extra_errors=[
+            *([EntryError(str(error)) for error in formset.non_form_errors()] if formset.is_bound else []),
+            *extra,
+        ],
     )
 
 
 def _posted_reasons(request: HttpRequest) -> dict[str, str]:
-    return {key: value for key, value in request.POST.items() if key.startswith(ACK_PREFIX)}
+    """The posted override reasons, any unpaired surrogate replaced (they are shown again; ``_reason_errors``
+    refuses them)."""
+    return {
+        without_unpaired_surrogates(key): without_unpaired_surrogates(value)
+        for key, value in request.POST.items()
+        if key.startswith(ACK_PREFIX)
+    }
+
+
+def _reason_errors(request: HttpRequest) -> list[EntryError]:
+    """A reason is text like any other field: one holding an unpaired surrogate is refused."""
+    if any(
+        key.startswith(ACK_PREFIX) and (has_unpaired_surrogate(key) or has_unpaired_surrogate(value))
+        for key, value in request.POST.items()
+    ):
+        return [EntryError(f"A reason: {unpaired_surrogate_problem(chr(0xD800)).capitalize()}.")]
+    return []
 
 
 def _overrides(state: EntryState, reasons: dict[str, str]) -> dict[str, str]:
@@ -288,6 +321,39 @@ def _render(request, form, formset, state: EntryState, claim: Claim | None, stat
     return render(request, "claims/claim_form.html", context, status=status)
 
 
+def _prefill_patient(request: HttpRequest) -> Patient | None:
+    """*New claim for this patient*: the patient as entered on a claim the user may see (``?from_claim=``).
+
+    Only the claim's id is in the address, never the patient's; a claim the user cannot see is not found (404)."""
+    if "from_claim" not in request.GET:
+        return None
+    pk = _posted_number(request.GET.get("from_claim"))
+    if pk is None:
+        raise Http404("No such claim.")
+    source = get_object_or_404(claims_visible_to(request.user), pk=pk)
+    return Patient(
+        member_id=source.member_id,
+        last_name=source.patient_last_name,
+        first_name=source.patient_first_name,
+        date_of_birth=source.patient_dob,
+        sex=source.patient_sex,
+    )
+
+
+def _conflict(request: HttpRequest, claim: Claim | None, formset) -> str:
+    """Why a save of an existing claim must not go ahead: the form says no version, another version than the
+    claim's, or names a line no longer on the claim. Empty when it may (``save_claim`` checks it once more
+    under its lock, for a save that happens at the same moment)."""
+    if claim is None:
+        return ""
+    version = _posted_number(request.POST.get("version"))
+    if version is None:
+        return services.NO_VERSION_MESSAGE.format(number=claim.number)
+    if version != claim.version or formset.lines_gone:
+        return services.STALE_MESSAGE.format(number=claim.number)
+    return ""
+
+
 @sensitive_post_parameters()  # error reports carry no patient data (billing_site.error_reports)
 @permission_required("claims.add_claim", raise_exception=True)
 @sensitive_variables()
@@ -297,13 +363,11 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if claim is not None and not claim.is_editable:
         messages.info(request, f"{claim.number} is {claim.get_status_display().lower()}; it can no longer be changed.")
         return redirect(claim)
-    patient = None
-    if claim is None and request.GET.get("patient", "").isdigit():
-        patient = Patient.objects.filter(pk=request.GET["patient"]).first()
+    patient = _prefill_patient(request) if claim is None and request.method != "POST" else None
     form, formset = _forms(request, claim, patient)
 
     if request.method != "POST":
-        state = _state(form, formset, claim=claim, run_check=claim is not None)
+        state = _state(form, formset, user=request.user, claim=claim, run_check=claim is not None)
         if claim is not None:
             with transaction.atomic():
                 services.claim_viewed_record(claim=claim, user=request.user, page="entry")
@@ -314,25 +378,37 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     reasons = _posted_reasons(request)
     if action == "add_line":  # without JavaScript: the same form with one more blank line, nothing saved
         data = request.POST.copy()
-        total = data.get("lines-TOTAL_FORMS", "")
-        if total.isdigit() and int(total) < LineFormSet.max_num:
-            data["lines-TOTAL_FORMS"] = str(int(total) + 1)
+        total = _posted_number(data.get("lines-TOTAL_FORMS"))
+        if total is not None and total < LineFormSet.max_num:
+            data["lines-TOTAL_FORMS"] = str(total + 1)
         form, formset = _forms(request, claim, data=data)
-        state = _state(form, formset, claim=claim, run_check=True, reasons=reasons)
+        state = _state(form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons)
         return _render(request, form, formset, state, claim)
-    if not (form.is_valid() and formset.is_valid()):
-        state = _state(form, formset, claim=claim, run_check=True, reasons=reasons)
+    conflict = _conflict(request, claim, formset)
+    if conflict:  # a stale or version-less save: nothing is saved, everything typed is shown again
+        state = _state(form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons)
+        messages.error(request, conflict)
+        return _render(request, form, formset, state, claim, status=409)
+    bad_reasons = _reason_errors(request)
+    if bad_reasons or not (form.is_valid() and formset.is_valid()):
+        state = _state(
+            form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons, extra=bad_reasons
+        )
         messages.error(request, "Nothing was saved: correct the fields marked below.")
         return _render(request, form, formset, state, claim, status=422)
-    state = _state(form, formset, claim=claim, run_check=False)
+    state = _state(form, formset, user=request.user, claim=claim, run_check=False)
     instance = form.build_claim()
     lines = [line_form.instance for line_form in formset.active_forms()]
     try:
         saved = services.save_claim(
-            instance, lines, patient=form.build_patient(), user=request.user, version=form.cleaned_data.get("version")
+            instance,
+            lines,
+            patient=form.build_patient(),
+            user=request.user,
+            version=_posted_number(request.POST.get("version")),
         )
     except services.ClaimError as error:
-        state = _state(form, formset, claim=claim, run_check=True, reasons=reasons)
+        state = _state(form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons)
         messages.error(request, str(error))
         return _render(request, form, formset, state, claim, status=409)
 
@@ -371,11 +447,20 @@ def _result_text(result: services.CheckResult) -> str:
 def live_check(request: HttpRequest) -> HttpResponse:
     """The form as typed so far → the risk summary, and each line's findings out of band (htmx)."""
     claim = None
-    claim_id = request.POST.get("claim_id", "")
-    if claim_id.isdigit():
-        claim = editable_claim(request, int(claim_id))
+    claim_id = _posted_number(request.POST.get("claim_id"))
+    if claim_id is not None:
+        claim = editable_claim(request, claim_id)
     form = ClaimForm(request.POST, instance=claim or Claim())
     form.is_valid()
     readings = read_lines(request.POST, form.diagnosis_letters())
-    state = build_state(form, readings, claim=claim, run_check=True, reasons=_posted_reasons(request))
+    extra = [*([EntryError(TOO_MANY_LINES)] if too_many_lines(request.POST) else []), *_reason_errors(request)]
+    state = build_state(
+        form,
+        readings,
+        user=request.user,
+        claim=claim,
+        run_check=True,
+        reasons=_posted_reasons(request),
+        extra_errors=extra,
+    )
     return render(request, "claims/_live_check.html", {"state": state, "form": form, "claim": claim})

@@ -1,4 +1,8 @@
-"""Filters of the claim list: status, payer, dates of service, risk, category of finding, and a search box."""
+"""Filters of the claim list: status, payer, dates of service, risk, category of finding, and a search box.
+
+The filters are in the list's address (GET): none of them names a patient. The search box does (a name, a date
+of birth, a member ID), so it is posted (``ClaimSearchForm``) and kept in the user's session, never put in an
+address, where it would end up in access logs and browser history; paging and sorting keep it."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from django.db.models import Q, QuerySet
 from .choices import Category, ClaimStatus, Risk
 from .models import Claim, ClaimFinding, Patient, Payer
 from .selectors import patient_q, sees_all_claims
+from .validators import reject_unpaired_surrogates
 
 UNCHECKED = "unchecked"
 RISK_CHOICES = [*Risk.choices, (UNCHECKED, "Not checked")]
@@ -29,6 +34,7 @@ class ClaimFilterForm(forms.Form):
     columns = {"q": "col-12 col-lg-6 col-xl-4", "mine": "col-auto pt-md-4 mt-md-2"}
     column = "col-6 col-md-4 col-lg-3 col-xl-2"
     reset_label = "Reset"
+    posted_fields = ("q",)  # filtered on, but posted by their own form, never part of this one (GET)
 
     def clean(self):
         cleaned = super().clean()
@@ -52,7 +58,11 @@ class ClaimFilterForm(forms.Form):
         helper.attrs = {"role": "search", "aria-label": self.aria_label}
         helper.layout = Layout(
             Div(
-                *[Div(self.layout_field(name), css_class=self.columns.get(name, self.column)) for name in self.fields],
+                *[
+                    Div(self.layout_field(name), css_class=self.columns.get(name, self.column))
+                    for name in self.fields
+                    if name not in self.posted_fields
+                ],
                 Div(
                     HTML(
                         '<button type="submit" class="btn btn-primary">'
@@ -65,6 +75,49 @@ class ClaimFilterForm(forms.Form):
             )
         )
         return helper
+
+
+SEARCH_SESSION_KEY = "claim_list_search"
+SEARCH_MAX_CHARS = 100
+
+
+class ClaimSearchForm(forms.Form):
+    """The claim list's search box: posted, kept in the session (``SEARCH_SESSION_KEY``), never in the address."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=SEARCH_MAX_CHARS,
+        validators=[reject_unpaired_surrogates],
+        widget=forms.TextInput(attrs={"placeholder": "Claim no., patient, member ID", "type": "search"}),
+    )
+
+    def __init__(self, *args, action: str = "", searching: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "post"
+        self.helper.form_action = action
+        self.helper.form_class = "claim-search mb-2"
+        self.helper.attrs = {"role": "search", "aria-label": "Search claims"}
+        clear = (
+            '<button type="submit" name="clear" value="1" class="btn btn-outline-secondary" data-clear-search>'
+            '<i class="bi bi-x-lg" aria-hidden="true"></i> Clear search</button>'
+            if searching
+            else ""
+        )
+        self.helper.layout = Layout(
+            Div(
+                Div(Field("q"), css_class="col-12 col-lg-6 col-xl-4"),
+                Div(
+                    HTML(
+                        '<button type="submit" class="btn btn-primary">'
+                        f'<i class="bi bi-search" aria-hidden="true"></i> Search</button> {clear}'
+                    ),
+                    css_class="col-auto pt-md-4 mt-md-2 text-nowrap",
+                ),
+                css_class="row g-2 align-items-start",
+            )
+        )
 
 
 def search_q(text: str) -> Q:

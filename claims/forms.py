@@ -22,10 +22,13 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.forms.formsets import ManagementForm
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from .choices import Sex
 from .models import DIAGNOSIS_LETTERS, MAX_MODIFIERS, MAX_POINTERS, Claim, ClaimLine, Patient, Payer
+from .validators import SurrogateSafeFormMixin, reject_unpaired_surrogates, validate_date_in_range
 
 MAX_LINES = 50  # the 837P allows 50 service lines per claim
 CODE_FORMAT = re.compile(r"^[A-Z0-9]{5}$")
@@ -33,6 +36,16 @@ MODIFIER_FORMAT = re.compile(r"^[A-Z0-9]{2}$")
 DIAGNOSIS_FORMAT = re.compile(r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$")
 NPI_FORMAT = re.compile(r"^\d{10}$")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def guard_fields(form_fields) -> None:
+    """Every text field refuses unpaired surrogates and every date field dates outside 1900–2100, each with a
+    message at the field (``claims.validators``); used by the header form and the line form."""
+    for form_field in form_fields.values():
+        if isinstance(form_field, forms.CharField) and reject_unpaired_surrogates not in form_field.validators:
+            form_field.validators.append(reject_unpaired_surrogates)
+        if isinstance(form_field, forms.DateField) and validate_date_in_range not in form_field.validators:
+            form_field.validators.append(validate_date_in_range)
 
 
 def normalise_ndc(value: str) -> str:
@@ -64,7 +77,7 @@ def normalise_ndc(value: str) -> str:
     return "".join(part.zfill(width) for part, width in zip(parts, (5, 4, 2), strict=True))
 
 
-class ClaimForm(forms.ModelForm):
+class ClaimForm(SurrogateSafeFormMixin, forms.ModelForm):
     """The claim header, with the patient's fields (a patient is found by member ID and date of birth)."""
 
     member_id = forms.CharField(label="Member ID (1a)", max_length=30)
@@ -159,6 +172,7 @@ class ClaimForm(forms.ModelForm):
                     patient_dob=patient.date_of_birth,
                     patient_sex=patient.sex,
                 )
+        guard_fields(self.fields)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -190,6 +204,12 @@ class ClaimForm(forms.ModelForm):
 
     def clean_member_id(self) -> str:
         return self.cleaned_data["member_id"].strip().upper()
+
+    def clean_version(self) -> int | None:
+        version = self.cleaned_data.get("version")
+        if version is not None and version < 1:
+            raise ValidationError("This is not a version of the claim; reload the claim.")
+        return version
 
     def clean_patient_dob(self) -> date:
         dob = self.cleaned_data["patient_dob"]
@@ -362,7 +382,7 @@ LINE_FIELDS = [
 ]
 
 
-class LineForm(forms.ModelForm):
+class LineForm(SurrogateSafeFormMixin, forms.ModelForm):
     """One service line. Modifiers and diagnosis pointers are four boxes each, as on the paper form.
 
     Every field is configured here, on the class (declared, so the formset factory keeps them), so
@@ -532,7 +552,7 @@ def read_lines(data, diagnoses: dict[str, str], prefix: str = "lines") -> list[L
     """
     fields = LineFormSet.form.base_fields  # the formset's form class: the one saving uses
     try:
-        total = min(int(data.get(f"{prefix}-TOTAL_FORMS", "0")), MAX_LINES * 2)
+        total = min(int(data.get(f"{prefix}-TOTAL_FORMS", "0")), MAX_LINES)  # as the formset: never more
         initial = int(data.get(f"{prefix}-INITIAL_FORMS", "0"))
     except ValueError:
         return []
@@ -576,8 +596,29 @@ def read_lines(data, diagnoses: dict[str, str], prefix: str = "lines") -> list[L
     return readings
 
 
+class LinesManagementForm(SurrogateSafeFormMixin, ManagementForm):
+    """The formset's line counts; text that is not text is refused here too, and never shown back as it came."""
+
+
+def too_many_lines(data, prefix: str = "lines") -> bool:
+    """Whether the posted form announces more lines than a claim may have (only the first 50 are read)."""
+    total = str(data.get(f"{prefix}-TOTAL_FORMS", "")).strip()
+    return bool(re.fullmatch(r"[0-9]+", total)) and (len(total) > 3 or int(total) > MAX_LINES)
+
+
 class BaseLineFormSet(BaseInlineFormSet):
-    """The lines: at least one, at most 50; blank new lines are ignored, deleted lines dropped."""
+    """The lines: at least one, at most 50; blank new lines are ignored, deleted lines dropped.
+
+    However many lines the management form announces, no more than 50 forms are ever built
+    (``absolute_max``), and more than 50 is refused with a message. A line the form was opened with that is
+    no longer on the claim (someone else removed it meanwhile) is kept as typed and marked ``line_gone``: the
+    page says the claim changed, rather than "Select a valid choice"."""
+
+    default_error_messages = {
+        "too_many_forms": f"A claim has at most {MAX_LINES} service lines (the 837P limit): nothing was saved.",
+        "too_few_forms": "Enter at least one service line.",
+        "missing_management_form": "The lines of this form did not arrive whole: reload the page and try again.",
+    }
 
     def __init__(self, *args, diagnoses: dict[str, str] | None = None, **kwargs):
         self.diagnoses = diagnoses or {}
@@ -585,6 +626,29 @@ class BaseLineFormSet(BaseInlineFormSet):
 
     def get_form_kwargs(self, index):
         return {**super().get_form_kwargs(index), "diagnoses": self.diagnoses}
+
+    @cached_property
+    def management_form(self):
+        """Django's, with ``LinesManagementForm``: the counts are rendered again when the page comes back."""
+        if not self.is_bound:
+            return super().management_form
+        form = LinesManagementForm(self.data, auto_id=self.auto_id, prefix=self.prefix, renderer=self.renderer)
+        form.full_clean()
+        return form
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.line_gone = False
+        if self.is_bound and i < self.initial_form_count() and form.instance.pk is None:
+            # Posted as a stored line, but not one of the claim's lines now: keep what was typed (the id too).
+            form.line_gone = True
+            form.fields[self.model._meta.pk.name] = forms.CharField(required=False, widget=forms.HiddenInput)
+        return form
+
+    @property
+    def lines_gone(self) -> bool:
+        """Whether a line the form was opened with is no longer on the claim (someone else saved it since)."""
+        return any(getattr(form, "line_gone", False) for form in self.forms)
 
     @property
     def empty_form(self):
@@ -612,7 +676,7 @@ class BaseLineFormSet(BaseInlineFormSet):
 
     def clean(self):
         super().clean()
-        if any(self.errors):
+        if any(self.errors) or not self.management_form.is_valid():  # keep Django's message for a broken form
             return
         if not self.active_forms():
             raise ValidationError("Enter at least one service line.")
@@ -626,6 +690,8 @@ LineFormSet = inlineformset_factory(
     extra=0,
     min_num=1,
     max_num=MAX_LINES,
+    absolute_max=MAX_LINES,  # never build more forms than a claim may have lines, whatever TOTAL_FORMS says
     validate_max=True,
     can_delete=True,
 )
+guard_fields(LineFormSet.form.base_fields)  # the line fields: the formset's forms and ``read_lines`` share them

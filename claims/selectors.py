@@ -159,15 +159,25 @@ def patient_q(text: str) -> Q:
     return query
 
 
-def patients_matching(text: str, *, limit: int = PATIENTS_OFFERED) -> list[Patient]:
-    """Known patients for the entry form's patient picker, with how many claims they have, their latest date
-    of service and the payer of their latest claim (to offer it); one query."""
-    latest = Claim.objects.filter(patient=OuterRef("pk")).order_by("-date_of_service", "-pk")
+def patients_matching(text: str, *, user, limit: int = PATIENTS_OFFERED) -> list[Patient]:
+    """Known patients for the entry form's patient picker, with how many of their claims ``user`` may see, the
+    latest date of service and the payer of the latest of those claims (to offer it); one query.
+
+    Patients are the practice's, shared by its billers; their claims are not: a biller is told only of the
+    claims they may see (``claims_visible_to``), never of another biller's."""
+    visible = claims_visible_to(user)
+    if sees_all_claims(user):
+        own = Q()
+    elif user.is_authenticated and user.has_perm(VIEW_CLAIM):
+        own = Q(claims__created_by=user)
+    else:
+        own = Q(claims__pk__in=[])
+    latest = visible.filter(patient=OuterRef("pk")).order_by("-date_of_service", "-pk")
     return list(
         Patient.objects.filter(patient_q(text))
         .annotate(
-            claim_count=Count("claims"),
-            last_date_of_service=Max("claims__date_of_service"),
+            claim_count=Count("claims", filter=own),
+            last_date_of_service=Max("claims__date_of_service", filter=own),
             last_payer_id=Subquery(latest.values("payer_id")[:1]),
             last_payer_name=Subquery(latest.values("payer__name")[:1]),
         )

@@ -387,6 +387,90 @@ def provider_save(*, provider: Provider, user) -> Provider:
     return provider
 
 
+STALE_MESSAGE = (
+    "{number} was changed by someone else since you opened it; nothing was saved. "
+    "Copy what you need, then reload the claim."
+)
+NO_VERSION_MESSAGE = (
+    "{number} was saved without saying which version of it was open, so it could overwrite someone else's "
+    "changes; nothing was saved. Copy what you need, then reload the claim."
+)
+# The line fields a save writes (``number`` is set from the line's place on the claim).
+LINE_SAVED_FIELDS = ["number", *LINE_LABELS]
+# The claim's fields an edit writes: what the entry form holds, the patient as entered, status and version.
+EDITED_FIELDS = [
+    "payer",
+    "prior_auth_number",
+    "date_of_service",
+    "place_of_service",
+    "rendering_npi",
+    "rendering_specialty",
+    "group_tin",
+    "billing_npi",
+    "diagnoses",
+    "member_id",
+    "patient_last_name",
+    "patient_first_name",
+    "patient_dob",
+    "patient_sex",
+    "patient",
+    "status",
+    "version",
+    "updated_at",
+]
+
+
+def _line_changes(before: Sequence[tuple[int, dict[str, Any]]], after: Sequence[tuple[int | None, dict[str, Any]]]):
+    """[label, before, after] for the lines of an edit, each line given with its id (lines keep their id when
+    edited): a line's changed fields under its new number, a line moved, a line removed or added whole. A new
+    line (no id) standing where a removed one stood is told as that line's changed fields, as a positional
+    comparison would (callers that give fresh lines, such as the demo loader, read as edits)."""
+    changes: list[list[Any]] = []
+    old_by_id = {pk: (number, fields) for number, (pk, fields) in enumerate(before, start=1)}
+    kept = {pk for pk, _ in after if pk is not None}
+    removed = {number: fields for number, (pk, fields) in enumerate(before, start=1) if pk not in kept}
+    new_numbers = {number for number, (pk, _) in enumerate(after, start=1) if pk is None or pk not in old_by_id}
+    replaced = new_numbers & set(removed)
+    for number, fields in removed.items():
+        if number not in replaced:
+            changes.append([f"line {number}", _line_text(fields), ""])
+    for number, (pk, fields) in enumerate(after, start=1):
+        if number in replaced:
+            changes += field_changes(removed[number], fields, LINE_LABELS, prefix=f"line {number} ")
+        elif number in new_numbers:
+            changes.append([f"line {number}", "", _line_text(fields)])
+        else:
+            old_number, old_fields = old_by_id[pk]
+            if old_number != number:
+                changes.append([f"line {number} (was line {old_number})", _line_text(old_fields), _line_text(fields)])
+            changes += field_changes(old_fields, fields, LINE_LABELS, prefix=f"line {number} ")
+    return changes
+
+
+def _lines_saved(claim: Claim, lines: Sequence[ClaimLine], current: Sequence[ClaimLine]) -> None:
+    """Make the claim's stored lines the given ones, in order, in place: a line that has an id (it was on the
+    claim when the form was opened) is updated and keeps its id, a line without one is added, and a stored line
+    not given is deleted. The caller holds the claim's version, so ``current`` is what the form was built from."""
+    current_ids = {line.pk for line in current}
+    given_ids = [line.pk for line in lines if line.pk is not None]
+    if len(set(given_ids)) != len(given_ids) or not set(given_ids) <= current_ids:
+        raise StaleClaimError(STALE_MESSAGE.format(number=claim.number))
+    gone = current_ids - set(given_ids)
+    if gone:
+        ClaimLine.objects.filter(claim=claim, pk__in=gone).delete()
+    # Numbers are unique on a claim: move the kept lines out of the way first (a claim has at most 50 lines).
+    ClaimLine.objects.filter(claim=claim).update(number=F("number") + 1000)
+    kept, added = [], []
+    for number, line in enumerate(lines, start=1):
+        line.claim = claim
+        line.number = number
+        (kept if line.pk is not None else added).append(line)
+    if kept:
+        ClaimLine.objects.bulk_update(kept, LINE_SAVED_FIELDS)
+    if added:
+        ClaimLine.objects.bulk_create(added)
+
+
 @transaction.atomic
 def save_claim(
     claim: Claim, lines: Sequence[ClaimLine], *, patient: Patient, user, version: int | None = None
@@ -397,54 +481,65 @@ def save_claim(
     is filed under the known patient with that member ID and date of birth (or a new one); a known
     patient's record is never changed from here (``patient_update`` does that).
 
-    ``version`` is the version the biller opened; if someone saved the claim since, nothing is saved
-    and ``StaleClaimError`` says so (the biller's form keeps what they typed).
+    ``version`` is the version the biller opened, required to change a saved claim: when it is missing, or
+    someone saved the claim since, nothing is saved and ``StaleClaimError`` says so (the biller's form keeps
+    what they typed). The version is taken with a conditional ``UPDATE … WHERE version = N`` as the
+    transaction's first write, so of two saves of the same version at once exactly one wins.
+
+    Lines are updated in place (``_lines_saved``): a line keeps its id across saves.
     """
     creating = claim.pk is None
     before = None
+    current_lines: list[ClaimLine] = []
     if not creating:
+        number = Claim(pk=claim.pk).number
+        if version is None:
+            raise StaleClaimError(NO_VERSION_MESSAGE.format(number=number))
+        taken = Claim.objects.filter(pk=claim.pk, version=version).update(version=F("version") + 1)
         current = Claim.objects.select_for_update().select_related("payer").filter(pk=claim.pk).first()
         if current is None:
             raise ClaimError("This claim no longer exists.")
+        if not taken:
+            raise StaleClaimError(STALE_MESSAGE.format(number=number))
         if not current.is_editable:
             raise ClaimError(
                 f"{current.number} is {current.get_status_display().lower()} and can no longer be changed."
             )
-        if version is not None and current.version != version:
-            raise StaleClaimError(
-                f"{current.number} was changed by someone else since you opened it; nothing was saved. "
-                "Copy what you need, then reload the claim."
-            )
-        before = claim_state(current, current.lines.all())
+        current_lines = list(current.lines.all())
+        before = claim_state(current, current_lines)
     claim.member_id = patient.member_id.strip().upper()
     claim.patient_last_name = patient.last_name
     claim.patient_first_name = patient.first_name
     claim.patient_dob = patient.date_of_birth
     claim.patient_sex = patient.sex
     claim.patient = _patient_for_claim(patient, user=user)
-    from_status = "" if creating else claim.status
+    from_status = "" if creating else current.status
     claim.status = ClaimStatus.DRAFT
     if creating:
         claim.created_by = user
         claim.version = 1
         claim.save()
+        for number, line in enumerate(lines, start=1):
+            line.pk = None
+            line.claim = claim
+            line.number = number
+        ClaimLine.objects.bulk_create(lines)
     else:
-        claim.version = F("version") + 1
-        claim.save()
-        claim.refresh_from_db(fields=["version"])
-        claim.lines.all().delete()
-    for number, line in enumerate(lines, start=1):
-        line.pk = None
-        line.claim = claim
-        line.number = number
-    ClaimLine.objects.bulk_create(lines)
+        stored_ids = {line.pk for line in current_lines}
+        line_ids = [line.pk if line.pk in stored_ids else None for line in lines]  # before new lines get theirs
+        claim.version = current.version  # raised above, by the conditional update
+        claim.save(update_fields=EDITED_FIELDS)
+        _lines_saved(claim, lines, current_lines)
     if creating or from_status != ClaimStatus.DRAFT:
         _record(claim, from_status, user, "Created" if creating else "Edited")
     after = claim_state(claim, lines)
     if creating:
         _event(claim, action="claim.created", user=user, summary=f"created {claim.number}", data=after)
     else:
-        changes = claim_changes(before, after)
+        changes = field_changes(before["header"], after["header"], HEADER_LABELS) + _line_changes(
+            list(zip([line.pk for line in current_lines], before["lines"], strict=True)),
+            list(zip(line_ids, after["lines"], strict=True)),
+        )
         if changes or from_status != ClaimStatus.DRAFT:
             _event(
                 claim,

@@ -10,6 +10,7 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import DetailView
@@ -21,7 +22,7 @@ from audit.selectors import events_of_claim
 
 from . import services
 from .choices import Category, ClaimStatus, PayerType, ReviewOutcome
-from .filters import ClaimFilterSet
+from .filters import SEARCH_SESSION_KEY, ClaimFilterSet, ClaimSearchForm
 from .models import DIAGNOSIS_LETTERS, Claim, ClaimReview
 from .rules import load_rule_modules, registry
 from .selectors import (
@@ -36,6 +37,7 @@ from .selectors import (
     sees_all_claims,
 )
 from .tables import PER_PAGE, ClaimTable
+from .validators import without_unpaired_surrogates
 
 PATIENT_SEARCH_MIN_CHARS = 2
 PATIENT_SEARCH_MAX_CHARS = 60
@@ -100,6 +102,43 @@ class ClaimListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
     def get_queryset(self):
         return claim_list_rows(self.request.user)
 
+    def search_text(self) -> str:
+        return self.request.session.get(SEARCH_SESSION_KEY, "")
+
+    def get_filterset_kwargs(self, filterset_class):
+        """The filters from the address, the search from the session (a ``q`` in the address is ignored)."""
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        data = self.request.GET.copy()
+        data.pop("q", None)
+        if self.search_text():
+            data["q"] = self.search_text()
+        kwargs["data"] = data or None
+        return kwargs
+
+    def _filters_query(self) -> str:
+        """The address's filters and sort (never a search), for the search form and going back to the list
+        after a search, from page 1."""
+        query = self.request.GET.copy()
+        for name in ("q", "page"):
+            query.pop(name, None)
+        return query.urlencode()
+
+    def post(self, request, *args, **kwargs):
+        """Search (or clear the search): kept in the session, then back to the list with its filters."""
+        form = ClaimSearchForm(request.POST)
+        if "clear" in request.POST:
+            request.session.pop(SEARCH_SESSION_KEY, None)
+        elif form.is_valid():
+            text = form.cleaned_data["q"].strip()
+            if text:
+                request.session[SEARCH_SESSION_KEY] = text
+            else:
+                request.session.pop(SEARCH_SESSION_KEY, None)
+        else:
+            messages.error(request, f"Search: {' '.join(form.errors['q'])}")
+        query = self._filters_query()
+        return redirect(f"{reverse('claims:claim_list')}{'?' + query if query else ''}")
+
     def get_table_kwargs(self):
         sees_all = sees_all_claims(self.request.user)
         mine_only = not sees_all or (self.filterset.is_valid() and self.filterset.form.cleaned_data.get("mine"))
@@ -113,6 +152,14 @@ class ClaimListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
         context = super().get_context_data(**kwargs)
         context["claims"] = context["table"].page_claims()
         context["sees_all"] = sees_all_claims(self.request.user)
+        search = self.search_text()
+        context["search"] = search
+        query = self._filters_query()
+        context["search_form"] = ClaimSearchForm(
+            initial={"q": search},
+            action=f"{reverse('claims:claim_list')}{'?' + query if query else ''}",
+            searching=bool(search),
+        )
         services.claims_listed_record(
             claim_ids=[claim.pk for claim in context["claims"]], user=self.request.user, page="claim list"
         )
@@ -203,16 +250,18 @@ class ClaimDetailView(PermissionRequiredMixin, ClaimPageMixin, DetailView):
 
 
 @sensitive_post_parameters()  # error reports carry no patient data (billing_site.error_reports)
+@require_POST
 @permission_required("claims.add_claim", raise_exception=True)
 @sensitive_variables()
 def patient_search(request):
     """htmx partial of the entry form's patient picker: known patients matching a member ID, name or birth date.
 
-    Patients are the practice's, shared by its billers (the same as the entry form's "known patient"
-    notice); their claims stay visible only to whoever may see them."""
-    text = request.GET.get("q", "").strip()[:PATIENT_SEARCH_MAX_CHARS]
+    The search text is posted, never put in the address (it names patients, and addresses end up in access
+    logs). Patients are the practice's, shared by its billers (the same as the entry form's "known patient"
+    notice); the claims counted and the payer offered are only those the user may see."""
+    text = without_unpaired_surrogates(request.POST.get("q", "")).strip()[:PATIENT_SEARCH_MAX_CHARS]
     searched = len(text) >= PATIENT_SEARCH_MIN_CHARS
-    patients = patients_matching(text) if searched else []
+    patients = patients_matching(text, user=request.user) if searched else []
     return render(request, "claims/_patient_options.html", {"text": text, "searched": searched, "patients": patients})
 
 

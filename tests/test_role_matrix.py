@@ -47,7 +47,8 @@ ROWS = [
     Row("claims:claim_list", "get", (LOGIN, 200, 200, 200, 403)),
     Row("claims:claim_new", "get", (LOGIN, 200, 200, 200, 403)),
     Row("claims:live_check", "post", (LOGIN, 200, 200, 200, 403), data={}),
-    Row("claims:patient_search", "get", (LOGIN, 200, 200, 200, 403), query="?q=doe"),
+    Row("claims:patient_search", "post", (LOGIN, 200, 200, 200, 403), data={"q": "doe"}),  # posted: no PHI in URLs
+    Row("claims:claim_list", "post", (LOGIN, 302, 302, 302, 403), data={"q": "doe"}),  # the list's search, posted
     Row("claims:claim_detail", "get", (LOGIN, 200, 200, 200, 403), claim="draft"),
     Row("claims:claim_edit", "get", (LOGIN, 200, 200, 200, 403), claim="draft"),
     Row("claims:claim_history", "get", (LOGIN, 200, 200, 200, 403), claim="draft"),

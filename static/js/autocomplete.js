@@ -3,7 +3,7 @@
  *
  * Markup (rendered by the entry form):
  *   <div class="code-field position-relative">            <div class="patient-picker position-relative">
- *     <input data-code-autocomplete hx-get=…                  <input data-patient-search hx-get=…
+ *     <input data-code-autocomplete hx-get=…                  <input data-patient-search hx-post=…
  *            role="combobox" aria-expanded="false" …>                role="combobox" aria-expanded="false" …>
  *     <div class="code-suggestions" id="…"></div>             <div class="patient-suggestions" id="…"></div>
  *   </div>                                                  </div>

@@ -182,6 +182,8 @@ def test_picking_a_known_patient_fills_the_patient_and_payer(biller_page, biller
     make_claim(biller, patient=rivera, payer=make_payer("Medicare Part B"), status=ClaimStatus.READY)
     make_patient(last_name="Rivers", first_name="Bo", member_id="ZZ1100999")
     page = biller_page
+    requested: list[tuple[str, str, str]] = []  # method, address, body of every request the page makes
+    page.on("request", lambda request: requested.append((request.method, request.url, request.post_data or "")))
     page.goto("/claims/new/")
     search = page.get_by_label("Known patient")
     page.evaluate("window.enteredWithoutReload = true")
@@ -212,6 +214,10 @@ def test_picking_a_known_patient_fills_the_patient_and_payer(biller_page, biller
     # The live check ran on the filled fields: the summary knows the patient and their claim.
     expect(page.locator("[data-existing-patient]")).to_contain_text("Known patient Rivera, Ana: 1 other claim")
     assert page.url.endswith("/claims/new/")
+    # The search went in the body of POSTs (only the search text), never in an address.
+    searches = [(method, body) for method, url, body in requested if "/claims/patients/" in url]
+    assert searches and all(method == "POST" and body.startswith("q=") and "&" not in body for method, body in searches)
+    assert not [url for _, url, _ in requested if re.search(r"rivera|05%2F30|1948|XQ7700", url, re.I)]
 
 
 def test_an_entry_problem_links_to_its_field(biller_page):

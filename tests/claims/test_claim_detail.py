@@ -144,7 +144,10 @@ def test_edit_and_new_claim_for_this_patient_buttons(biller_client, biller):
     claim = make_claim(biller)
     html = biller_client.get(url(claim)).content.decode()
     assert f'href="{reverse("claims:claim_edit", args=[claim.pk])}"' in html
-    assert f'href="{reverse("claims:claim_new")}?patient={claim.patient_id}"' in html
+    link = f'{reverse("claims:claim_new")}?from_claim={claim.pk}'
+    assert f'href="{link}"' in html and "?patient=" not in html
+    prefilled = biller_client.get(link).content.decode()  # the patient as entered on this claim
+    assert f'value="{claim.member_id}"' in prefilled and f'value="{claim.patient_last_name}"' in prefilled
 
 
 def test_no_edit_button_once_the_claim_is_flagged_or_approved(biller_client, biller):
@@ -153,7 +156,7 @@ def test_no_edit_button_once_the_claim_is_flagged_or_approved(biller_client, bil
     for claim in (flagged, approved):
         html = biller_client.get(url(claim)).content.decode()
         assert reverse("claims:claim_edit", args=[claim.pk]) not in html
-        assert f"?patient={claim.patient_id}" in html
+        assert f"?from_claim={claim.pk}" in html
     assert "Reviewed: Approved" in text_of(biller_client.get(url(approved)).content.decode())
 
 

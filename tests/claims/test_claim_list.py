@@ -33,6 +33,14 @@ def numbers(response) -> list[str]:
     return [f"CLM-{int(pk):06d}" for pk in re.findall(r'<tr data-claim="(\d+)"', response.content.decode())]
 
 
+def searched(client, text: str, **filters) -> object:
+    """Search the list as the page does: the text posted (kept in the session), then the list, with filters."""
+    query = "&".join(f"{name}={value}" for name, value in filters.items())
+    response = client.post(f"{URL}?{query}" if query else URL, {"q": text})
+    assert response.status_code == 302 and "q=" not in response["Location"]
+    return client.get(response["Location"])
+
+
 def row_html(response, claim: Claim) -> str:
     html = response.content.decode()
     return html.split(f'data-claim="{claim.pk}"', 1)[1].split("</tr>", 1)[0]
@@ -244,23 +252,68 @@ def test_filter_by_category_lists_each_matching_claim_once(biller_client, biller
 def test_search_by_claim_number(biller_client, biller, query):
     make_claim(biller, patient=make_patient(last_name="Other"))
     claim = make_claim(biller, patient=make_patient(last_name="Target"))
-    assert claim.number in numbers(biller_client.get(URL, {"q": query.format(pk=claim.pk)}))
-    assert numbers(biller_client.get(URL, {"q": query.format(pk=claim.pk)})) == [claim.number]
+    assert numbers(searched(biller_client, query.format(pk=claim.pk))) == [claim.number]
 
 
 def test_search_by_patient_name_words_and_member_id(biller_client, biller):
     ana = make_claim(biller, patient=make_patient(last_name="Rivera", first_name="Ana", member_id="XQ7700123"))
     make_claim(biller, patient=make_patient(last_name="Rivers", first_name="Bo", member_id="ZZ1100999"))
-    assert numbers(biller_client.get(URL, {"q": "rivera"})) == [ana.number]
-    assert numbers(biller_client.get(URL, {"q": "Rivera, Ana"})) == [ana.number]
-    assert numbers(biller_client.get(URL, {"q": "ana rivera"})) == [ana.number]
-    assert numbers(biller_client.get(URL, {"q": "xq7700"})) == [ana.number]
+    assert numbers(searched(biller_client, "rivera")) == [ana.number]
+    assert numbers(searched(biller_client, "Rivera, Ana")) == [ana.number]
+    assert numbers(searched(biller_client, "ana rivera")) == [ana.number]
+    assert numbers(searched(biller_client, "xq7700")) == [ana.number]
 
 
 def test_search_never_shows_another_billers_claim(biller_client, biller, other_biller):
     theirs = make_claim(other_biller, patient=make_patient(last_name="Rivera"))
-    assert numbers(biller_client.get(URL, {"q": "Rivera"})) == []
-    assert numbers(biller_client.get(URL, {"q": theirs.number})) == []
+    assert numbers(searched(biller_client, "Rivera")) == []
+    assert numbers(searched(biller_client, theirs.number)) == []
+
+
+def test_the_search_is_never_in_the_address_and_stays_for_paging_and_sorting(biller_client, biller):
+    for number in range(30):
+        make_claim(biller, patient=make_patient(last_name="Rivera", member_id=f"XQ77{number:05d}"))
+    other = make_claim(biller, patient=make_patient(last_name="Okafor", member_id="OK1"))
+    response = biller_client.post(f"{URL}?status=draft&page=2&sort=risk", {"q": "Rivera"})
+    assert response["Location"] == f"{URL}?status=draft&sort=risk"  # the filters kept, back to page 1
+    first = biller_client.get(response["Location"])
+    html = first.content.decode()
+    assert first.context["table"].paginator.count == 30 and other.number not in numbers(first)
+    links = re.findall(r'href="([^"]*)"', html)
+    assert links and not [link for link in links if "Rivera" in link or "q=" in link]
+    assert 'value="Rivera"' in html and "data-clear-search" in html
+    page_two = biller_client.get(URL, {"status": "draft", "sort": "risk", "page": 2})
+    assert page_two.context["table"].paginator.count == 30 and len(numbers(page_two)) == 5
+    assert biller_client.get(URL, {"sort": "-date_of_service"}).context["table"].paginator.count == 30
+    cleared = biller_client.post(URL, {"clear": "1", "q": "Rivera"})
+    assert biller_client.get(cleared["Location"]).context["table"].paginator.count == 31
+
+
+def test_a_search_in_the_address_is_ignored(biller_client, biller):
+    make_claim(biller, patient=make_patient(last_name="Rivera"))
+    make_claim(biller, patient=make_patient(last_name="Okafor"))
+    assert len(numbers(biller_client.get(URL, {"q": "Rivera"}))) == 2
+    html = biller_client.get(URL).content.decode()
+    assert re.search(
+        r'<form[^>]*method="post"[^>]*class="claim-search|<form[^>]*class="claim-search[^"]*"[^>]*method="post"', html
+    )
+    assert not re.search(r'<form[^>]*method="get"[^>]*>(?:(?!</form>).)*name="q"', html, re.S)
+
+
+def test_the_search_is_each_users_own(client, biller, other_biller):
+    make_claim(biller, patient=make_patient(last_name="Rivera"))
+    make_claim(biller, patient=make_patient(last_name="Okafor"))
+    client.force_login(biller)
+    assert len(numbers(searched(client, "Rivera"))) == 1
+    client.force_login(other_biller)  # a new session: no search
+    assert "data-clear-search" not in client.get(URL).content.decode()
+
+
+def test_an_invalid_search_is_refused_with_a_message(biller_client, biller):
+    make_claim(biller)
+    response = biller_client.post(URL, {"q": "x" * 101}, follow=True)
+    assert "Search: Ensure this value has at most 100 characters" in response.content.decode()
+    assert response.context["table"].paginator.count == 1
 
 
 def test_filters_combine(biller_client, biller):
@@ -405,6 +458,8 @@ def test_query_count_is_the_same_for_one_and_thirty_claims(client, request, role
     user = request.getfixturevalue(role)
     client.force_login(user)
     params = {**params, "per_page": 50}
+    if "q" in params:  # the search is posted and kept in the session
+        client.post(URL, {"q": params.pop("q")})
     _claims_with_findings(user, 1)
     one = _queries(client, params)
     _claims_with_findings(user, 29)

@@ -13,10 +13,11 @@ from django.urls import reverse
 
 from claims.choices import ClaimStatus
 from claims.models import Claim, ClaimFinding, Patient
-from tests.claims.factories import make_claim, make_line, make_payer
+from tests.claims.factories import make_claim, make_line, make_patient, make_payer
 
 from .conftest import rolled_back
 from .entry_helpers import entry_data, rules_under_line
+from .page_forms import form_data
 
 NEW = reverse("claims:claim_new")
 LIVE = reverse("claims:live_check")
@@ -97,12 +98,26 @@ def test_fields_follow_the_paper_form(biller_client):
     assert positions == sorted(positions)
 
 
-def test_new_claim_for_an_existing_patient_is_prefilled(biller_client, db):
-    patient = Patient.objects.create(
-        last_name="Roe", first_name="Rita", date_of_birth="1948-05-02", sex="F", member_id="7AB1CD2EF34"
-    )
-    html = biller_client.get(NEW, {"patient": patient.pk}).content.decode()
+def test_new_claim_from_a_claim_is_prefilled_with_its_patient_as_entered(biller_client, biller, db):
+    patient = make_patient(last_name="Roe", first_name="Rita", date_of_birth="1948-05-02", member_id="7AB1CD2EF34")
+    claim = make_claim(biller, patient=patient)
+    html = biller_client.get(NEW, {"from_claim": claim.pk}).content.decode()
     assert 'value="7AB1CD2EF34"' in html and 'value="Roe"' in html and 'value="1948-05-02"' in html
+
+
+def test_prefill_from_a_claim_the_biller_cannot_see_is_not_found(biller_client, other_biller, db):
+    patient = make_patient(last_name="Roe", member_id="7AB1CD2EF34")
+    theirs = make_claim(other_biller, patient=patient)
+    response = biller_client.get(NEW, {"from_claim": theirs.pk})
+    assert response.status_code == 404 and "7AB1CD2EF34" not in response.content.decode()
+    for bad in ("abc", "", "²", "99999999"):
+        assert biller_client.get(NEW, {"from_claim": bad}).status_code == 404
+
+
+def test_prefill_by_patient_id_is_gone(biller_client, db):
+    patient = make_patient(last_name="Roe", member_id="7AB1CD2EF34")
+    html = biller_client.get(NEW, {"patient": patient.pk}).content.decode()
+    assert "7AB1CD2EF34" not in html and 'value="Roe"' not in html
 
 
 # --- the live check ------------------------------------------------------------------------------------
@@ -196,6 +211,15 @@ def test_live_check_uses_the_patients_sent_claims_as_history(biller_client, bill
     data = entry_data(medicare, [{"code": "99213"}])
     html = biller_client.post(LIVE, data).content.decode()
     assert "Known patient Doe, Jane: 1 other claim" in html
+
+
+def test_the_known_patient_notice_counts_only_claims_the_biller_may_see(biller_client, biller, other_biller, medicare):
+    patient = make_patient(member_id="1EG4TE5MK72", date_of_birth="1950-03-01")  # the patient the form names
+    make_claim(other_biller, patient=patient)
+    make_claim(other_biller, patient=patient)
+    make_claim(biller, patient=patient)
+    html = biller_client.post(LIVE, oral_drug_claim(medicare)).content.decode()
+    assert re.search(r"Known patient [^:]+: 1 other claim;", html)
 
 
 def test_live_check_of_another_billers_claim_is_refused(client, biller, medicare, django_user_model):
@@ -370,6 +394,103 @@ def test_concurrent_edit_is_refused_and_keeps_the_typed_form(biller_client, medi
     html = response.content.decode()
     assert "was changed by someone else" in html and 'value="J1100"' in html
     assert list(claim.lines.values_list("code", flat=True)) == ["96372", "J8499"]
+
+
+# --- edit conflicts: a save of another version than the claim's is refused, with everything typed kept -----
+def edit_url(claim) -> str:
+    return reverse("claims:claim_edit", args=[claim.pk])
+
+
+def opened(client, claim) -> dict[str, str]:
+    """The edit page's form as a browser would post it now (line ids, version, claim id)."""
+    data = form_data(client.get(edit_url(claim)).content.decode())
+    assert data["version"] == str(Claim.objects.get(pk=claim.pk).version) and data["lines-0-id"]
+    return data
+
+
+@pytest.fixture
+def two_line_claim(biller_client, medicare):
+    biller_client.post(NEW, {**oral_drug_claim(medicare), "action": "save"})
+    return Claim.objects.get()
+
+
+def test_an_edit_updates_lines_in_place(biller_client, two_line_claim):
+    claim = two_line_claim
+    ids = list(claim.lines.values_list("pk", flat=True))
+    data = opened(biller_client, claim)
+    data.update({"lines-1-code": "J1100", "action": "save"})
+    assert biller_client.post(edit_url(claim), data).status_code == 302
+    assert list(claim.lines.values_list("pk", "code")) == [(ids[0], "96372"), (ids[1], "J1100")]
+    data = opened(biller_client, claim)  # and again: the ids the page gives are still the lines' ids
+    data.update({"lines-0-DELETE": "on", "action": "save"})
+    assert biller_client.post(edit_url(claim), data).status_code == 302
+    assert list(claim.lines.values_list("pk", "number", "code")) == [(ids[1], 1, "J1100")]
+
+
+def _someone_else(claim, change) -> None:
+    """Another user (a supervisor) opens the claim, changes it and saves, through the page."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    other = get_user_model().objects.create_user("supervisor.other")
+    other.groups.add(Group.objects.get(name="Supervisors"))
+    client = Client()
+    client.force_login(other)
+    data = opened(client, claim)
+    change(data)
+    data["action"] = "save"
+    assert client.post(edit_url(claim), data).status_code == 302
+
+
+def _add_line(data: dict[str, str]) -> None:
+    index = int(data["lines-TOTAL_FORMS"])
+    data.update({f"lines-{index}-code": "99213", f"lines-{index}-units": "1", f"lines-{index}-charge": "80.00"})
+    data["lines-TOTAL_FORMS"] = str(index + 1)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda data: data.update({"lines-0-charge": "99.00"}), id="line-edited"),
+        pytest.param(lambda data: data.update({"lines-1-DELETE": "on"}), id="line-deleted"),
+        pytest.param(_add_line, id="line-added"),
+        pytest.param(lambda data: data.update({"patient_first_name": "Janet"}), id="header-edited"),
+    ],
+)
+def test_a_stale_save_is_refused_and_keeps_everything_typed(biller_client, two_line_claim, change):
+    claim = two_line_claim
+    mine = opened(biller_client, claim)  # the biller opens the claim ...
+    _someone_else(claim, change)  # ... someone else saves it meanwhile ...
+    theirs = list(claim.lines.values_list("pk", "number", "code", "charge"))
+    version = Claim.objects.get(pk=claim.pk).version
+    mine.update({"lines-1-code": "J1100", "lines-1-narrative": "typed by the biller", "action": "save"})
+    response = biller_client.post(edit_url(claim), mine)  # ... and the biller saves the old version
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "was changed by someone else" in html and "reload the claim" in html
+    assert "Select a valid choice" not in html
+    kept = form_data(html)
+    assert kept["lines-1-code"] == "J1100" and kept["lines-1-narrative"] == "typed by the biller"
+    assert kept["lines-0-code"] == "96372" and kept["version"] == mine["version"]
+    assert list(claim.lines.values_list("pk", "number", "code", "charge")) == theirs  # the other save stands
+    assert Claim.objects.get(pk=claim.pk).version == version
+
+
+@pytest.mark.parametrize("version", [None, "", "abc", "-1", "0x2", "١"])
+def test_a_save_without_a_usable_version_is_refused(biller_client, two_line_claim, version):
+    claim = two_line_claim
+    data = opened(biller_client, claim)
+    data.update({"lines-0-code": "J1100", "action": "save"})
+    if version is None:
+        del data["version"]
+    else:
+        data["version"] = version
+    response = biller_client.post(edit_url(claim), data)
+    assert response.status_code == 409 and "reload the claim" in response.content.decode()
+    assert form_data(response.content.decode())["lines-0-code"] == "J1100"
+    assert list(claim.lines.values_list("code", flat=True)) == ["96372", "J8499"]
+    assert Claim.objects.get(pk=claim.pk).version == claim.version
 
 
 def test_flagged_claim_cannot_be_edited(biller_client, biller, medicare):

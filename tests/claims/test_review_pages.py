@@ -367,7 +367,13 @@ def test_bulk_assign_gives_the_ticked_claims_to_a_reviewer(supervisor_client, qu
 
 def test_bulk_assign_refuses_claims_the_reviewer_edited(supervisor_client, biller, supervisor2):
     edited = saved(biller, DUPLICATE)
-    services.save_claim(edited, [make_line("99213"), make_line("99213")], patient=new_patient(), user=supervisor2)
+    services.save_claim(
+        edited,
+        [make_line("99213"), make_line("99213")],
+        patient=new_patient(),
+        user=supervisor2,
+        version=edited.version,
+    )
     edited = flagged_from(edited, biller)
     other = flagged(biller, DUPLICATE)
     reviews = [services.open_review(edited), services.open_review(other)]
@@ -635,7 +641,9 @@ def test_unknown_action_is_refused(supervisor_client, biller):
 def test_nobody_reviews_a_claim_they_edited(biller, supervisor2):
     claim = saved(biller)
     lines = [make_line(code, charge=Decimal("25")) for code in ORAL_DRUG]
-    services.save_claim(claim, lines, patient=new_patient(), user=supervisor2)  # a supervisor edits it
+    services.save_claim(
+        claim, lines, patient=new_patient(), user=supervisor2, version=claim.version
+    )  # a supervisor edits it
     claim = flagged_from(claim, biller)
     client = client_of(supervisor2)
     response = client.get(detail_url(claim))
@@ -663,7 +671,9 @@ def test_a_claim_that_came_back_shows_what_changed(supervisor_client, supervisor
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.DRAFT
     lines = [make_line("96374", charge=Decimal("25")), make_line("J8499", charge=Decimal("10"))]
-    services.save_claim(claim, lines, patient=new_patient(member_id=claim.member_id), user=biller)
+    services.save_claim(
+        claim, lines, patient=new_patient(member_id=claim.member_id), user=biller, version=claim.version
+    )
     claim = flagged_from(claim, biller)
     review = services.open_review(claim)
     assert review.snapshot.number == 2
@@ -688,6 +698,7 @@ def test_the_finding_changes_between_submissions(supervisor_client, biller):
         [make_line(c, charge=Decimal("25")) for c in ORAL_DRUG],
         patient=new_patient(member_id=claim.member_id),
         user=biller,
+        version=claim.version,
     )
     claim = flagged_from(claim, biller)
     html = supervisor_client.get(detail_url(claim)).content.decode()
@@ -733,7 +744,9 @@ def test_review_page_query_count_of_a_claim_that_came_back(supervisor_client, su
         services.review_return(claim=claim, user=supervisor, note="again")
         claim.refresh_from_db()
         lines = [make_line(code, charge=Decimal("25")) for code in codes]
-        services.save_claim(claim, lines, patient=new_patient(member_id=claim.member_id), user=biller)
+        services.save_claim(
+            claim, lines, patient=new_patient(member_id=claim.member_id), user=biller, version=claim.version
+        )
         return flagged_from(claim, biller)
 
     small, large = came_back(("J8499",)), came_back(("J8499",) + ("96372",) * 19)

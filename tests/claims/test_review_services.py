@@ -119,7 +119,7 @@ def test_a_later_edit_makes_a_new_snapshot_and_leaves_the_old_one(flagged, bille
     frozen = dict(first.data)
     services.review_return(claim=flagged, user=supervisor, note="Use the IM drug code")
     claim = Claim.objects.get(pk=flagged.pk)
-    services.save_claim(claim, [make_line("99213")], patient=entered_patient(), user=biller)
+    services.save_claim(claim, [make_line("99213")], patient=entered_patient(), user=biller, version=claim.version)
     services.submit_claim(claim, user=biller, today=TODAY, draw=lambda: SAMPLED)
     snapshots = list(ClaimSnapshot.objects.filter(claim=flagged).order_by("number"))
     assert [s.number for s in snapshots] == [1, 2]
@@ -248,7 +248,11 @@ def test_nobody_reviews_a_claim_they_created_or_edited(db, biller, supervisor, s
         services.review_approve(claim=own, user=supervisor)
     edited = save(biller, member_id="EDITED1")
     services.save_claim(
-        edited, [make_line("96372"), make_line("J8499")], patient=entered_patient(member_id="EDITED1"), user=supervisor
+        edited,
+        [make_line("96372"), make_line("J8499")],
+        patient=entered_patient(member_id="EDITED1"),
+        user=supervisor,
+        version=edited.version,
     )
     services.check_claim(edited, user=biller, today=TODAY)
     overrides = {f.key: "r" for f in edited.findings.filter(severity="ERROR")}
@@ -341,7 +345,7 @@ def _created(biller, supervisor, second_supervisor):
 def _changed(biller, supervisor, second_supervisor):
     claim = save(biller)
     lines = [make_line("96374", charge=Decimal("25")), make_line("J8499", charge=Decimal("10"))]
-    services.save_claim(claim, lines, patient=entered_patient(), user=biller)
+    services.save_claim(claim, lines, patient=entered_patient(), user=biller, version=claim.version)
     return claim
 
 

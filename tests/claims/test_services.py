@@ -9,9 +9,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from audit.models import AuditEvent
 from claims import services
 from claims.choices import ClaimStatus, ReviewOutcome
-from claims.models import Claim, ClaimFinding, Patient
+from claims.models import Claim, ClaimFinding, ClaimLine, Patient
 from claims.rules import check_document
 from tests.claims.factories import claim_header, make_claim, make_line, make_patient, make_payer
 
@@ -100,19 +101,83 @@ def test_stale_version_saves_nothing(saved, biller):
     assert list(saved.lines.values_list("code", flat=True)) == ["96372", "J8499"]
 
 
+def test_a_save_without_the_version_saves_nothing(saved, biller):
+    with pytest.raises(services.StaleClaimError, match="reload the claim"):
+        services.save_claim(saved, [make_line("99213")], patient=new_patient(), user=biller, version=None)
+    saved.refresh_from_db()
+    assert saved.version == 1 and list(saved.lines.values_list("code", flat=True)) == ["96372", "J8499"]
+    assert not AuditEvent.objects.filter(action="claim.changed").exists()
+
+
+def _stored(claim: Claim) -> list[tuple[int, int, str]]:
+    return list(claim.lines.order_by("number").values_list("pk", "number", "code"))
+
+
+def test_lines_are_updated_in_place_added_and_removed(saved, biller):
+    (first, _, _), (second, _, _) = _stored(saved)
+    lines = list(saved.lines.order_by("number"))
+    lines[1].code = "J1100"  # edited: keeps its id
+    updated = services.save_claim(
+        saved, [lines[1], make_line("99213")], patient=new_patient(), user=biller, version=saved.version
+    )  # line 1 removed, line 2 moves up, a new line 2
+    stored = _stored(updated)
+    assert [(number, code) for _, number, code in stored] == [(1, "J1100"), (2, "99213")]
+    assert stored[0][0] == second and first not in {pk for pk, _, _ in stored}
+    assert not ClaimLine.objects.filter(pk=first).exists()
+
+
+def test_the_trail_tells_line_changes_by_line_not_by_position(saved, biller):
+    lines = list(saved.lines.order_by("number"))
+    lines[1].units = Decimal("2")
+    services.save_claim(saved, [lines[1], make_line("99213")], patient=new_patient(), user=biller, version=1)
+    changes = AuditEvent.objects.get(action="claim.changed").changes
+    assert changes == [
+        ["line 1", "96372 × 1 $25", ""],
+        ["line 1 (was line 2)", "J8499 × 1 $10", "J8499 × 2 $10"],
+        ["line 1 units", "1", "2"],
+        ["line 2", "", "99213 × 1 $100"],
+    ]
+
+
+def test_a_new_line_where_a_removed_one_stood_reads_as_an_edit_of_that_line(saved, biller):
+    fresh = [make_line("96374", charge=Decimal("25")), make_line("J8499", charge=Decimal("10"))]
+    services.save_claim(saved, fresh, patient=new_patient(), user=biller, version=1)
+    assert AuditEvent.objects.get(action="claim.changed").changes == [["line 1 code", "96372", "96374"]]
+
+
+def test_a_save_without_changes_keeps_the_lines_and_says_nothing_on_the_trail(saved, biller):
+    before = _stored(saved)
+    lines = list(saved.lines.order_by("number"))
+    updated = services.save_claim(saved, lines, patient=new_patient(), user=biller, version=1)
+    assert updated.version == 2 and _stored(updated) == before
+    assert not AuditEvent.objects.filter(action="claim.changed").exists()
+
+
+def test_a_line_of_another_claim_is_refused(saved, biller):
+    other = make_claim(biller, lines=["99214"])
+    stranger = other.lines.get()
+    with pytest.raises(services.StaleClaimError, match="changed by someone else"):
+        services.save_claim(saved, [stranger], patient=new_patient(), user=biller, version=1)
+    assert other.lines.get().code == "99214" and _stored(saved)[0][2] == "96372"
+    saved.refresh_from_db()
+    assert saved.version == 1  # the whole save was rolled back
+
+
 @pytest.mark.parametrize(
     ("status", "outcome"), [(ClaimStatus.FLAGGED, ""), (ClaimStatus.REVIEWED, ReviewOutcome.APPROVED)]
 )
 def test_a_claim_under_review_or_approved_cannot_be_changed(saved, biller, status, outcome):
     Claim.objects.filter(pk=saved.pk).update(status=status, review_outcome=outcome)
     with pytest.raises(services.ClaimError, match="can no longer be changed"):
-        services.save_claim(saved, [make_line("99213")], patient=new_patient(), user=biller)
+        services.save_claim(saved, [make_line("99213")], patient=new_patient(), user=biller, version=saved.version)
 
 
 def test_a_returned_claim_can_be_changed_again_and_stays_marked_until_sent(saved, biller):
     Claim.objects.filter(pk=saved.pk).update(status=ClaimStatus.DRAFT, review_outcome=ReviewOutcome.RETURNED)
     saved.refresh_from_db()
-    updated = services.save_claim(saved, [make_line("99213")], patient=new_patient(), user=biller)
+    updated = services.save_claim(
+        saved, [make_line("99213")], patient=new_patient(), user=biller, version=saved.version
+    )
     assert updated.status == ClaimStatus.DRAFT and updated.is_returned
     sent = services.submit_claim(updated, user=biller, today=TODAY, draw=lambda: 0.99)
     assert sent.status == ClaimStatus.READY and not sent.is_returned and sent.review_outcome == ""
