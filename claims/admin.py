@@ -13,6 +13,8 @@ from django.contrib import admin, messages
 from django.contrib.admin import widgets
 from django.utils import timezone
 
+from codes.validators import validate_date_in_range
+
 from . import services
 from .api_tokens import api_token_issue, api_token_revoke
 from .models import (
@@ -29,7 +31,6 @@ from .models import (
     Provider,
     ReviewSettings,
 )
-from .validators import validate_date_in_range
 
 
 @admin.register(Payer)

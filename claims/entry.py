@@ -23,13 +23,13 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 
 from codes.models import ProcedureCode
+from codes.validators import has_unpaired_surrogate, unpaired_surrogate_problem, without_unpaired_surrogates
 
 from . import services
 from .choices import ProviderKind, Severity
 from .forms import MAX_LINES, ClaimForm, EntryError, LineFormSet, LineReading, read_lines, too_many_lines
 from .models import Claim, ClaimLine, Patient, Provider
 from .selectors import claims_visible_to
-from .validators import has_unpaired_surrogate, unpaired_surrogate_problem, without_unpaired_surrogates
 from .views import returned_review
 
 ACK_PREFIX = "ack-"

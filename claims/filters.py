@@ -14,10 +14,11 @@ from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
 from django.db.models import Q, QuerySet
 
+from codes.validators import reject_unpaired_surrogates
+
 from .choices import Category, ClaimStatus, Risk
 from .models import Claim, ClaimFinding, Patient, Payer
 from .selectors import patient_q, sees_all_claims
-from .validators import reject_unpaired_surrogates
 
 UNCHECKED = "unchecked"
 RISK_CHOICES = [*Risk.choices, (UNCHECKED, "Not checked")]

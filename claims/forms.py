@@ -26,9 +26,10 @@ from django.forms.formsets import ManagementForm
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from codes.validators import SurrogateSafeFormMixin, reject_unpaired_surrogates, validate_date_in_range
+
 from .choices import Sex
 from .models import DIAGNOSIS_LETTERS, MAX_MODIFIERS, MAX_POINTERS, Claim, ClaimLine, Patient, Payer
-from .validators import SurrogateSafeFormMixin, reject_unpaired_surrogates, validate_date_in_range
 
 MAX_LINES = 50  # the 837P allows 50 service lines per claim
 CODE_FORMAT = re.compile(r"^[A-Z0-9]{5}$")
@@ -40,7 +41,7 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 def guard_fields(form_fields) -> None:
     """Every text field refuses unpaired surrogates and every date field dates outside 1900–2100, each with a
-    message at the field (``claims.validators``); used by the header form and the line form."""
+    message at the field (``codes.validators``); used by the header form and the line form."""
     for form_field in form_fields.values():
         if isinstance(form_field, forms.CharField) and reject_unpaired_surrogates not in form_field.validators:
             form_field.validators.append(reject_unpaired_surrogates)

@@ -19,6 +19,7 @@ from django_tables2 import SingleTableMixin
 
 from audit.exports import trail_csv_response
 from audit.selectors import events_of_claim
+from codes.validators import without_unpaired_surrogates
 
 from . import services
 from .choices import Category, ClaimStatus, PayerType, ReviewOutcome
@@ -37,7 +38,6 @@ from .selectors import (
     sees_all_claims,
 )
 from .tables import PER_PAGE, ClaimTable
-from .validators import without_unpaired_surrogates
 
 PATIENT_SEARCH_MIN_CHARS = 2
 PATIENT_SEARCH_MAX_CHARS = 60

@@ -7,7 +7,7 @@ from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
 from django.conf import settings
 
-from claims.validators import SurrogateSafeFormMixin, reject_unpaired_surrogates, validate_date_in_range
+from codes.validators import SurrogateSafeFormMixin, reject_unpaired_surrogates, validate_date_in_range
 
 from .importers.archives import human_size
 from .importers.registry import kind_choices

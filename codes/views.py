@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from claims.validators import date_range_problem, has_unpaired_surrogate, without_unpaired_surrogates
+from codes.validators import date_range_problem, has_unpaired_surrogate, without_unpaired_surrogates
 
 from .choices import ACTION_CODES, COVERAGE_CODES, FEE_SCHEDULE_STATUS, MUE_SOURCE, PTP_SOURCE, CodeSystem, Source
 from .classify import classify

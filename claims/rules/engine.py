@@ -20,8 +20,9 @@ from typing import Any
 
 from django.db import connections
 
+from codes.validators import has_unpaired_surrogate
+
 from ..choices import Category, Risk, Severity
-from ..validators import has_unpaired_surrogate
 from .context import LIABILITY_MODIFIERS, ClaimContext, ResolvedPayer
 from .inputs import ClaimInput, PayerConfigInput, ScrubInputError, parse_claim, parse_document
 from .reference import ReferenceData

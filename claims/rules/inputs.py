@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..validators import date_range_problem, has_unpaired_surrogate, unpaired_surrogate_problem
+from codes.validators import date_range_problem, has_unpaired_surrogate, unpaired_surrogate_problem
 
 NO_CLAIMS_MESSAGE = "the document holds no claims: send at least one claim in the 'claims' list"
 SHOWN_MAX = 40  # characters of a wrong value quoted back in an error message

@@ -6,7 +6,7 @@ Dates far outside the years a claim can be about (``9999-12-31``) overflow date 
 (a filing deadline one year later), so every date a user or a client gives is kept within
 ``DATE_OF_SERVICE_RANGE``.
 
-    from claims.validators import reject_unpaired_surrogates, validate_date_in_range
+    from codes.validators import reject_unpaired_surrogates, validate_date_in_range
 
 Both are Django validators (``validators=[...]`` on a form or model field), raising ``ValidationError``
 with the codes ``"unpaired_surrogate"`` and ``"date_out_of_range"``. ``unpaired_surrogate_problem`` and

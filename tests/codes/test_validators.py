@@ -1,4 +1,4 @@
-"""``claims.validators``: the shared refusal of lone surrogates and of dates outside 1900–2100."""
+"""``codes.validators``: the shared refusal of lone surrogates and of dates outside 1900–2100."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from claims.validators import (
+from codes.validators import (
     DATE_OF_SERVICE_RANGE,
     SurrogateSafeFormMixin,
     date_range_problem,
