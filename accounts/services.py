@@ -154,7 +154,8 @@ def authenticator_verify(*, user, token: str) -> TOTPDevice:
         wait = ""
         locked_until = (details or {}).get("locked_until")
         if locked_until:
-            wait = f" Wait {max(1, int((locked_until - timezone.now()).total_seconds()) + 1)} seconds, then"
+            seconds = max(1, int((locked_until - timezone.now()).total_seconds()) + 1)
+            wait = f" Wait {seconds} second{'' if seconds == 1 else 's'}, then"
         raise TwoFactorError(f"Too many wrong codes.{wait} try again with the code your authenticator app shows.")
     code = _code(token)
     if code is not None and device.verify_token(code):
