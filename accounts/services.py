@@ -54,10 +54,11 @@ def session_start(*, session) -> None:
     session[ACTIVE_AT] = now
 
 
-def session_touch(*, session) -> None:
-    """The user did something: the idle clock starts again (written at most every few seconds)."""
+def session_touch(*, session, now_or_never: bool = False) -> None:
+    """The user did something: the idle clock starts again (written at most every few seconds, unless
+    ``now_or_never``: "Stay signed in" must count at once)."""
     now = _now()
-    if now - session.get(ACTIVE_AT, 0) >= TOUCH_EVERY_SECONDS:
+    if now_or_never or now - session.get(ACTIVE_AT, 0) >= TOUCH_EVERY_SECONDS:
         session[ACTIVE_AT] = now
 
 

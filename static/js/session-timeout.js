@@ -54,7 +54,6 @@
     dialog.className = "modal fade";
     dialog.id = "session-timeout";
     dialog.tabIndex = -1;
-    dialog.setAttribute("role", "alertdialog");
     dialog.setAttribute("aria-labelledby", "session-timeout-title");
     dialog.setAttribute("aria-describedby", "session-timeout-text");
     dialog.setAttribute("data-bs-backdrop", "static");
