@@ -177,7 +177,7 @@ class SessionView(View):
         return JsonResponse({"seconds_left": services.session_idle_seconds_left(session=request.session)})
 
     def post(self, request):
-        services.session_touch(session=request.session, now_or_never=True)
+        services.session_touch(session=request.session)
         return self.get(request)
 
 
