@@ -34,9 +34,9 @@ def is_background(request) -> bool:
 
 def wants_script_answer(request) -> bool:
     """htmx, and the page's own fetch calls: they get a status and a header to follow, not a redirect."""
-    return bool(getattr(request, "htmx", False)) or is_background(request) or "application/json" in request.headers.get(
-        "Accept", ""
-    )
+    if getattr(request, "htmx", False) or is_background(request):
+        return True
+    return "application/json" in request.headers.get("Accept", "")
 
 
 def _follow(request, url: str, status: int) -> HttpResponse:
@@ -59,9 +59,9 @@ class SessionLimitsMiddleware:
                 services.session_touch(session=request.session)
             return self.get_response(request)
         logout(request)
-        messages.info(request, services.session_end_message(reason))
         if request.path_info.startswith(API_PREFIX):
             return self.get_response(request)  # now anonymous: the API answers 401 itself
+        messages.info(request, services.session_end_message(reason))
         if wants_script_answer(request):
             next_path = request.headers.get("HX-Current-URL") and _path_of(request.headers["HX-Current-URL"])
             login_url = resolve_url("login")
