@@ -23,6 +23,8 @@ from audit.services import event_record
 SIGNED_IN_AT = "accounts_signed_in_at"
 ACTIVE_AT = "accounts_active_at"
 SETUP_KEY = "accounts_authenticator_key"
+# Activity is written to the session at most this often: the idle sign-out may come up to this much early.
+TOUCH_EVERY_SECONDS = 30
 AUTHENTICATOR_NAME = "Authenticator app"
 
 
@@ -52,10 +54,12 @@ def session_start(*, session) -> None:
     session[ACTIVE_AT] = now
 
 
-def session_touch(*, session) -> None:
-    """The user did something: the idle clock starts again. (Written on every request that is not a
-    background check, so a page costs the same queries whenever it is opened.)"""
-    session[ACTIVE_AT] = _now()
+def session_touch(*, session, at_once: bool = False) -> None:
+    """The user did something: the idle clock starts again. The session is written at most every
+    TOUCH_EVERY_SECONDS (a database write per page would be wasted), or ``at_once`` ("Stay signed in")."""
+    now = _now()
+    if at_once or now - session.get(ACTIVE_AT, 0) >= TOUCH_EVERY_SECONDS:
+        session[ACTIVE_AT] = now
 
 
 def session_end_reason(*, session) -> str | None:

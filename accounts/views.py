@@ -20,6 +20,7 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -77,7 +78,7 @@ def _next_url(request, default: str = "home") -> str:
     return resolve_url(default)
 
 
-@method_decorator(never_cache, name="dispatch")
+@method_decorator([never_cache, sensitive_post_parameters("code")], name="dispatch")
 class TwoFactorVerifyView(FormView):
     """After the password: the six-digit code from the user's authenticator app."""
 
@@ -105,7 +106,7 @@ class TwoFactorVerifyView(FormView):
 two_factor_verify = two_factor_allows("verify")(TwoFactorVerifyView.as_view())
 
 
-@method_decorator(never_cache, name="dispatch")
+@method_decorator([never_cache, sensitive_post_parameters("code")], name="dispatch")
 class TwoFactorSetupView(FormView):
     """Set up an authenticator app: scan the QR code (or type the key), then confirm with a first code."""
 
@@ -177,7 +178,7 @@ class SessionView(View):
         return JsonResponse({"seconds_left": services.session_idle_seconds_left(session=request.session)})
 
     def post(self, request):
-        services.session_touch(session=request.session)
+        services.session_touch(session=request.session, at_once=True)
         return self.get(request)
 
 

@@ -164,3 +164,20 @@ def test_seconds_left_is_the_sooner_of_the_two_limits(rf, settings):
     now = timezone.now().timestamp()
     session = {ACTIVE_AT: now - 60, SIGNED_IN_AT: now - 3600 + 120}
     assert 118 <= services.session_idle_seconds_left(session=session) <= 120
+
+
+def test_activity_is_written_at_most_every_half_minute(biller_client):
+    clocks_back(biller_client, active_minutes=0.25)  # 15 s ago
+    before = biller_client.session[ACTIVE_AT]
+    assert biller_client.get(PAGE).status_code == 200
+    assert biller_client.session[ACTIVE_AT] == before  # no session write for this page
+    clocks_back(biller_client, active_minutes=0.55)  # 33 s ago
+    biller_client.get(PAGE)
+    assert timezone.now().timestamp() - biller_client.session[ACTIVE_AT] < 5
+
+
+def test_stay_signed_in_is_written_at_once(biller_client):
+    clocks_back(biller_client, active_minutes=0.2)
+    before = biller_client.session[ACTIVE_AT]
+    biller_client.post(reverse("accounts:session"))
+    assert biller_client.session[ACTIVE_AT] > before + 10
