@@ -8,6 +8,7 @@ CLAIMDESK_SCRUB_MAX_BYTES  largest request body of POST /api/claims/scrub/ (defa
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -78,6 +79,11 @@ INSTALLED_APPS = [
     "codes",
     "claims",
     "edi",  # X12 837P in and out (issue 12): builds on claims, claims never imports edi
+    # Accounts: sign-in, sessions and two-factor (issue 10)
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +99,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "billing_site.middleware.NoStoreForSignedInUsersMiddleware",  # Cache-Control: no-store for signed-in users
     "django_htmx.middleware.HtmxMiddleware",
+    # Accounts: two-factor state, session time limits, the two-factor gate; axes stays last.
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SessionLimitsMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "billing_site.urls"
@@ -133,7 +144,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -141,6 +152,32 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Accounts: sign-in throttling (django-axes), session limits, two-factor sign-in (django-otp).
+# Axes checks first; a locked-out sign-in never reaches the password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five failed sign-ins lock the account, and separately the address, for the cool-off time.
+AXES_FAILURE_LIMIT = int(os.environ.get("CLAIMDESK_LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("CLAIMDESK_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each one on its own
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.network.client_ip"
+# How many reverse proxies in front of the app append to X-Forwarded-For; unset: the header is ignored.
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_IPWARE_PROXY_COUNT") or 0) or None
+# Who a locked-out user should ask (shown on the sign-in page).
+CLAIMDESK_UNLOCK_CONTACT = os.environ.get("CLAIMDESK_UNLOCK_CONTACT", "your ClaimDesk administrator")
+# Sign out after this many minutes without activity, and this many hours after signing in whatever happens.
+CLAIMDESK_SESSION_IDLE_MINUTES = float(os.environ.get("CLAIMDESK_SESSION_IDLE_MINUTES", "15"))
+CLAIMDESK_SESSION_MAX_HOURS = float(os.environ.get("CLAIMDESK_SESSION_MAX_HOURS", "12"))
+CLAIMDESK_SESSION_WARNING_SECONDS = 60  # the page warns this long before the idle sign-out
+SESSION_COOKIE_AGE = int(CLAIMDESK_SESSION_MAX_HOURS * 3600)
+# Two-factor sign-in required for supervisors and administrators: on by default when DEBUG is off.
+CLAIMDESK_REQUIRE_2FA = env_bool("CLAIMDESK_REQUIRE_2FA", "0" if DEBUG else "1")
+OTP_TOTP_ISSUER = "ClaimDesk"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows an authenticator's secret
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "America/New_York")

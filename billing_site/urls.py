@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse
 from django.views.generic import RedirectView
 
@@ -17,8 +16,7 @@ class HomeView(RedirectView):
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("accounts.urls")),  # login, logout, and account/: password, two-factor, session
     path("codes/", include("codes.urls")),
     path("audit/", include("audit.urls")),
     path("", include("claims.urls")),

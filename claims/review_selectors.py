@@ -29,7 +29,9 @@ def is_reviewer(user) -> bool:
 
 def reviewers() -> QuerySet:
     """Active users who may review claims (the assignees the queue offers), by user name."""
-    return get_user_model().objects.with_perm(REVIEW_CLAIM).filter(is_active=True).order_by("username")
+    # The model backend holds the permissions (django-axes' sign-in check is the other backend).
+    users = get_user_model().objects.with_perm(REVIEW_CLAIM, backend="django.contrib.auth.backends.ModelBackend")
+    return users.filter(is_active=True).order_by("username")
 
 
 def review_claims(user) -> QuerySet[Claim]:

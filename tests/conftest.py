@@ -22,6 +22,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _two_factor_not_required(settings):
+    """Tests sign users in with force_login (no six-digit code): two-factor sign-in is off unless a test turns
+    it on (tests/accounts do). Production's default is on (CLAIMDESK_REQUIRE_2FA, on when DEBUG is off)."""
+    settings.CLAIMDESK_REQUIRE_2FA = False
+
+
 @pytest.fixture
 def biller(django_user_model):
     from django.contrib.auth.models import Group

@@ -63,6 +63,11 @@ ROWS = [
     Row("claims:api_scrub", "post", (401, 400, 400, 400, 403), data={}),
     Row("audit:trail_export", "get", (LOGIN, 403, 200, 200, 403)),
     Row("admin:index", "get", (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, ADMIN_LOGIN)),
+    # accounts (two-factor sign-in not required here: tests/conftest.py; tests/accounts cover it on)
+    Row("accounts:password_change", "get", (LOGIN, 200, 200, 200, 200)),
+    Row("accounts:two_factor_setup", "get", (LOGIN, 200, 200, 200, 200)),
+    Row("accounts:two_factor_verify", "get", (LOGIN, 302, 302, 302, 302)),  # no authenticator app: nothing to ask
+    Row("accounts:session", "get", (LOGIN, 200, 200, 200, 200)),
 ]
 
 
