@@ -411,11 +411,11 @@ def review_decide_view(request, pk):
     claim, review = _claim_and_review(request, pk)
     typed = _posted_input(request.POST, review.snapshot.data.get("findings", []))
     action = request.POST.get("action", "")
+    posted_version = request.POST.get("version", "")
+    version = int(posted_version) if posted_version.isascii() and posted_version.isdigit() else None
     try:
-        version = int(request.POST["version"]) if request.POST.get("version") else None  # None: no check
-    except ValueError:
-        version = -1  # not a version the claim can have: a conflict
-    try:
+        if version is None:  # every decision names the version it was made on: no silent overwrite
+            raise services.StaleClaimError(services.NO_VERSION_MESSAGE.format(number=claim.number))
         if action not in ACTIONS:
             raise services.ReviewError("Choose approve, return or save.")
         if not review.is_open or typed["review"] not in ("", str(review.pk)):

@@ -619,6 +619,17 @@ def test_a_stale_version_is_a_conflict(supervisor_client, biller):
     assert not OverrideDecision.objects.filter(review__claim=claim).exists()
 
 
+@pytest.mark.parametrize("version", ["", "abc", "٣"])
+def test_a_decision_without_a_version_is_refused(supervisor_client, biller, version):
+    claim = flagged(biller)
+    response = decide(supervisor_client, claim, "approve", note="Fine", version=version, decisions=accept_all(claim))
+    assert response.status_code == 409
+    assert "without saying which version" in text(response)
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.FLAGGED
+    assert not OverrideDecision.objects.filter(review__claim=claim).exists()
+
+
 def test_deciding_after_another_reviewer_did_keeps_the_typed_note(supervisor_client, supervisor2, biller):
     claim = flagged(biller, DUPLICATE)
     version = claim.version
