@@ -2,7 +2,8 @@
 
 ``SessionLimitsMiddleware`` signs a user out after CLAIMDESK_SESSION_IDLE_MINUTES without activity and
 CLAIMDESK_SESSION_MAX_HOURS after signing in. Requests marked ``X-ClaimDesk-Background: 1`` (the page's own
-session checks) are not activity. Requests that carry an ``Authorization`` header (API tokens) are left alone.
+session checks) are not activity. API requests that carry an ``Authorization`` header (API tokens) are left
+alone; on any other page that header changes nothing (it must not keep an idle session alive).
 
 ``TwoFactorMiddleware`` holds a signed-in user who still owes a six-digit code (they have an authenticator
 app), or an authenticator app (they must have one), to the page that asks for it; views marked with
@@ -51,7 +52,8 @@ class SessionLimitsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if "HTTP_AUTHORIZATION" in request.META or not request.user.is_authenticated:
+        by_token = request.path_info.startswith(API_PREFIX) and "HTTP_AUTHORIZATION" in request.META
+        if by_token or not request.user.is_authenticated:
             return self.get_response(request)
         reason = services.session_end_reason(session=request.session)
         if reason is None:

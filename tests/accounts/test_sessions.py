@@ -139,6 +139,13 @@ def test_the_api_with_a_token_is_not_affected(client, biller):
     assert SIGNED_IN_AT not in client.session
 
 
+def test_an_authorization_header_does_not_keep_an_idle_session_alive_on_a_page(biller_client):
+    clocks_back(biller_client, active_minutes=16)
+    response = biller_client.get(PAGE, HTTP_AUTHORIZATION="Token anything")
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert SESSION_KEY not in biller_client.session
+
+
 def test_the_api_with_an_expired_session_answers_401_not_a_redirect(biller_client):
     clocks_back(biller_client, active_minutes=16)
     response = biller_client.post(reverse("claims:api_scrub"), data="{}", content_type="application/json")
