@@ -9,8 +9,8 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def session_timeout_meta(context):
     """The timings static/js/session-timeout.js needs, as data attributes of a <meta> (no inline script)."""
-    request = context.get("request")
-    if request is None or not request.user.is_authenticated:
+    user = getattr(context.get("request"), "user", None)  # none on an error page answered before sign-in ran
+    if user is None or not user.is_authenticated:
         return ""
     return format_html(
         '<meta name="claimdesk-session" content="signed-in" data-idle-seconds="{}" data-warning-seconds="{}" '
