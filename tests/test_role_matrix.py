@@ -36,6 +36,7 @@ class Row:
     data: dict | None = None
 
 
+DECIDE_SAVE = {"action": "save", "version": 1}
 ROWS = [
     Row("home", "get", (LOGIN, 302, 302, 302, 302)),
     Row("login", "get", (200, 200, 200, 200, 200)),
@@ -57,7 +58,8 @@ ROWS = [
     Row("claims:review_queue", "get", (LOGIN, 403, 200, 200, 403)),
     Row("claims:review_assign", "post", (LOGIN, 403, 302, 302, 403), data={}),
     Row("claims:review_detail", "get", (LOGIN, 403, 200, 200, 403), claim="queued"),
-    Row("claims:review_decide", "post", (LOGIN, 403, 302, 302, 403), claim="queued", data={"action": "save"}),
+    # version 1: the queued claim as made (a decision without its claim's version is refused)
+    Row("claims:review_decide", "post", (LOGIN, 403, 302, 302, 403), claim="queued", data=DECIDE_SAVE),
     Row("claims:dashboard", "get", (LOGIN, 403, 200, 200, 403)),
     Row("claims:dashboard_csv", "get", (LOGIN, 403, 200, 200, 403), query="?chart=by_rule"),
     Row("claims:api_scrub", "post", (401, 400, 400, 400, 403), data={}),
@@ -143,7 +145,9 @@ def test_nobody_reviews_a_claim_they_created_even_with_the_permission(client, su
     client.force_login(supervisor)
     with pytest.raises(services.ReviewError):
         services.review_approve(claim=own, user=supervisor)
-    response = client.post(reverse("claims:review_decide", args=[own.pk]), {"action": "approve", "note": ""})
+    response = client.post(
+        reverse("claims:review_decide", args=[own.pk]), {"action": "approve", "note": "", "version": own.version}
+    )
     own.refresh_from_db()
     assert own.status == "flagged" and own.queue_reason == QueueReason.FLAGGED
     assert response.status_code != 500
