@@ -1,5 +1,9 @@
 """System checks for ClaimDesk's own settings.
 
+``claimdesk.W009`` repeats, at every command, why this configuration will not serve (``SETTINGS_PROBLEMS``:
+debug off without a strong secret key or without allowed hosts); the WSGI application itself refuses to load
+then (``billing_site/wsgi.py``), so neither gunicorn nor ``runserver`` starts. Commands that serve nothing
+(``makemigrations``, ``collectstatic``, ``migrate``) still run.
 ``claimdesk.E001`` runs with ``manage.py check --deploy``. The ``claimdesk.W0xx`` warnings name a production
 setting that is unsafe for patient data; they run with ``--deploy`` and, when DEBUG is off, at every check
 (``migrate``, ``runserver``, ``check``), so a production server that starts with one of them says so.
@@ -17,6 +21,18 @@ CSP_MIDDLEWARE = "csp.middleware.CSPMiddleware"
 NO_STORE_MIDDLEWARE = "billing_site.middleware.NoStoreForSignedInUsersMiddleware"
 OUR_REPORTER_FILTER = "billing_site.error_reports.ClaimDeskExceptionReporterFilter"
 UNSAFE_CSP_SOURCES = {"'unsafe-inline'", "'unsafe-eval'", "*"}
+
+
+@register(Tags.security)
+def check_settings_may_serve(app_configs, **kwargs):
+    return [
+        Warning(
+            f"This configuration will not serve requests: {problem}",
+            hint="See docs/deploy.md, Environment variables.",
+            id="claimdesk.W009",
+        )
+        for problem in getattr(settings, "SETTINGS_PROBLEMS", [])
+    ]
 
 
 @register(Tags.security, deploy=True)

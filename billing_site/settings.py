@@ -18,7 +18,6 @@ from django.core.checks.security.base import (
     SECRET_KEY_MIN_LENGTH,
     SECRET_KEY_MIN_UNIQUE_CHARACTERS,
 )
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -35,6 +34,11 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DJANGO_DEBUG", "0")
 
 DEVELOPMENT_SECRET_KEY = "claimdesk-development-only-key-never-use-in-production"  # noqa: S105
+# Why this configuration must not serve requests (debug off without a strong key or without host names).
+# The settings still load, so that commands which serve nothing (makemigrations, migrate, collectstatic) run
+# and say why (claimdesk.W009); the WSGI application refuses to load (billing_site/wsgi.py), so neither
+# gunicorn nor runserver starts.
+SETTINGS_PROBLEMS: list[str] = []
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not DEBUG and (
     not SECRET_KEY
@@ -43,18 +47,19 @@ if not DEBUG and (
     or len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
     or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
 ):
-    raise ImproperlyConfigured(
+    SETTINGS_PROBLEMS.append(
         "DJANGO_DEBUG is off, so DJANGO_SECRET_KEY must be set to a strong secret: at least "
         f"{SECRET_KEY_MIN_LENGTH} characters, {SECRET_KEY_MIN_UNIQUE_CHARACTERS} or more different ones, not the "
         "development key. Generate one with: python -c \"import secrets; print(secrets.token_urlsafe(50))\" "
         "(or set DJANGO_DEBUG=1 on a development machine)."
     )
-if not SECRET_KEY:
+    SECRET_KEY = ""  # nothing can sign a session or a form with it (Django refuses an empty key)
+elif not SECRET_KEY:
     SECRET_KEY = DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured(
+    SETTINGS_PROBLEMS.append(
         "DJANGO_DEBUG is off, so DJANGO_ALLOWED_HOSTS must name the host names this site answers to, comma "
         "separated (e.g. claims.example.org)."
     )

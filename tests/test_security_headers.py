@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.views.debug import ExceptionReporter, get_exception_reporter_class
@@ -79,21 +78,20 @@ def test_debug_is_off_unless_turned_on_explicitly(monkeypatch):
     ],
     ids=["unset", "empty", "development key", "short", "few characters", "insecure prefix"],
 )
-def test_without_debug_a_weak_secret_key_stops_the_start(monkeypatch, key):
-    with (
-        reloaded_settings(monkeypatch, DJANGO_DEBUG="0", DJANGO_SECRET_KEY=key) as reload,
-        pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY must be set to a strong secret"),
-    ):
-        reload()
+def test_without_debug_a_weak_secret_key_is_a_reason_not_to_serve(monkeypatch, key):
+    with reloaded_settings(monkeypatch, DJANGO_DEBUG="0", DJANGO_SECRET_KEY=key) as reload:
+        production = reload()
+        assert any("DJANGO_SECRET_KEY must be set to a strong secret" in p for p in production.SETTINGS_PROBLEMS)
+        assert production.SECRET_KEY == ""  # nothing can be signed with it
 
 
 def test_without_debug_allowed_hosts_must_be_named(monkeypatch):
     production_without_hosts = {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": STRONG_KEY, "DJANGO_ALLOWED_HOSTS": ""}
-    with (
-        reloaded_settings(monkeypatch, **production_without_hosts) as reload,
-        pytest.raises(ImproperlyConfigured, match="DJANGO_ALLOWED_HOSTS"),
-    ):
-        reload()
+    with reloaded_settings(monkeypatch, **production_without_hosts) as reload:
+        problems = reload().SETTINGS_PROBLEMS
+        assert len(problems) == 1 and "DJANGO_ALLOWED_HOSTS must name the host names" in problems[0]
+    with reloaded_settings(monkeypatch, **PRODUCTION_ENVIRONMENT) as reload:
+        assert reload().SETTINGS_PROBLEMS == []
     with reloaded_settings(
         monkeypatch, DJANGO_DEBUG="0", DJANGO_SECRET_KEY=STRONG_KEY, DJANGO_ALLOWED_HOSTS=" claims.example.org , "
     ) as reload:
@@ -157,10 +155,24 @@ def test_check_deploy_warns_about_plain_http_when_the_redirect_is_turned_off():
     assert "claimdesk.W004" in output and "security.W008" in output
 
 
-def test_the_server_does_not_start_without_a_secret_key():
-    result = _manage("check", **{**PRODUCTION_ENVIRONMENT, "DJANGO_SECRET_KEY": ""})
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"])
+def test_the_server_does_not_start_without_a_secret_key_or_hosts(missing):
+    """gunicorn and runserver load the WSGI application: it refuses, naming the variable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    env.update({**PRODUCTION_ENVIRONMENT, missing: ""})
+    result = subprocess.run(
+        [sys.executable, "-c", "import billing_site.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY must be set to a strong secret" in result.stderr
+    assert "ImproperlyConfigured" in result.stderr and f"so {missing} must" in result.stderr
+
+
+def test_commands_that_serve_nothing_run_without_a_secret_key_and_say_why_it_would_not_serve():
+    """A plain environment (debug off, no key, no hosts): makemigrations still checks the migrations."""
+    result = _manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+    assert "claimdesk.W009" in result.stderr and "DJANGO_SECRET_KEY must be set to a strong secret" in result.stderr
 
 
 # --- our system checks ---------------------------------------------------------------------------------

@@ -71,19 +71,20 @@ def test_sqlite_is_the_default_database(monkeypatch):
         importlib.reload(site_settings)
 
 
-def test_secret_key_is_required_without_debug(monkeypatch):
+def test_secret_key_is_required_without_debug(monkeypatch, settings):
     import importlib
 
-    from django.core.exceptions import ImproperlyConfigured
-
     import billing_site.settings as site_settings
+    from billing_site.checks import check_settings_may_serve
 
     monkeypatch.setenv("DJANGO_DEBUG", "0")
     monkeypatch.delenv("DJANGO_SECRET_KEY", raising=False)
-    with pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY"):
-        importlib.reload(site_settings)
+    settings.SETTINGS_PROBLEMS = importlib.reload(site_settings).SETTINGS_PROBLEMS
     monkeypatch.undo()
     importlib.reload(site_settings)
+    warnings = check_settings_may_serve(None)
+    assert [warning.id for warning in warnings] == ["claimdesk.W009"]
+    assert "DJANGO_SECRET_KEY" in warnings[0].msg
 
 
 def test_deploy_check_rejects_the_development_secret_key(settings):
