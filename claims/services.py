@@ -398,26 +398,7 @@ NO_VERSION_MESSAGE = (
 # The line fields a save writes (``number`` is set from the line's place on the claim).
 LINE_SAVED_FIELDS = ["number", *LINE_LABELS]
 # The claim's fields an edit writes: what the entry form holds, the patient as entered, status and version.
-EDITED_FIELDS = [
-    "payer",
-    "prior_auth_number",
-    "date_of_service",
-    "place_of_service",
-    "rendering_npi",
-    "rendering_specialty",
-    "group_tin",
-    "billing_npi",
-    "diagnoses",
-    "member_id",
-    "patient_last_name",
-    "patient_first_name",
-    "patient_dob",
-    "patient_sex",
-    "patient",
-    "status",
-    "version",
-    "updated_at",
-]
+EDITED_FIELDS = [*HEADER_LABELS, "patient", "status", "version", "updated_at"]
 
 
 def _line_changes(before: Sequence[tuple[int, dict[str, Any]]], after: Sequence[tuple[int | None, dict[str, Any]]]):

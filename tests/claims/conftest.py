@@ -32,6 +32,15 @@ def rolled_back(django_db_blocker) -> Iterator[None]:
             atomic.__exit__(None, None, None)
 
 
+@pytest.fixture(scope="module")
+def starter_data_for_module(django_db_setup, django_db_blocker):
+    """The starter data, loaded once for a whole test module and rolled back after it (modules opt in with
+    ``pytestmark = pytest.mark.usefixtures("starter_data_for_module")``)."""
+    with rolled_back(django_db_blocker):
+        call_command("load_starter_data", stdout=StringIO())
+        yield
+
+
 def findings_of(document: dict[str, Any]) -> list[set[tuple[int | None, str, str]]]:
     """Per claim of an output document: the set of (line, rule, category)."""
     return [{(f["line"], f["rule"], f["category"]) for f in claim["findings"]} for claim in document["claims"]]

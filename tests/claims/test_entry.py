@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,7 +13,6 @@ from claims.choices import ClaimStatus
 from claims.models import Claim, ClaimFinding, Patient
 from tests.claims.factories import make_claim, make_line, make_patient, make_payer
 
-from .conftest import rolled_back
 from .entry_helpers import entry_data, rules_under_line
 from .page_forms import form_data
 
@@ -25,11 +22,7 @@ ROUTE = "DRG-ROUTE-MISMATCH"
 ORAL = "DRG-ORAL-MEDICARE"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def starter_data(django_db_setup, django_db_blocker):
-    with rolled_back(django_db_blocker):
-        call_command("load_starter_data", stdout=StringIO())
-        yield
+pytestmark = pytest.mark.usefixtures("starter_data_for_module")  # tests/claims/conftest.py
 
 
 @pytest.fixture

@@ -13,13 +13,11 @@ from __future__ import annotations
 import re
 import string
 from datetime import date
-from io import StringIO
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 from hypothesis import HealthCheck, given
@@ -32,7 +30,6 @@ from claims.forms import MAX_LINES, ClaimForm, LineFormSet, read_lines
 from claims.models import Claim, ClaimLine, Patient
 from tests.claims.factories import make_payer
 
-from .conftest import rolled_back
 from .entry_helpers import entry_data
 from .page_forms import form_data
 
@@ -47,11 +44,7 @@ RANGE_MESSAGE = "is outside the dates accepted (1900-01-01 to 2100-12-31)"
 ANSWERS = {200, 302, 400, 404, 409, 422}  # never 500
 
 
-@pytest.fixture(scope="module", autouse=True)
-def starter_data(django_db_setup, django_db_blocker):
-    with rolled_back(django_db_blocker):
-        call_command("load_starter_data", stdout=StringIO())
-        yield
+pytestmark = pytest.mark.usefixtures("starter_data_for_module")  # tests/claims/conftest.py
 
 
 @pytest.fixture

@@ -8,11 +8,9 @@ import itertools
 import re
 from datetime import date
 from decimal import Decimal
-from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -25,9 +23,7 @@ from claims.choices import ClaimStatus, OverrideDecisionChoice, QueueReason, Rev
 from claims.models import Claim, ClaimReview, OverrideDecision, Patient
 from tests.claims.factories import claim_header, make_claim, make_line, make_payer
 
-from .conftest import rolled_back
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("starter_data_for_module")]
 
 TODAY = date(2026, 3, 12)
 ORAL = "DRG-ORAL-MEDICARE"
@@ -39,13 +35,6 @@ DUPLICATE = ("99213", "99213")  # one error: DUP-LINE on line 2
 WARNING_ONLY = ("20610", "99213")  # a PTP warning on line 2: low risk, ready
 CLEAN = ("99213",)  # no finding: no risk, ready
 _members = itertools.count(1)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def starter_data(django_db_setup, django_db_blocker):
-    with rolled_back(django_db_blocker):
-        call_command("load_starter_data", stdout=StringIO())
-        yield
 
 
 @pytest.fixture

@@ -6,11 +6,9 @@ from __future__ import annotations
 import random
 from datetime import date
 from decimal import Decimal
-from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.management import call_command
 
 from audit.models import AuditEvent
 from claims import services
@@ -27,8 +25,6 @@ from claims.models import (
 )
 from tests.claims.factories import claim_header, make_line, make_payer
 
-from .conftest import rolled_back
-
 TODAY = date(2026, 3, 12)
 ORAL = "DRG-ORAL-MEDICARE"
 ROUTE = "DRG-ROUTE-MISMATCH"
@@ -36,11 +32,7 @@ NOT_SAMPLED = 0.99  # a draw above every share
 SAMPLED = 0.0
 
 
-@pytest.fixture(scope="module", autouse=True)
-def starter_data(django_db_setup, django_db_blocker):
-    with rolled_back(django_db_blocker):
-        call_command("load_starter_data", stdout=StringIO())
-        yield
+pytestmark = pytest.mark.usefixtures("starter_data_for_module")  # tests/claims/conftest.py
 
 
 def entered_patient(**fields) -> Patient:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from audit.models import AuditEvent
 from claims import services
@@ -16,17 +14,11 @@ from claims.models import Claim, ClaimFinding, ClaimLine, Patient
 from claims.rules import check_document
 from tests.claims.factories import claim_header, make_claim, make_line, make_patient, make_payer
 
-from .conftest import rolled_back
-
 TODAY = date(2026, 3, 12)
 ORAL = "DRG-ORAL-MEDICARE"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def starter_data(django_db_setup, django_db_blocker):
-    with rolled_back(django_db_blocker):
-        call_command("load_starter_data", stdout=StringIO())
-        yield
+pytestmark = pytest.mark.usefixtures("starter_data_for_module")  # tests/claims/conftest.py
 
 
 def new_claim(**fields) -> Claim:
