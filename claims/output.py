@@ -225,20 +225,5 @@ def render(document: dict[str, Any], output_format: str = "json") -> str:
     return buffer.getvalue()
 
 
-def render_json(document: dict[str, Any]) -> str:
-    return render(document, "json")
-
-
-def render_csv(document: dict[str, Any]) -> str:
-    return render(document, "csv")
-
-
 def render_text(document: dict[str, Any]) -> str:
     return render(document, "text")
-
-
-RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "json": render_json,
-    "csv": render_csv,
-    "text": render_text,
-}

@@ -60,29 +60,6 @@ class PTPPair:
         return f", already billed for {self.partner.dos:%Y-%m-%d} on another claim,"
 
 
-class _PTPPairSlots:
-    """The slots of ``PTPPair``, writable: filled, then made a ``PTPPair`` (same layout), faster than
-    the frozen dataclass's constructor (see ``inputs._LineSlots``)."""
-
-    __slots__ = PTPPair.__slots__
-
-
-def _pair(partner: LineInput | HistoryItem, line: LineInput, row: PTPRow) -> PTPPair:
-    pair = object.__new__(_PTPPairSlots)
-    pair.partner, pair.line, pair.row = partner, line, row
-    pair.__class__ = PTPPair
-    return pair
-
-
-def column_one_partners(ctx: ClaimContext, line: LineInput) -> list[LineInput | HistoryItem]:
-    """Services of the same rendering NPI on the same date: active claim lines, then billed history."""
-    partners: list[LineInput | HistoryItem] = [
-        other for other in ctx.lines_on(line.dos, line.rendering_npi) if other.number != line.number
-    ]
-    partners.extend(item for item in ctx.same_provider_history(line.dos, line.rendering_npi) if billed(item))
-    return partners
-
-
 # Per reference data: column-2 code -> the column-1 codes it has PTP rows with (built once per batch).
 _PTP_INDEX: WeakKeyDictionary[ReferenceData, tuple[object, int, dict[str, frozenset[str]]]] = WeakKeyDictionary()
 
@@ -158,9 +135,9 @@ def ptp_hits(ctx: ClaimContext) -> dict[tuple[int, int], list[PTPPair]]:
                         key = (number, indicator)
                         found = hits.get(key)
                         if found is None:
-                            hits[key] = [_pair(partner, line, row)]
+                            hits[key] = [PTPPair(partner, line, row)]
                         else:
-                            found.append(_pair(partner, line, row))
+                            found.append(PTPPair(partner, line, row))
     ctx.cache[_HITS_KEY] = hits
     return hits
 

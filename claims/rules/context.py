@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -174,7 +173,3 @@ class ClaimContext:
         if 0 <= index < len(self.claim.diagnoses):
             return self.claim.diagnoses[index]
         return None
-
-    def lines_with(self, codes: Iterable[str]) -> list[LineInput]:
-        wanted = set(codes)
-        return [line for line in self.active_lines if line.code in wanted]

@@ -565,12 +565,6 @@ def iter_batch(
     return batch.ref.releases_used(), checked_in_workers()
 
 
-def check_batch(data: Any, *, jobs: int | None = None, today: date | None = None) -> dict[str, Any]:
-    """``iter_batch`` collected into one output document (the same as ``check_document`` returns)."""
-    reference_data, results = iter_batch(data, jobs=jobs, today=today)
-    return {"claims": list(results), "reference_data": reference_data}
-
-
 # --- reading the reference data while the input is parsed -----------------------------------------
 PREFETCH_MINIMUM_BYTES = 1 << 20  # smaller documents are read and checked faster without another process
 

@@ -559,10 +559,6 @@ class ReferenceData:
             self._fee_by_code = {code: tuple(rows) for code, rows in by_code.items()}
         return self._fee_by_code.get(code, ())
 
-    def ptp_rows(self, column_1: str, column_2: str, dos: date) -> list[PTPRow]:
-        """PTP rows active on the date for the ordered pair (column 1, column 2)."""
-        return [row for row in self.ptp.get((column_1, column_2), ()) if row.applies_on(dos)]
-
     def addon_rows(self, add_on_code: str, dos: date) -> list[AddOnRow]:
         return [row for row in self.aoc.get(add_on_code, ()) if row.applies_on(dos)]
 

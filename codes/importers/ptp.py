@@ -207,10 +207,8 @@ class PTPImporter(BaseImporter):
             dropped = _drop_secondary_indexes(cursor) if big else []
             if connection.vendor == "postgresql":
                 total = _copy_postgresql(cursor, rows)
-            elif connection.vendor == "sqlite":
+            else:  # ClaimDesk runs on SQLite and PostgreSQL only (billing_site/settings.py)
                 total = _executemany_sqlite(rows)
-            else:  # pragma: no cover - ClaimDesk runs on SQLite and PostgreSQL
-                total = _executemany_generic(cursor, rows)
             if dropped and connection.vendor == "postgresql":
                 # Fire the deferred foreign-key checks of the new rows now: PostgreSQL does not build
                 # an index on a table with pending trigger events.
@@ -472,12 +470,6 @@ def _copy_postgresql(cursor, lines: Iterable[str]) -> int:
 def _executemany_sqlite(rows: Iterable[tuple]) -> int:
     cursor = connection.connection.cursor()  # the sqlite3 connection, inside Django's transaction
     placeholders = ", ".join("?" * len(COLUMNS))
-    cursor.executemany(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({placeholders})", rows)
-    return cursor.rowcount
-
-
-def _executemany_generic(cursor, rows: Iterable[tuple]) -> int:  # pragma: no cover
-    placeholders = ", ".join(["%s"] * len(COLUMNS))
     cursor.executemany(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({placeholders})", rows)
     return cursor.rowcount
 

@@ -7,11 +7,11 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command, get_commands
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from audit.models import GENESIS_HASH, AuditEvent
+from audit.models import AuditEvent
 from claims import demo
 from claims.choices import ClaimStatus, QueueReason, ReviewOutcome, Risk, Severity
 from claims.models import Claim, ClaimReview, Patient
@@ -36,18 +36,11 @@ def load(*args: str) -> str:
 
 
 def audit_chain_problems() -> str:
-    """What ``verify_audit_log`` says when it exists; else the chain checked here (hash and link of each)."""
-    if "verify_audit_log" in get_commands():
-        try:
-            call_command("verify_audit_log", stdout=StringIO())
-        except CommandError as error:
-            return str(error)
-        return ""
-    previous = GENESIS_HASH
-    for expected, event in enumerate(AuditEvent.objects.order_by("sequence"), start=1):
-        if event.sequence != expected or event.previous_hash != previous or event.compute_hash() != event.hash:
-            return f"event #{event.sequence} does not match"
-        previous = event.hash
+    """What ``verify_audit_log`` says about the chain ("" when it is intact)."""
+    try:
+        call_command("verify_audit_log", stdout=StringIO())
+    except CommandError as error:
+        return str(error)
     return ""
 
 

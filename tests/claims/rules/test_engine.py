@@ -402,10 +402,17 @@ def test_starter_code_set_does_not_make_other_codes_invalid():
     assert [f["rule"] for f in check_document(document)["claims"][0]["findings"]] == ["COD-EFFECTIVE"]
 
 
+def check_in_workers(document, *, jobs):
+    """``iter_batch`` (the batch check of scrub_claims) collected into one output document."""
+    from claims.rules.engine import iter_batch
+
+    reference_data, results = iter_batch(document, jobs=jobs)
+    return {"claims": list(results), "reference_data": reference_data}
+
+
 @pytest.mark.django_db
 def test_batch_check_in_worker_processes_gives_the_same_document():
-    """check_batch with forked workers returns exactly what check_document returns."""
-    from claims.rules.engine import check_batch
+    """The batch check of scrub_claims with forked workers returns exactly what check_document returns."""
 
     release = make_release(Source.PTP_PRACTITIONER, label="v32.2")
     codes_release = make_release(Source.CPT, label="CPT 2026")
@@ -430,13 +437,12 @@ def test_batch_check_in_worker_processes_gives_the_same_document():
         )
     document = {"claims": claims}
     expected = check_document(document)
-    assert check_batch(document, jobs=2) == expected
+    assert check_in_workers(document, jobs=2) == expected
     assert {f["rule"] for f in expected["claims"][1]["findings"]} == {"PTP-MI0"}
 
 
 @pytest.mark.django_db
 def test_batch_check_in_workers_reports_malformed_input_with_claim_line_and_field():
-    from claims.rules.engine import check_batch
 
     claims = [
         {
@@ -449,12 +455,12 @@ def test_batch_check_in_workers_reports_malformed_input_with_claim_line_and_fiel
     ]
     claims[17]["lines"][0]["dos"] = "2026-02-30"
     with pytest.raises(ScrubInputError) as error:
-        check_batch({"claims": claims}, jobs=2)
+        check_in_workers({"claims": claims}, jobs=2)
     assert (error.value.claim_id, error.value.line, error.value.field) == ("B-17", 1, "dos")
     claims[17]["lines"][0]["dos"] = "2026-03-02"
     claims[20]["id"] = "B-3"
     with pytest.raises(ScrubInputError, match="repeated: B-3"):
-        check_batch({"claims": claims}, jobs=2)
+        check_in_workers({"claims": claims}, jobs=2)
 
 
 # --- pre-filters and reading the reference data ahead --------------------------------------------------
