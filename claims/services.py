@@ -1049,3 +1049,14 @@ def claims_listed_record(*, claim_ids: Sequence[int], user, page: str) -> None:
 
 def claim_trail_exported_record(*, claim: Claim, user) -> None:
     _event(claim, action="claim.trail_exported", user=user, summary=f"exported the history of {claim.number} as CSV")
+
+
+def claim_printed_record(*, claim: Claim, user, variant: str) -> None:
+    """The claim was printed as a CMS-1500 PDF (it carries the patient's data out of the system)."""
+    _event(
+        claim,
+        action="claim.printed",
+        user=user,
+        summary=f"printed CMS-1500 of {claim.number} ({variant})",
+        data={"variant": variant},
+    )

@@ -14,6 +14,7 @@ urlpatterns = [
     path("claims/<int:pk>/history/", views.ClaimHistoryView.as_view(), name="claim_history"),
     path("claims/<int:pk>/history.csv", views.claim_history_csv, name="claim_history_csv"),
     path("claims/<int:pk>/void/", views.claim_void_view, name="claim_void"),
+    path("claims/<int:pk>/cms1500.pdf", views.claim_cms1500_view, name="claim_cms1500"),
     path("claims/review/", review_views.ReviewQueueView.as_view(), name="review_queue"),
     path("claims/review/assign/", review_views.review_assign_view, name="review_assign"),
     path("claims/<int:pk>/review/", review_views.ReviewDetailView.as_view(), name="review_detail"),

@@ -9,8 +9,10 @@ from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import DetailView
@@ -21,7 +23,7 @@ from audit.exports import trail_csv_response
 from audit.selectors import events_of_claim
 from codes.validators import without_unpaired_surrogates
 
-from . import services
+from . import printing, services
 from .choices import Category, ClaimStatus, PayerType, ReviewOutcome
 from .filters import SEARCH_SESSION_KEY, ClaimFilterSet, ClaimSearchForm
 from .models import DIAGNOSIS_LETTERS, Claim, ClaimReview
@@ -291,6 +293,31 @@ def claim_history_csv(request, pk: int):
     with transaction.atomic():
         services.claim_trail_exported_record(claim=claim, user=request.user)
     return trail_csv_response(events_of_claim(claim.pk), filename=f"{claim.number}-history.csv")
+
+
+@require_GET
+def claim_cms1500_view(request, pk: int):
+    """The claim as a CMS-1500 (02/12) PDF, ``?variant=data`` (for pre-printed forms) or ``full`` (for review),
+    for whoever may see the claim; a download named by the claim number only, and on the trail."""
+    if not request.user.has_perm(VIEW_CLAIM):
+        raise PermissionDenied
+    claim = get_object_or_404(claims_visible_to(request.user).select_related("payer").prefetch_related("lines"), pk=pk)
+    variant = request.GET.get("variant", "")
+    if variant not in printing.VARIANTS:
+        choices = "; ".join(f"{name}: {label}" for name, label in printing.VARIANTS.items())
+        return HttpResponseBadRequest(f"Choose which CMS-1500 to print ({choices}).", content_type="text/plain")
+    try:
+        pdf = printing.cms1500_pdf(claim=claim, variant=variant)
+    except printing.CannotPrint as error:
+        messages.error(request, f"{claim.number} cannot be printed on the CMS-1500: {error}")
+        return redirect(claim)
+    with transaction.atomic():
+        services.claim_printed_record(claim=claim, user=request.user, variant=variant)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{claim.number}-cms1500-{variant}.pdf"
+    )
+    return response
 
 
 @require_POST

@@ -55,6 +55,10 @@ ROWS = [
     Row("claims:claim_history", "get", (LOGIN, 200, 200, 200, 403), claim="draft"),
     Row("claims:claim_history_csv", "get", (LOGIN, 403, 200, 200, 403), claim="draft"),
     Row("claims:claim_void", "post", (LOGIN, 302, 302, 302, 403), claim="draft", data={"reason": ""}),
+    # the CMS-1500 PDF: whoever may see the claim (both variants; a wrong one is a clear 400)
+    Row("claims:claim_cms1500", "get", (LOGIN, 200, 200, 200, 403), claim="draft", query="?variant=data"),
+    Row("claims:claim_cms1500", "get", (LOGIN, 200, 200, 200, 403), claim="draft", query="?variant=full"),
+    Row("claims:claim_cms1500", "get", (LOGIN, 400, 400, 400, 403), claim="draft", query="?variant=x"),
     Row("claims:review_queue", "get", (LOGIN, 403, 200, 200, 403)),
     Row("claims:review_assign", "post", (LOGIN, 403, 302, 302, 403), data={}),
     Row("claims:review_detail", "get", (LOGIN, 403, 200, 200, 403), claim="queued"),
@@ -130,7 +134,7 @@ def test_a_biller_does_not_see_another_billers_claim(client, claims, django_user
     other = django_user_model.objects.create_user("biller.other")
     other.groups.add(Group.objects.get(name="Billing staff"))
     client.force_login(other)
-    for name in ("claims:claim_detail", "claims:claim_edit", "claims:claim_history"):
+    for name in ("claims:claim_detail", "claims:claim_edit", "claims:claim_history", "claims:claim_cms1500"):
         assert client.get(reverse(name, args=[claims["draft"].pk])).status_code == 404, name
     assert client.post(reverse("claims:claim_void", args=[claims["draft"].pk]), {"reason": "x"}).status_code == 404
 
