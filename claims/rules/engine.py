@@ -14,7 +14,7 @@ import os
 import pickle
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -295,9 +295,13 @@ class RulePlan:
     for each such kind of line and each (payer type, NCCI on/off) the tuple of line rules to call is
     worked out once. A rule's ``claim_when`` is asked once per claim; the rules it rules out for the
     claim are bits the engine skips.
+
+    ``use_prefilters=False`` ignores every pre-filter: each rule is called on every line and claim its
+    payer types and tables allow (``tests/claims/rules/test_prefilters_equivalence.py`` checks that the
+    results are the same both ways).
     """
 
-    def __init__(self, ref: ReferenceData):
+    def __init__(self, ref: ReferenceData, *, use_prefilters: bool = True):
         rules = registry.all()
         self.order = {rule.id: index for index, rule in enumerate(rules)}
         self._ref = ref
@@ -305,10 +309,14 @@ class RulePlan:
         self._kinds: dict[tuple, _LineKind] = {}
         self._by_code: dict[str, frozenset[str]] = {}
         self._candidates: dict[tuple, tuple[tuple[int, Rule], ...]] = {}
-        self._all_line_rules = tuple(rule for rule in rules if rule.scope != CLAIM)
-        self._line_when_rules = tuple(rule for rule in self._all_line_rules if rule.when is not None)
+        line_rules = tuple(rule for rule in rules if rule.scope != CLAIM)
+        if not use_prefilters:  # no line or code pre-filter; every claim pre-filter's bit is 0 (never skips)
+            line_rules = tuple(replace(rule, code_when=None, when=None) for rule in line_rules)
+        self._all_line_rules = line_rules
+        self._line_when_rules = tuple(rule for rule in line_rules if rule.when is not None)
         self._bits = {
-            rule.id: 1 << index for index, rule in enumerate(rule for rule in rules if rule.claim_when is not None)
+            rule.id: (1 << index) if use_prefilters else 0
+            for index, rule in enumerate(rule for rule in rules if rule.claim_when is not None)
         }
 
     def for_claim(self, payer_type: str, applies_ncci: bool) -> tuple:
@@ -409,11 +417,14 @@ def check_claim(ctx: ClaimContext, plan: RulePlan | None = None) -> ClaimResult:
     return ClaimResult(id=ctx.claim.id, findings=apply_precedence(findings, ctx, plan.order), unchecked=unchecked)
 
 
-def check_claims(claims: Sequence[ClaimInput], *, batch: BatchData | None = None) -> dict[str, Any]:
-    """Check parsed claims; returns the output document of ``scrub-format.md``."""
+def check_claims(
+    claims: Sequence[ClaimInput], *, batch: BatchData | None = None, use_prefilters: bool = True
+) -> dict[str, Any]:
+    """Check parsed claims; returns the output document of ``scrub-format.md`` (``use_prefilters``: see
+    ``RulePlan``)."""
     _ensure_rules_loaded()
     batch = batch or BatchData(claims)
-    plan = RulePlan(batch.ref)
+    plan = RulePlan(batch.ref, use_prefilters=use_prefilters)
     results = []
     for claim in claims:
         ctx = ClaimContext(claim, batch.ref, batch.payer_for(claim), batch.demographic_edits)
@@ -421,9 +432,9 @@ def check_claims(claims: Sequence[ClaimInput], *, batch: BatchData | None = None
     return {"claims": results, "reference_data": batch.ref.releases_used()}
 
 
-def check_document(data: Any, *, today: date | None = None) -> dict[str, Any]:
+def check_document(data: Any, *, today: date | None = None, use_prefilters: bool = True) -> dict[str, Any]:
     """Parse (raising ``ScrubInputError`` for malformed input) and check a whole scrub document."""
-    return check_claims(parse_document(data, today=today))
+    return check_claims(parse_document(data, today=today), use_prefilters=use_prefilters)
 
 
 # --- the batch check: many claims, parsed and checked in worker processes ---------------------------

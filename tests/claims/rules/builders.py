@@ -9,7 +9,7 @@ from typing import Any
 
 from claims.models import PAYER_TYPE_DEFAULTS
 from claims.rules.context import ClaimContext, ResolvedPayer
-from claims.rules.engine import BatchData, apply_precedence, check_claim
+from claims.rules.engine import BatchData, RulePlan, apply_precedence, check_claim
 from claims.rules.inputs import parse_claim
 from claims.rules.reference import (
     AddOnRow,
@@ -146,18 +146,21 @@ def payer_for(data: dict[str, Any]) -> ResolvedPayer:
     )
 
 
-def run(data: dict[str, Any], ref: ReferenceData, demographic_edits=()) -> list[tuple[int | None, str]]:
-    """Check one claim dict against in-memory reference data; returns its (line, rule) pairs."""
-    return [(f.line, f.rule) for f in findings(data, ref, demographic_edits)]
+def run(
+    data: dict[str, Any], ref: ReferenceData, demographic_edits=(), *, use_prefilters: bool = True
+) -> list[tuple[int | None, str]]:
+    """Check one claim dict against in-memory reference data; returns its (line, rule) pairs
+    (``use_prefilters=False``: every rule called wherever its payer types and tables allow)."""
+    return [(f.line, f.rule) for f in findings(data, ref, demographic_edits, use_prefilters=use_prefilters)]
 
 
-def findings(data: dict[str, Any], ref: ReferenceData, demographic_edits=()):
+def findings(data: dict[str, Any], ref: ReferenceData, demographic_edits=(), *, use_prefilters: bool = True):
     from claims.rules import load_rule_modules
 
     load_rule_modules()
     parsed = parse_claim(data)
     ctx = ClaimContext(parsed, ref, payer_for(data), demographic_edits)
-    return check_claim(ctx).findings
+    return check_claim(ctx, RulePlan(ref, use_prefilters=use_prefilters)).findings
 
 
 __all__ = ["BatchData", "apply_precedence", "claim", "line", "reference", "run", "findings"]

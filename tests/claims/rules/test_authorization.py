@@ -16,8 +16,8 @@ COMMERCIAL = {
 REF = reference(codes=["96365", "96366", "Q5103", "99213"])
 
 
-def auth(data):
-    return [pair for pair in run(data, REF) if pair[1].startswith("AUTH-")]
+def auth(data, *, use_prefilters=True):
+    return [pair for pair in run(data, REF, use_prefilters=use_prefilters) if pair[1].startswith("AUTH-")]
 
 
 def example_16(**fields):
@@ -52,3 +52,6 @@ def test_auth_mismatch_is_registered_but_never_fires_without_authorization_recor
     assert auth(example_16(prior_auth_number="PA-2024-5531")) == []
     # With a PA number on file there is still nothing to compare it with: no authorization records.
     assert "AUTH-MISMATCH" not in {rule for _, rule in auth(example_16(prior_auth_number="PA-1"))}
+    # Its code pre-filter is always false: the rule itself is called only with the pre-filters off.
+    assert auth(example_16(prior_auth_number="PA-1"), use_prefilters=False) == []
+    assert auth(example_16(), use_prefilters=False) == [(3, "AUTH-MISSING")]
