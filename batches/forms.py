@@ -17,7 +17,7 @@ from .checking import document_claims, file_sha256
 class CheckFileForm(forms.Form):
     file = forms.FileField(
         label="File of claims (JSON)",
-        help_text="A scrub document: {\"claims\": [...]}, as for manage.py scrub_claims and the scrub API.",
+        help_text='A scrub document: {"claims": [...]}, as for manage.py scrub_claims and the scrub API.',
         widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
     )
 

@@ -49,8 +49,8 @@ class BatchListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
 @permission_required(RUN_BATCH, raise_exception=True)
 def batch_create(request):
     """Upload a scrub document: checked for shape at once, then checked for denial risks in the background."""
-    form = CheckFileForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    form = CheckFileForm(request.POST, request.FILES) if request.method == "POST" else CheckFileForm()
+    if form.is_bound and form.is_valid():
         upload = form.cleaned_data["file"]
         batch = services.batch_create(
             user=request.user,

@@ -149,7 +149,9 @@ def test_a_part_error_with_a_message_for_the_billing_team_shows_that_message(
     run_worker()
     batch.refresh_from_db()
     assert batch.status == BatchStatus.FAILED
-    assert batch.error.endswith("failed after 1 attempt: the HCPCS code set is being imported; try again in a few minutes")
+    assert batch.error.endswith(
+        "failed after 1 attempt: the HCPCS code set is being imported; try again in a few minutes"
+    )
     assert not ClaimResult.objects.exists()
 
 
