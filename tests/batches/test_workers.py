@@ -160,3 +160,39 @@ def test_the_tasks_run_on_the_backend_the_setting_names(settings):
 
     expected = {"db": "DatabaseBackend", "rq": "RQBackend"}[settings.CLAIMDESK_TASKS_BACKEND]
     assert type(task_backends["default"]).__name__ == expected
+
+
+def test_two_worker_processes_share_a_batch_on_postgresql(reference_rows, biller_client, settings):
+    """Two workers started as `make worker` starts them, on the test database: every part is run exactly once
+    and the results are those of one check of the whole file (PostgreSQL: SQLite's test database lives in
+    this process's memory, where no other process can reach it)."""
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("worker processes need a database server: run with DATABASE_URL=postgres://…")
+    settings.CLAIMDESK_BATCH_CHUNK_SIZE = 25
+    claims = make_claims(600)
+    batch = upload(biller_client, claims)
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    if settings.CLAIMDESK_TASKS_BACKEND == "rq":
+        command = ["rqworker", "--burst", "--job-class", "django_tasks_rq.Job", "default"]
+    else:
+        command = ["db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0"]
+    workers = [
+        subprocess.Popen([sys.executable, "manage.py", *command, "--verbosity", "0"], env=env, cwd=settings.BASE_DIR)
+        for _ in range(2)
+    ]
+    for worker in workers:
+        assert worker.wait(timeout=300) == 0
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.DONE
+    assert set(batch.chunks.values_list("attempts", "status")) == {(1, ChunkStatus.DONE)}
+    assert results_of(batch) == whole_file_check(batch, claims)
