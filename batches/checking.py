@@ -9,6 +9,7 @@ over midnight gives the same findings as one run of ``claims.rules.check_documen
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 from typing import Any
 
@@ -20,11 +21,17 @@ from . import kinds
 from .choices import BatchKind
 from .models import Chunk, ClaimResult, ResultFinding
 
+# A JSON escape of the NUL character (an odd number of backslashes before u0000): PostgreSQL stores no NUL in
+# text or JSON, so such a file is refused up front rather than failing when the batch is saved.
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
 
 def document_claims(raw: bytes, *, today: date) -> list[dict[str, Any]]:
     """The claims of an uploaded scrub document, every one checked for shape (``ScrubInputError`` names the
     claim, line and field of the first problem)."""
     data = parse_json(raw)
+    if _NUL_ESCAPE.search(raw):
+        raise ScrubInputError("the document holds a NUL character (\\u0000), which no claim field may contain")
     parse_document(data, today=today)  # all or nothing: the whole document, as the command reads it
     return data["claims"]
 
@@ -55,7 +62,7 @@ def check_chunk(chunk: Chunk) -> dict[str, Any]:
             batch_id=chunk.batch_id,
             chunk=chunk,
             position=chunk.first_position + index,
-            claim_id=str(claim["id"])[:100],
+            claim_id=str(claim["id"]),
             risk=claim["risk"],
             finding_count=len(claim["findings"]),
             findings=claim["findings"],

@@ -74,7 +74,7 @@ class ClaimResult(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="claim_results")
     chunk = models.ForeignKey(Chunk, on_delete=models.CASCADE, related_name="claim_results")
     position = models.PositiveIntegerField(help_text="Position of the claim in the file (1-based).")
-    claim_id = models.CharField(max_length=100)
+    claim_id = models.TextField(help_text="The claim's id in the file (any length the scrub format allows).")
     risk = models.CharField(max_length=10, choices=Risk.choices)
     finding_count = models.PositiveIntegerField(default=0)
     findings = models.JSONField(default=list)

@@ -78,6 +78,23 @@ def test_repeated_claim_ids_are_refused(biller_client):
     assert not Batch.objects.exists()
 
 
+def test_a_nul_character_is_refused_before_anything_is_stored(biller_client):
+    """PostgreSQL stores no NUL in text or JSON: the form says so rather than the save failing."""
+    claims = make_claims(2)
+    claims[1]["lines"][0]["narrative"] = "dose\x00 given"
+    page = post_file(biller_client, document_bytes(claims)).content.decode()
+    assert "the document holds a NUL character" in page
+    assert not Batch.objects.exists()
+
+
+def test_a_long_claim_id_is_kept_whole(biller, reference_rows):
+    claims = make_claims(1)
+    claims[0]["id"] = "X" * 300
+    batch = make_batch(biller, claims)
+    run_all(batch)
+    assert batch.claim_results.get().claim_id == "X" * 300
+
+
 def test_a_file_over_the_limit_is_refused(biller_client, settings):
     settings.CLAIMDESK_BATCH_MAX_BYTES = 100
     page = post_file(biller_client, document_bytes(make_claims(2))).content.decode()
