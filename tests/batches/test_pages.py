@@ -163,6 +163,15 @@ def test_the_progress_partial_shows_the_parts_done_and_keeps_polling(biller, bil
     assert "css/batches.css" in full and "Running" in full
 
 
+def test_a_batch_no_worker_has_taken_yet_says_it_waits_for_one(biller, biller_client):
+    batch = make_batch(biller, make_claims(3))
+    page = biller_client.get(reverse("batches:batch_detail", args=[batch.pk]), headers={"HX-Request": "true"})
+    assert "Waiting for a background worker" in page.content.decode()
+    services.chunk_run(chunk_id=batch.chunks.first().pk)
+    page = biller_client.get(reverse("batches:batch_detail", args=[batch.pk]), headers={"HX-Request": "true"})
+    assert "Waiting for a background worker" not in page.content.decode()
+
+
 def test_a_part_being_retried_says_why(biller, biller_client, reference_rows, monkeypatch):
     from batches import checking
 
