@@ -89,6 +89,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "accounts",
+    "django_tasks",  # Django's Tasks API, backported to 5.2 (batches/background.py is the one place importing it)
+    "django_tasks_db",  # the database task backend: its queue table (CLAIMDESK_TASKS_BACKEND=db, the default)
+    "batches",  # background batches (issue 12): builds on claims and codes, claims never imports batches
 ]
 
 MIDDLEWARE = [
@@ -221,6 +224,30 @@ CLAIMDESK_IMPORT_MAX_UNCOMPRESSED_BYTES = int(
 # ... and no member over 1 MB may unpack to more than this many times its compressed size (real CMS files: ~20).
 CLAIMDESK_IMPORT_MAX_RATIO = int(os.environ.get("CLAIMDESK_IMPORT_MAX_RATIO", "100"))
 # --- end limits on input ---
+
+# Background work (the batches app) runs through Django's Tasks API. "db" (default): the queue is a table of this
+# database and `manage.py db_worker` runs it (any number of workers, on any machines sharing the PostgreSQL
+# database); "rq": Redis at CLAIMDESK_REDIS_URL, run by `manage.py rqworker --job-class django_tasks_rq.Job default`.
+CLAIMDESK_TASKS_BACKEND = os.environ.get("CLAIMDESK_TASKS_BACKEND", "db").strip().lower() or "db"
+CLAIMDESK_REDIS_URL = os.environ.get("CLAIMDESK_REDIS_URL", "redis://127.0.0.1:6379/0")
+TASK_BACKENDS = {
+    "db": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]},
+}
+if CLAIMDESK_TASKS_BACKEND not in TASK_BACKENDS:
+    SETTINGS_PROBLEMS.append(
+        f"CLAIMDESK_TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {CLAIMDESK_TASKS_BACKEND!r}."
+    )
+    CLAIMDESK_TASKS_BACKEND = "db"
+TASKS = {"default": TASK_BACKENDS[CLAIMDESK_TASKS_BACKEND]}
+if CLAIMDESK_TASKS_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": CLAIMDESK_REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+# A batch is split into chunks of this many claims, one task each; a chunk whose task fails is run again
+# up to CLAIMDESK_BATCH_CHUNK_ATTEMPTS times in all, then the batch is marked failed with the reason.
+CLAIMDESK_BATCH_CHUNK_SIZE = int(os.environ.get("CLAIMDESK_BATCH_CHUNK_SIZE", "500"))
+CLAIMDESK_BATCH_CHUNK_ATTEMPTS = int(os.environ.get("CLAIMDESK_BATCH_CHUNK_ATTEMPTS", "3"))
+CLAIMDESK_BATCH_MAX_BYTES = int(os.environ.get("CLAIMDESK_BATCH_MAX_BYTES", str(50 * 1024 * 1024)))
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

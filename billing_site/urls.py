@@ -20,6 +20,7 @@ urlpatterns = [
     path("codes/", include("codes.urls")),
     path("audit/", include("audit.urls")),
     path("", include("claims.urls")),
+    path("", include("batches.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -49,6 +49,7 @@ def site_urls(*, claim_pk: int, code: str = "99213", object_id: str = "1") -> li
         "pk": str(claim_pk),
         "code": code,
         "object_id": object_id,
+        "result_pk": object_id,  # batches: a claim result of a batch
         "id": object_id,
         "content_type_id": "1",
         "app_label": "claims",

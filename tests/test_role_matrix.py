@@ -13,6 +13,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from batches import services as batch_services
+from batches.choices import BatchKind
+from batches.models import Batch
 from claims import services
 from claims.choices import QueueReason
 from claims.models import Claim, ClaimReview, ClaimSnapshot
@@ -32,6 +35,7 @@ class Row:
     method: str
     expected: tuple  # one answer per role, in ROLES order
     claim: str = ""  # "draft" or "queued": the claim the URL is about
+    batch: bool = False  # about the biller's batch (done, with one claim's result)
     query: str = ""
     data: dict | None = None
 
@@ -67,6 +71,14 @@ ROWS = [
     Row("claims:dashboard", "get", (LOGIN, 403, 200, 200, 403)),
     Row("claims:dashboard_csv", "get", (LOGIN, 403, 200, 200, 403), query="?chart=by_rule"),
     Row("claims:api_scrub", "post", (401, 400, 400, 400, 403), data={}),
+    # background batches: anyone who may check claims (the scrub API's permission); a biller's own batch
+    Row("batches:batch_list", "get", (LOGIN, 200, 200, 200, 403)),
+    Row("batches:batch_create", "get", (LOGIN, 200, 200, 200, 403)),
+    Row("batches:batch_create", "post", (LOGIN, 200, 200, 200, 403), data={}),  # no file: the form says so
+    Row("batches:batch_detail", "get", (LOGIN, 200, 200, 200, 403), batch=True),
+    Row("batches:batch_retry", "post", (LOGIN, 302, 302, 302, 403), batch=True, data={}),
+    Row("batches:batch_results", "get", (LOGIN, 200, 200, 200, 403), batch=True),
+    Row("batches:result_detail", "get", (LOGIN, 200, 200, 200, 403), batch=True),
     Row("audit:trail_export", "get", (LOGIN, 403, 200, 200, 403)),
     Row("admin:index", "get", (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, ADMIN_LOGIN)),
     # accounts (two-factor sign-in not required here: tests/conftest.py; tests/accounts cover it on)
@@ -101,11 +113,34 @@ def claims(biller, django_user_model):
 
 
 def _url(row: Row, claims: dict[str, Claim]) -> str:
+    if row.batch:
+        batch = _done_batch(claims["draft"].created_by)
+        if row.name == "batches:result_detail":
+            return reverse(row.name, args=[batch.pk, batch.claim_results.get().pk])
+        return reverse(row.name, args=[batch.pk]) + row.query
     if row.claim:
         return reverse(row.name, args=[claims[row.claim].pk]) + row.query
     if row.name == "codes:code_detail":
         return reverse(row.name, args=["99213"]) + row.query
     return reverse(row.name) + row.query
+
+
+def _done_batch(user) -> Batch:
+    """A biller's batch of one claim, checked (its part run as a worker runs it)."""
+    claim = {**claim_header_for_scrub(), "id": "M-1"}
+    batch = batch_services.batch_create(user=user, kind=BatchKind.CHECK, items=[claim], params={"today": "2026-03-20"})
+    assert batch_services.chunk_run(chunk_id=batch.chunks.get().pk) == batch_services.DONE
+    return batch
+
+
+def claim_header_for_scrub() -> dict:
+    return {
+        "payer_type": "medicare",
+        "patient": {"dob": "1951-06-02", "sex": "M"},
+        "dos": "2026-03-09",
+        "diagnoses": ["J45.909"],
+        "lines": [{"line": 1, "code": "99213", "units": 1, "charge": 120.0, "dx_pointers": ["A"]}],
+    }
 
 
 def _answer(response) -> object:
