@@ -25,7 +25,7 @@ from codes.validators import has_unpaired_surrogate
 from ..choices import Category, Risk, Severity
 from .context import LIABILITY_MODIFIERS, ClaimContext, ResolvedPayer
 from .inputs import ClaimInput, PayerConfigInput, ScrubInputError, parse_claim, parse_document
-from .reference import TABLE_LABELS, ReferenceData
+from .reference import ReferenceData, table_missing_reason
 from .registry import CLAIM, Finding, NotChecked, Rule, registry
 
 # Same-line suppression (§0.6): a finding of the key rule removes findings of these rules on its line.
@@ -291,9 +291,7 @@ def apply_precedence(findings: list[Finding], ctx: ClaimContext, order: dict[str
 
 def _table_missing(category: str, table: str) -> NotChecked:
     """The claim-level entry for a category's check that cannot run: its reference table is not loaded."""
-    return NotChecked(
-        category=category, check=Category(category).label, reason=f"no {TABLE_LABELS[table]} table loaded"
-    )
+    return NotChecked(category=category, check=Category(category).label, reason=table_missing_reason(table))
 
 
 class _LineKind:

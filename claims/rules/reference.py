@@ -46,16 +46,26 @@ TABLES = {
     "pos": (Source.POS,),
     "ndc_crosswalk": (Source.NDC_CROSSWALK,),
 }
-# How the output names a table that is not loaded ("no NCCI PTP table loaded").
-TABLE_LABELS = {
-    "codes": "procedure code",
-    "ptp": "NCCI PTP",
-    "mue": "MUE",
-    "aoc": "add-on code",
-    "fee_schedule": "PFS relative value (fee schedule)",
-    "pos": "place of service",
+# Each table in the billing team's words: the rule catalogue's "Needs", and the reason of a check that
+# did not run for want of it ("no NCCI PTP edits (practitioner) loaded", ``table_missing_reason``).
+TABLE_NAMES = {
+    "codes": "HCPCS / CPT code set",
+    "ptp": "NCCI PTP edits (practitioner)",
+    "mue": "MUE limits (practitioner)",
+    "aoc": "Add-on code edits",
+    "fee_schedule": "Physician fee schedule indicators",
+    "pos": "Place-of-service codes",
     "ndc_crosswalk": "NDC-HCPCS crosswalk",
 }
+
+
+def table_missing_reason(table: str) -> str:
+    name = TABLE_NAMES[table]
+    if name[1:2].islower():  # "Add-on code edits" -> "add-on code edits"; acronyms stay
+        name = name[0].lower() + name[1:]
+    return f"no {name} loaded"
+
+
 # Which key of the output's "reference_data" names each source.
 REFERENCE_KEYS = {
     Source.HCPCS: "hcpcs",

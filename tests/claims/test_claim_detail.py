@@ -318,7 +318,7 @@ def test_query_count_is_the_same_for_one_and_twenty_lines(client, request, role)
 # --- checks that did not run ------------------------------------------------------------------------------
 NOT_RUN = [
     {"category": "CODE_VALIDITY", "check": "CPT code validity", "reason": "no CPT code set loaded", "lines": [1, 2]},
-    {"category": "MUE", "check": "MUE (units)", "reason": "no MUE table loaded", "lines": None},
+    {"category": "MUE", "check": "MUE (units)", "reason": "no MUE limits (practitioner) loaded", "lines": None},
 ]
 
 
@@ -334,7 +334,7 @@ def test_claim_page_lists_each_check_that_did_not_run_and_why(biller_client, bil
     html = biller_client.get(url(claim)).content.decode()
     text = text_of(html)
     assert "CPT code validity (lines 1, 2): no CPT code set loaded" in text
-    assert "MUE (units): no MUE table loaded" in text
+    assert "MUE (units): no MUE limits (practitioner) loaded" in text
     # no findings, but not "no risk" either
     assert 'data-not-run="2"' in html and "No errors or warnings; 2 checks not run" in text
     assert "No risk found" not in text
@@ -359,9 +359,9 @@ def test_checking_a_claim_stores_the_checks_that_did_not_run(biller_client, bill
     assert {
         "category": "NCCI_PTP",
         "check": "NCCI PTP (unbundling)",
-        "reason": "no NCCI PTP table loaded",
+        "reason": "no NCCI PTP edits (practitioner) loaded",
         "lines": None,
-    } in (claim.unchecked_checks)
+    } in claim.unchecked_checks
     text = text_of(biller_client.get(url(claim)).content.decode())
     assert "CPT code validity (lines 1, 2): no CPT code set loaded" in text
-    assert "NCCI PTP (unbundling): no NCCI PTP table loaded" in text
+    assert "NCCI PTP (unbundling): no NCCI PTP edits (practitioner) loaded" in text

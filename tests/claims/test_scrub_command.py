@@ -135,7 +135,7 @@ def test_text_report_says_which_checks_did_not_run_and_why():
             "reason": "no CPT code set loaded",
             "lines": [1, 2],
         },
-        {"category": "MUE", "check": "MUE (units)", "reason": "no MUE table loaded", "lines": None},
+        {"category": "MUE", "check": "MUE (units)", "reason": "no MUE limits (practitioner) loaded", "lines": None},
     ]
     document = {
         "claims": [
@@ -154,7 +154,7 @@ def test_text_report_says_which_checks_did_not_run_and_why():
         "Claim X-1 · risk NONE · no findings; 2 checks not run\n"
         "  Not checked:\n"
         "    CPT code validity (lines 1, 2): no CPT code set loaded [CODE_VALIDITY]\n"
-        "    MUE (units): no MUE table loaded [MUE]\n"
+        "    MUE (units): no MUE limits (practitioner) loaded [MUE]\n"
     )
 
 

@@ -175,7 +175,7 @@ class TestWithoutACPTSource:
             {
                 "category": "NCCI_PTP",
                 "check": "NCCI PTP (unbundling)",
-                "reason": "no NCCI PTP table loaded",
+                "reason": "no NCCI PTP edits (practitioner) loaded",
                 "lines": None,
             }
         ]

@@ -127,8 +127,13 @@ def test_a_missing_table_names_the_check_and_the_reason():
     ref = reference(codes=["99213"], loaded=set(TABLES) - {"ptp", "mue"})
     result = result_for(claim(line(1, "99213")), ref)
     assert [check.as_dict() for check in result.unchecked_checks] == [
-        {"category": "MUE", "check": "MUE (units)", "reason": "no MUE table loaded", "lines": None},
-        {"category": "NCCI_PTP", "check": "NCCI PTP (unbundling)", "reason": "no NCCI PTP table loaded", "lines": None},
+        {"category": "MUE", "check": "MUE (units)", "reason": "no MUE limits (practitioner) loaded", "lines": None},
+        {
+            "category": "NCCI_PTP",
+            "check": "NCCI PTP (unbundling)",
+            "reason": "no NCCI PTP edits (practitioner) loaded",
+            "lines": None,
+        },
     ]
     assert result.unchecked == ["MUE", "NCCI_PTP"]
     output = result.as_dict()
