@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 
-from codes.choices import CodeSystem, Source
+from codes.choices import CodeOrigin, CodeSystem, Source
 from codes.classify import classify
 
 from ..choices import Category, Severity
@@ -23,7 +23,9 @@ def _may_be_invalid(ref, code: str) -> bool:
     facts = ref.code(code)
     if facts is None or facts.added_date is not None or facts.termination_date is not None:
         return True
-    return facts.system == CodeSystem.CPT and CodeSystem.CPT not in ref.complete_systems
+    if facts.system == CodeSystem.CPT:
+        return CodeSystem.CPT not in ref.complete_systems
+    return facts.origin == CodeOrigin.EDIT_FILE and CodeSystem.HCPCS not in ref.complete_systems
 
 
 def _coverage_code(ref, code: str) -> str:
@@ -77,7 +79,6 @@ def code_effective(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     if facts is not None and not facts.is_valid_on(line.dos):
         yield _outside_dates(line, facts)
         return
-    system = facts.system if facts is not None else None
     if facts is None:
         shape = classify(line.code)
         if not shape:
@@ -93,17 +94,18 @@ def code_effective(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
                 hint="Check the code; if it is new, load the current HCPCS file or your licensed CPT file.",
             )
             return
-        system = shape.system
-        if system == CodeSystem.HCPCS:  # the starter subset knows a few hundred codes, not this one
-            ctx.not_checked(
-                category=Category.CODE_VALIDITY,
-                check=HCPCS_VALIDITY,
-                reason="no HCPCS Level II code file loaded",
-                line=line.number,
-            )
-            return
+        system, listed = shape.system, False
+    else:  # listed by a code file (CMS HCPCS, licensed CPT, the starter data's CMS rows), or named only by an edit file
+        system, listed = facts.system, facts.origin != CodeOrigin.EDIT_FILE
     if system == CodeSystem.CPT and CodeSystem.CPT not in ctx.ref.complete_systems:
         yield from _cpt_in_fee_schedule(ctx, line)
+    elif system == CodeSystem.HCPCS and not listed and CodeSystem.HCPCS not in ctx.ref.complete_systems:
+        ctx.not_checked(
+            category=Category.CODE_VALIDITY,
+            check=HCPCS_VALIDITY,
+            reason="no HCPCS Level II code file loaded",
+            line=line.number,
+        )
 
 
 def _outside_dates(line: LineInput, facts) -> Hit:

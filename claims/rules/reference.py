@@ -97,6 +97,7 @@ class CodeFacts:
     drug_dose_unit: str
     drug_route: str
     release_label: str
+    origin: str = ""  # codes.choices.CodeOrigin: "edit_file" when only an edit or fee-schedule file names it
 
     def is_valid_on(self, dos: date) -> bool:
         return applies_between(dos, self.added_date, self.termination_date, end_exclusive=False)
@@ -224,6 +225,7 @@ _CODE_COLUMNS = (
     "drug_dose_unit",
     "drug_route",
     "release_id",
+    "origin",
 )
 
 
@@ -460,6 +462,7 @@ class ReferenceData:
             unit,
             route,
             release_id,
+            origin,
         ) in rows.codes:
             ref.codes[code] = CodeFacts(
                 code,
@@ -478,6 +481,7 @@ class ReferenceData:
                 unit,
                 route,
                 labels.get(release_id, ""),
+                origin,
             )
         ref.modifiers = {row[0]: ModifierFacts(*row) for row in rows.modifiers}
         ref.places = {row[0]: PlaceFacts(*row) for row in rows.places}

@@ -119,7 +119,10 @@ class TestWithTheFeeScheduleFileOfTheYear:
         assert entry["reason"].startswith("no CPT code set loaded; the PFS relative value file RVU26A lists only some")
 
     def test_hcpcs_codes_are_not_judged_by_the_fee_schedule(self, fee_files):
-        result = result_for(line(1, "J1100"), line(2, "L3000"))  # L3000: not in the file, not known
+        # J1100 is named only by the fee-schedule file, L3000 by nothing: without the HCPCS file neither is
+        # checked; J0585 comes from a code file (the starter data's CMS rows): checked.
+        make_code("J0585", added_date=date(2000, 1, 1))
+        result = result_for(line(1, "J1100"), line(2, "L3000"), line(3, "J0585"))
         assert [item for item in findings(result) if item[1] == "COD-EFFECTIVE"] == []
         assert cpt_entries(result) == []
         [entry] = [c for c in result["unchecked_checks"] if c["check"] == "HCPCS Level II code validity"]
@@ -127,8 +130,14 @@ class TestWithTheFeeScheduleFileOfTheYear:
             "category": "CODE_VALIDITY",
             "check": "HCPCS Level II code validity",
             "reason": "no HCPCS Level II code file loaded",
-            "lines": [2],
+            "lines": [1, 2],
         }
+
+    def test_a_hcpcs_file_decides_for_hcpcs_codes(self, fee_files):
+        make_release(Source.HCPCS, label="2026 January")
+        result = result_for(line(1, "J1100"), line(2, "L3000"))
+        assert findings(result) == [(2, "COD-EFFECTIVE")]  # not in the HCPCS file's code set
+        assert [c for c in result.get("unchecked_checks", []) if c["lines"]] == []
 
     def test_a_licensed_cpt_file_decides_instead(self, fee_files):
         make_release(Source.CPT, label="cpt_2026", effective_date=date(2026, 1, 1))
