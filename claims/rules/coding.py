@@ -17,9 +17,9 @@ from .registry import CLAIM, Hit, register
 
 
 def _may_be_invalid(ref, code: str) -> bool:
-    """Code pre-filter of COD-EFFECTIVE: the code is unknown, has an add or termination date, or is a
-    CPT code whose validity only the fee-schedule file of the date of service's year can tell (no
-    licensed CPT file is loaded)."""
+    """Code pre-filter of COD-EFFECTIVE: the code is unknown, has an add or termination date, is a CPT
+    code whose validity only the fee-schedule file of the date of service's year can tell (no licensed
+    CPT file is loaded), or is a HCPCS code only an edit file names (no HCPCS file is loaded)."""
     facts = ref.code(code)
     if facts is None or facts.added_date is not None or facts.termination_date is not None:
         return True
@@ -66,11 +66,11 @@ def code_effective(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The code is not valid on the line's date of service: before its add date, after its
     termination date, not a CPT/HCPCS code at all, or absent from the loaded code set. A well-formed
     code is judged absent only when its family's whole code set is loaded (a CMS HCPCS file, a
-    licensed CPT file), not from the starter data's few hundred codes (a HCPCS code the starter data
-    does not know is reported as not checked). Without a licensed CPT file a
+    licensed CPT file), not from the starter data's few hundred codes. Without a licensed CPT file a
     CPT code is judged from the real PFS relative value file of the date of service's year
-    (``_cpt_in_fee_schedule``); where no loaded file can decide, the line's CPT validity is reported
-    as not checked, never as passed.
+    (``_cpt_in_fee_schedule``). Where no loaded file can decide (a CPT code without such a file, a
+    HCPCS code no code file lists while the HCPCS file is not loaded) the line is reported as not
+    checked (``ctx.not_checked``), never as passed.
 
     Top precedence (catalogue §0.6 rule 1): it suppresses every other finding on the line, and the
     line takes no part in pair or units checks.
@@ -167,7 +167,7 @@ def _cpt_in_fee_schedule(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     if older:
         history = f"; last listed in {older[-1].label}"
     elif newer:
-        history = f"; first listed in {newer[0].label} (effective {newer[0].effective_date:%Y-%m-%d})"
+        history = f"; the loaded files list it from {newer[0].label} (effective {newer[0].effective_date:%Y-%m-%d})"
     else:
         history = ", nor in any other loaded one"
     successor = SUCCESSORS.get(line.code)

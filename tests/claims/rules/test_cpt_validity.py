@@ -36,6 +36,7 @@ ROW = {
     "99202": "99202,,A,,0.93,0,XXX,0,0,0,0,0,32.3465\n",
     "99213": "99213,,A,,1.30,0,XXX,0,0,0,0,0,32.3465\n",
     "0042T": "0042T,,C,,0.00,9,XXX,9,9,9,9,9,32.3465\n",
+    "99417": "99417,,A,,0.61,0,ZZZ,0,0,0,0,0,32.3465\n",
     "J1100": "J1100,,E,,0.00,9,XXX,9,9,9,9,9,32.3465\n",
 }
 CPT_VALIDITY = {"category": "CODE_VALIDITY", "check": "CPT code validity"}
@@ -51,7 +52,7 @@ def import_rvu(tmp_path, name: str, *codes: str) -> None:
 def fee_files(tmp_path):
     """RVU20D (with 99201) and RVU26A (without it), as a practice that imported both would have them."""
     import_rvu(tmp_path, "PPRRVU20_OCT.csv", "99201", "99202", "99213", "J1100")
-    import_rvu(tmp_path, "PPRRVU26_JAN.csv", "99202", "99213", "0042T", "J1100")
+    import_rvu(tmp_path, "PPRRVU26_JAN.csv", "99202", "99213", "99417", "0042T", "J1100")
 
 
 def result_for(*lines, dos: str = "2026-03-09") -> dict:
@@ -98,6 +99,14 @@ class TestWithTheFeeScheduleFileOfTheYear:
     def test_the_file_of_the_year_decides_for_an_older_date_of_service(self, fee_files):
         # 99201 was a code in 2020: judged by RVU20D, not by the newest file.
         assert findings(result_for(line(1, "99201"), dos="2020-11-02")) == []
+
+    def test_a_code_of_a_later_year_is_not_valid_before_it(self, fee_files):
+        result = result_for(line(1, "99417"), dos="2020-11-02")  # 99417 came in 2021
+        assert findings(result) == [(1, "COD-EFFECTIVE")]
+        assert result["findings"][0]["message"] == (
+            "99417 is not a CPT code of 2020: it is not in the Medicare physician fee schedule file RVU20D "
+            "(DOS 2020-11-02); the loaded files list it from RVU26A (effective 2026-01-01)."
+        )
 
     def test_a_year_without_its_file_is_not_checked(self, fee_files):
         result = result_for(line(1, "99201"), line(2, "99213"), dos="2025-06-02")
