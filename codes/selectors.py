@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from .choices import DATED_ROW_SOURCES, CodeSystem, Source
+from .choices import DATED_ROW_SOURCES, CodeOrigin, CodeSystem, Source
 from .dates import applies_between  # noqa: F401  (re-exported for callers)
 from .models import ProcedureCode, Release
 
@@ -115,25 +115,35 @@ def fee_schedule_release_covering(timeline: ReleaseTimeline, dos: date) -> Relea
 
 
 @dataclass(frozen=True)
-class CPTCoverage:
-    """What the loaded data can say about CPT codes on one day, for the code look-up: a licensed CPT
-    file (its codes carry their own dates), else the real PFS relative value file covering the day."""
+class CodeSetCoverage:
+    """What the loaded data can say about a code's validity on one day, for the code look-up (the engine's
+    COD-EFFECTIVE judges the same way): a CPT code by a licensed CPT file (its codes carry their own
+    dates), else by the real PFS relative value file covering the day; a HCPCS code by the CMS HCPCS
+    file, or by the code files that list it (the starter data's CMS rows), not by an edit file naming it."""
 
-    licensed: bool
+    cpt_file: bool
+    hcpcs_file: bool
     fee_release: Release | None
 
     @classmethod
-    def on(cls, timeline: ReleaseTimeline, day: date) -> CPTCoverage:
+    def on(cls, timeline: ReleaseTimeline, day: date) -> CodeSetCoverage:
+        def real(source: str) -> bool:
+            return any(not release.is_starter for release in timeline.releases(source))
+
         return cls(
-            licensed=any(not release.is_starter for release in timeline.releases(Source.CPT)),
+            cpt_file=real(Source.CPT),
+            hcpcs_file=real(Source.HCPCS),
             fee_release=fee_schedule_release_covering(timeline, day),
         )
 
     def doubt(self, code: ProcedureCode, *, listed: bool) -> str:
-        """Why the data cannot vouch that a CPT code is a code on the day ('' when it can, or when the
-        code is no CPT code or a licensed CPT file is loaded); ``listed``: the fee-schedule release
-        lists it."""
-        if code.system != CodeSystem.CPT or self.licensed:
+        """Why the data cannot vouch that a code is a code on the day ('' when it can); ``listed``: the
+        fee-schedule release covering the day lists it."""
+        if code.system == CodeSystem.HCPCS:
+            if self.hcpcs_file or code.origin != CodeOrigin.EDIT_FILE:
+                return ""
+            return "Validity not checked: no HCPCS Level II code file loaded"
+        if self.cpt_file:
             return ""
         if self.fee_release is None:
             return "Validity not checked: no CPT code set loaded"

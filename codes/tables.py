@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 
 from .choices import CodeSystem, PTPModifierIndicator
 from .models import AddOnEdit, NDCCrosswalk, ProcedureCode, PTPEdit
-from .selectors import CPTCoverage
+from .selectors import CodeSetCoverage
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class CodeStatus:
 def code_status(code: ProcedureCode, on: date, *, doubt: str = "") -> CodeStatus:
     """Whether a code is active, terminated or not yet effective on a date, in words (never colour alone).
 
-    ``doubt`` (``CPTCoverage.doubt``) says why the loaded data cannot vouch for a code whose own dates
+    ``doubt`` (``CodeSetCoverage.doubt``) says why the loaded data cannot vouch for a code whose own dates
     say nothing against it: such a code is never shown as active."""
     if code.added_date and on < code.added_date:
         return CodeStatus(
@@ -86,10 +86,10 @@ class ProcedureCodeTable(CaptionedTable):
         order_by = "code"
         template_name = "codes/_table.html"
 
-    def __init__(self, *args, on: date | None = None, cpt_coverage: CPTCoverage | None = None, **kwargs):
+    def __init__(self, *args, on: date | None = None, code_coverage: CodeSetCoverage | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.on = on or date.today()
-        self.cpt_coverage = cpt_coverage  # None: CPT validity is not judged here
+        self.code_coverage = code_coverage  # None: only the code's own dates are judged
 
     def render_system(self, record):
         return "CPT" if record.system == CodeSystem.CPT else "HCPCS II"
@@ -105,8 +105,8 @@ class ProcedureCodeTable(CaptionedTable):
 
     def render_status(self, record):
         doubt = ""
-        if self.cpt_coverage is not None:  # the view annotates ``in_fee_schedule`` when it passes one
-            doubt = self.cpt_coverage.doubt(record, listed=getattr(record, "in_fee_schedule", False))
+        if self.code_coverage is not None:  # the view annotates ``in_fee_schedule`` when it passes one
+            doubt = self.code_coverage.doubt(record, listed=getattr(record, "in_fee_schedule", False))
         return code_status(record, self.on, doubt=doubt).badge()
 
     def render_flags(self, record):

@@ -20,7 +20,7 @@ from .choices import ACTION_CODES, COVERAGE_CODES, FEE_SCHEDULE_STATUS, MUE_SOUR
 from .classify import classify
 from .filtersets import ProcedureCodeFilterSet, search_q
 from .models import AddOnEdit, ASPLimit, FeeScheduleIndicator, MUELimit, NDCCrosswalk, ProcedureCode, PTPEdit
-from .selectors import CPTCoverage, ReleaseTimeline
+from .selectors import CodeSetCoverage, ReleaseTimeline
 from .tables import AddOnTable, NDCTable, ProcedureCodeTable, PTPPartnerTable, code_status
 
 FEE_INDICATORS = (
@@ -46,15 +46,16 @@ class CodeListView(SingleTableMixin, FilterView):
     paginate_by = 50
 
     def get_table_kwargs(self):
-        return {"on": self.filterset.on_date, "caption": "Procedure codes", "cpt_coverage": self.cpt_coverage}
+        return {"on": self.filterset.on_date, "caption": "Procedure codes", "code_coverage": self.code_coverage}
 
     def get_filterset(self, filterset_class):
-        """The filter set, then what the loaded data can say about CPT codes on its date: each code is
+        """The filter set, then what the loaded data can say about the codes on its date: each code is
         annotated with whether the fee-schedule file covering that date lists it (one subquery)."""
         filterset = super().get_filterset(filterset_class)
-        self.cpt_coverage = CPTCoverage.on(ReleaseTimeline.load([Source.CPT, Source.PFS_RVU]), filterset.on_date)
-        if self.cpt_coverage.fee_release is not None:
-            listed = FeeScheduleIndicator.objects.filter(release=self.cpt_coverage.fee_release, code=OuterRef("code"))
+        timeline = ReleaseTimeline.load([Source.CPT, Source.HCPCS, Source.PFS_RVU])
+        coverage = self.code_coverage = CodeSetCoverage.on(timeline, filterset.on_date)
+        if coverage.fee_release is not None:
+            listed = FeeScheduleIndicator.objects.filter(release=coverage.fee_release, code=OuterRef("code"))
             filterset.queryset = filterset.queryset.annotate(in_fee_schedule=Exists(listed))
         return filterset
 
@@ -122,7 +123,7 @@ def code_detail(request, code: str):
     ndc = NDCCrosswalk.objects.filter(release=ndc_release, code=code) if ndc_release else NDCCrosswalk.objects.none()
     asp_release = newest[Source.ASP]
 
-    coverage = CPTCoverage.on(timeline, today)
+    coverage = CodeSetCoverage.on(timeline, today)
     listed = coverage.fee_release is not None and (
         FeeScheduleIndicator.objects.filter(release=coverage.fee_release, code=code).exists()
     )

@@ -393,3 +393,12 @@ def test_the_list_shows_the_same_status(biller_client, fee_schedule_files):
     assert statuses["99213"] == "Active"
     assert statuses["J1100"] == "Active"
     assert statuses["0043T"].startswith("Validity not checked")
+
+
+def test_a_hcpcs_code_only_an_edit_file_names_is_not_vouched_for_without_the_hcpcs_file(biller_client):
+    make_code("L3000", origin=CodeOrigin.EDIT_FILE)
+    make_code("J1100")  # from a code file (the starter data's CMS rows)
+    assert status_of(biller_client, "L3000")[0].text == "Validity not checked: no HCPCS Level II code file loaded"
+    assert status_of(biller_client, "J1100")[0].text == "Active"
+    make_release(Source.HCPCS, "2026 January")
+    assert status_of(biller_client, "L3000")[0].text == "Active"
