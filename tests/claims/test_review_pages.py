@@ -765,3 +765,4 @@ def test_review_page_says_which_checks_did_not_run(supervisor_client, biller):
     page = text(response)
     assert "Not checked, so not passed either: CPT code validity (line 1): no CPT code set loaded" in page
     assert 'data-not-run="1"' in html and "No errors or warnings; 1 check not run" in page
+    assert 'data-not-run="1"' in supervisor_client.get(QUEUE).content.decode()  # the queue's badge too
