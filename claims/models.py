@@ -335,6 +335,12 @@ class Claim(models.Model):
     checked_at = models.DateTimeField(null=True, blank=True)
     reference_releases = models.JSONField(default=dict, blank=True, help_text="Reference releases the check used.")
     unchecked_categories = models.JSONField(default=list, blank=True)
+    unchecked_checks = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Checks the last check could not run, and why: "
+        '[{"category", "check", "reason", "lines"}] (lines null for the whole claim).',
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claims")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -383,6 +389,12 @@ class Claim(models.Model):
     @property
     def number(self) -> str:
         return f"CLM-{self.pk:06d}" if self.pk else "New claim"
+
+    @property
+    def checks_not_run(self) -> int:
+        """How many checks the last check could not run (claims checked before the per-check list
+        was kept count their categories)."""
+        return len(self.unchecked_checks) or len(self.unchecked_categories)
 
     @property
     def is_editable(self) -> bool:

@@ -153,8 +153,17 @@ def encode_text(claim: dict[str, Any]) -> tuple[dict[str, int], str]:
     """({risk: 1}, the claim's part of the report): the claim-level findings, then each line's findings."""
     lines: list[str] = []
     findings = claim.get("findings", [])
-    lines.append(f"Claim {claim['id']} · risk {claim['risk'].upper()} · {_count(findings)}")
-    if claim.get("unchecked"):
+    checks = claim.get("unchecked_checks") or []
+    not_run = len(checks) or len(claim.get("unchecked") or ())
+    counts = _count(findings) + (f"; {not_run} check{'' if not_run == 1 else 's'} not run" if not_run else "")
+    lines.append(f"Claim {claim['id']} · risk {claim['risk'].upper()} · {counts}")
+    if checks:
+        lines.append("  Not checked:")
+        for check in checks:
+            where = check.get("lines") or []
+            on = f" (line{'s' if len(where) > 1 else ''} {', '.join(map(str, where))})" if where else ""
+            lines.extend(_wrapped(f"{check['check']}{on}: {check['reason']} [{check['category']}]", "    "))
+    elif claim.get("unchecked"):
         lines.extend(_wrapped("Not checked (reference table not loaded): " + ", ".join(claim["unchecked"]), "  "))
     by_line: dict[Any, list[dict[str, Any]]] = {}
     for finding in findings:

@@ -327,6 +327,7 @@ def _review_context(
         "review": review,
         "snapshot": snapshot,
         "data": data,
+        "checks_not_run": len(data.get("unchecked_checks") or data.get("unchecked") or ()),
         "header": header,
         "lines": lines,
         "claim_findings": by_line.get(None, []) + orphans,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -162,6 +162,11 @@ class CheckResult:
     findings: list[dict[str, Any]]
     unchecked: list[str]
     reference_data: dict[str, str]
+    unchecked_checks: list[dict[str, Any]] = field(default_factory=list)  # which checks did not run, and why
+
+    @property
+    def checks_not_run(self) -> int:
+        return len(self.unchecked_checks) or len(self.unchecked)
 
     @property
     def claim_findings(self) -> list[dict[str, Any]]:
@@ -191,6 +196,7 @@ def check(
         findings=result["findings"],
         unchecked=result.get("unchecked", []),
         reference_data=document["reference_data"],
+        unchecked_checks=result.get("unchecked_checks", []),
     )
 
 
@@ -576,6 +582,7 @@ def _store_findings(
     claim.checked_at = now
     claim.reference_releases = result.reference_data
     claim.unchecked_categories = result.unchecked
+    claim.unchecked_checks = result.unchecked_checks
     if not claim.first_check_risk:
         claim.first_check_risk, claim.first_checked_at = result.risk, now
     for row in given:
@@ -595,6 +602,7 @@ CHECK_FIELDS = [
     "checked_at",
     "reference_releases",
     "unchecked_categories",
+    "unchecked_checks",
     "first_check_risk",
     "first_checked_at",
     "status",
@@ -611,6 +619,7 @@ def _checked_event(claim: Claim, result: CheckResult, *, user) -> None:
             "risk": result.risk,
             "findings": [[f["line"], f["rule"], f["severity"]] for f in result.findings],
             "unchecked": result.unchecked,
+            "unchecked_checks": result.unchecked_checks,
             "reference_data": result.reference_data,
         },
     )
@@ -701,6 +710,7 @@ def _snapshot_data(claim: Claim, lines: Sequence[ClaimLine], findings: Sequence[
         "risk": claim.risk,
         "reference_releases": claim.reference_releases,
         "unchecked": claim.unchecked_categories,
+        "unchecked_checks": claim.unchecked_checks,
         "findings": [
             {
                 "key": finding.key,

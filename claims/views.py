@@ -28,6 +28,7 @@ from .choices import Category, ClaimStatus, PayerType, ReviewOutcome
 from .filters import SEARCH_SESSION_KEY, ClaimFilterSet, ClaimSearchForm
 from .models import DIAGNOSIS_LETTERS, Claim, ClaimReview
 from .rules import load_rule_modules, registry
+from .rules.reference import TABLE_NAMES
 from .selectors import (
     VIEW_CLAIM,
     claim_detail_queryset,
@@ -43,16 +44,6 @@ from .tables import PER_PAGE, ClaimTable
 
 PATIENT_SEARCH_MIN_CHARS = 2
 PATIENT_SEARCH_MAX_CHARS = 60
-
-TABLE_NAMES = {
-    "codes": "HCPCS / CPT code set",
-    "ptp": "NCCI PTP edits (practitioner)",
-    "mue": "MUE limits (practitioner)",
-    "aoc": "Add-on code edits",
-    "fee_schedule": "Physician fee schedule indicators",
-    "pos": "Place-of-service codes",
-    "ndc_crosswalk": "NDC-HCPCS crosswalk",
-}
 
 
 def rule_list(request):

@@ -24,11 +24,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
-from .choices import DATED_ROW_SOURCES, Source
+from .choices import DATED_ROW_SOURCES, CodeOrigin, CodeSystem, Source
 from .dates import applies_between  # noqa: F401  (re-exported for callers)
-from .models import Release
+from .models import ProcedureCode, Release
 
 
 class ReleaseTimeline:
@@ -94,3 +95,63 @@ class ReleaseTimeline:
 def release_for(source: str | Source, dos: date) -> Release | None:
     """The release of one source that applies to one date of service (one query)."""
     return ReleaseTimeline.load([source]).for_date(source, dos)
+
+
+def fee_schedule_release_covering(timeline: ReleaseTimeline, dos: date) -> Release | None:
+    """The real PFS relative value release that lists the codes of ``dos``'s year, or None.
+
+    A CPT code number in the relative value file of a year is a code of that year (public data; the
+    licensed CPT file is not needed to know that). The release must be a real CMS file (the starter
+    data is a small subset and never says a code is missing), take effect on or before ``dos`` and in
+    the same calendar year (CPT codes change every January 1: an older year's file cannot vouch for
+    this year's codes, nor a later one for last year's).
+    """
+    release = timeline.for_date(Source.PFS_RVU, dos)
+    if release is None or release.is_starter:
+        return None
+    if release.effective_date > dos or release.effective_date.year != dos.year:
+        return None
+    return release
+
+
+@dataclass(frozen=True)
+class CodeSetCoverage:
+    """What the loaded data can say about a code's validity on one day, for the code look-up (the engine's
+    COD-EFFECTIVE judges the same way): a CPT code by a licensed CPT file (its codes carry their own
+    dates), else by the real PFS relative value file covering the day; a HCPCS code by the CMS HCPCS
+    file, or by the code files that list it (the starter data's CMS rows), not by an edit file naming it."""
+
+    cpt_file: bool
+    hcpcs_file: bool
+    fee_release: Release | None
+
+    @classmethod
+    def on(cls, timeline: ReleaseTimeline, day: date) -> CodeSetCoverage:
+        def real(source: str) -> bool:
+            return any(not release.is_starter for release in timeline.releases(source))
+
+        return cls(
+            cpt_file=real(Source.CPT),
+            hcpcs_file=real(Source.HCPCS),
+            fee_release=fee_schedule_release_covering(timeline, day),
+        )
+
+    def doubt(self, code: ProcedureCode, *, listed: bool) -> str:
+        """Why the data cannot vouch that a code is a code on the day ('' when it can); ``listed``: the
+        fee-schedule release covering the day lists it."""
+        if code.system == CodeSystem.HCPCS:
+            if self.hcpcs_file or code.origin != CodeOrigin.EDIT_FILE:
+                return ""
+            return "Validity not checked: no HCPCS Level II code file loaded"
+        if self.cpt_file:
+            return ""
+        if self.fee_release is None:
+            return "Validity not checked: no CPT code set loaded"
+        if listed:
+            return ""
+        if code.code.isdigit():
+            return f"Not in the current fee schedule file ({self.fee_release.label})"
+        return (
+            f"Validity not checked: not in the fee schedule file {self.fee_release.label}, "
+            "which lists only some Category II, III and PLA codes"
+        )

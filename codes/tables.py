@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 
 from .choices import CodeSystem, PTPModifierIndicator
 from .models import AddOnEdit, NDCCrosswalk, ProcedureCode, PTPEdit
+from .selectors import CodeSetCoverage
 
 
 @dataclass(frozen=True)
@@ -29,14 +30,19 @@ class CodeStatus:
         )
 
 
-def code_status(code: ProcedureCode, on: date) -> CodeStatus:
-    """Whether a code is active, terminated or not yet effective on a date, in words (never colour alone)."""
+def code_status(code: ProcedureCode, on: date, *, doubt: str = "") -> CodeStatus:
+    """Whether a code is active, terminated or not yet effective on a date, in words (never colour alone).
+
+    ``doubt`` (``CodeSetCoverage.doubt``) says why the loaded data cannot vouch for a code whose own dates
+    say nothing against it: such a code is never shown as active."""
     if code.added_date and on < code.added_date:
         return CodeStatus(
             "not_yet", f"Not yet effective (from {code.added_date:%Y-%m-%d})", "bi-hourglass-split", "info"
         )
     if code.termination_date and on > code.termination_date:
         return CodeStatus("terminated", f"Terminated {code.termination_date:%Y-%m-%d}", "bi-x-circle", "secondary")
+    if doubt:
+        return CodeStatus("unverified", doubt, "bi-question-circle", "warning")
     return CodeStatus("active", "Active", "bi-check-circle", "success")
 
 
@@ -80,9 +86,10 @@ class ProcedureCodeTable(CaptionedTable):
         order_by = "code"
         template_name = "codes/_table.html"
 
-    def __init__(self, *args, on: date | None = None, **kwargs):
+    def __init__(self, *args, on: date | None = None, code_coverage: CodeSetCoverage | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.on = on or date.today()
+        self.code_coverage = code_coverage  # None: only the code's own dates are judged
 
     def render_system(self, record):
         return "CPT" if record.system == CodeSystem.CPT else "HCPCS II"
@@ -97,7 +104,10 @@ class ProcedureCodeTable(CaptionedTable):
         return record.label or record.short_description or record.long_description[:120]
 
     def render_status(self, record):
-        return code_status(record, self.on).badge()
+        doubt = ""
+        if self.code_coverage is not None:  # the view annotates ``in_fee_schedule`` when it passes one
+            doubt = self.code_coverage.doubt(record, listed=getattr(record, "in_fee_schedule", False))
+        return code_status(record, self.on, doubt=doubt).badge()
 
     def render_flags(self, record):
         return flag_badges(record)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
@@ -20,7 +20,7 @@ from .choices import ACTION_CODES, COVERAGE_CODES, FEE_SCHEDULE_STATUS, MUE_SOUR
 from .classify import classify
 from .filtersets import ProcedureCodeFilterSet, search_q
 from .models import AddOnEdit, ASPLimit, FeeScheduleIndicator, MUELimit, NDCCrosswalk, ProcedureCode, PTPEdit
-from .selectors import ReleaseTimeline
+from .selectors import CodeSetCoverage, ReleaseTimeline
 from .tables import AddOnTable, NDCTable, ProcedureCodeTable, PTPPartnerTable, code_status
 
 FEE_INDICATORS = (
@@ -46,7 +46,18 @@ class CodeListView(SingleTableMixin, FilterView):
     paginate_by = 50
 
     def get_table_kwargs(self):
-        return {"on": self.filterset.on_date, "caption": "Procedure codes"}
+        return {"on": self.filterset.on_date, "caption": "Procedure codes", "code_coverage": self.code_coverage}
+
+    def get_filterset(self, filterset_class):
+        """The filter set, then what the loaded data can say about the codes on its date: each code is
+        annotated with whether the fee-schedule file covering that date lists it (one subquery)."""
+        filterset = super().get_filterset(filterset_class)
+        timeline = ReleaseTimeline.load([Source.CPT, Source.HCPCS, Source.PFS_RVU])
+        coverage = self.code_coverage = CodeSetCoverage.on(timeline, filterset.on_date)
+        if coverage.fee_release is not None:
+            listed = FeeScheduleIndicator.objects.filter(release=coverage.fee_release, code=OuterRef("code"))
+            filterset.queryset = filterset.queryset.annotate(in_fee_schedule=Exists(listed))
+        return filterset
 
 
 def _with_partner(queryset: QuerySet, partner_field: str) -> QuerySet:
@@ -112,9 +123,13 @@ def code_detail(request, code: str):
     ndc = NDCCrosswalk.objects.filter(release=ndc_release, code=code) if ndc_release else NDCCrosswalk.objects.none()
     asp_release = newest[Source.ASP]
 
+    coverage = CodeSetCoverage.on(timeline, today)
+    listed = coverage.fee_release is not None and (
+        FeeScheduleIndicator.objects.filter(release=coverage.fee_release, code=code).exists()
+    )
     context = {
         "code": procedure,
-        "status": code_status(procedure, today),
+        "status": code_status(procedure, today, doubt=coverage.doubt(procedure, listed=listed)),
         "today": today,
         "classification": classify(code),
         "is_cpt": procedure.system == CodeSystem.CPT,

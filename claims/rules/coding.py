@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 
+from codes.choices import CodeOrigin, CodeSystem, Source
 from codes.classify import classify
 
 from ..choices import Category, Severity
@@ -16,9 +17,15 @@ from .registry import CLAIM, Hit, register
 
 
 def _may_be_invalid(ref, code: str) -> bool:
-    """Code pre-filter of COD-EFFECTIVE: the code is unknown or has an add or termination date."""
+    """Code pre-filter of COD-EFFECTIVE: the code is unknown, has an add or termination date, is a CPT
+    code whose validity only the fee-schedule file of the date of service's year can tell (no licensed
+    CPT file is loaded), or is a HCPCS code only an edit file names (no HCPCS file is loaded)."""
     facts = ref.code(code)
-    return facts is None or facts.added_date is not None or facts.termination_date is not None
+    if facts is None or facts.added_date is not None or facts.termination_date is not None:
+        return True
+    if facts.system == CodeSystem.CPT:
+        return CodeSystem.CPT not in ref.complete_systems
+    return facts.origin == CodeOrigin.EDIT_FILE and CodeSystem.HCPCS not in ref.complete_systems
 
 
 def _coverage_code(ref, code: str) -> str:
@@ -50,21 +57,28 @@ def _unlisted_non_drug(ref, code: str) -> bool:
     title="Procedure code not valid on the date of service",
     carc="181",
     rarc="N56",
-    source="CMS HCPCS Level II quarterly file (add and termination dates); AMA CPT data file (licensed).",
-    needs=("codes",),
-    order=0,
+    source="CMS HCPCS Level II quarterly file (add and termination dates); AMA CPT data file (licensed); "
+    "without it, the CMS PFS relative value file of the year (PPRRVU: the CPT code numbers of that year).",
+    order=0,  # no ``needs``: without a code table it still rejects malformed codes and says what it could not judge
     code_when=_may_be_invalid,
 )
 def code_effective(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """The code is not valid on the line's date of service: before its add date, after its
     termination date, not a CPT/HCPCS code at all, or absent from the loaded code set. A well-formed
     code is judged absent only when its family's whole code set is loaded (a CMS HCPCS file, a
-    licensed CPT file), not from the starter data's few hundred codes.
+    licensed CPT file), not from the starter data's few hundred codes. Without a licensed CPT file a
+    CPT code is judged from the real PFS relative value file of the date of service's year
+    (``_cpt_in_fee_schedule``). Where no loaded file can decide (a CPT code without such a file, a
+    HCPCS code no code file lists while the HCPCS file is not loaded) the line is reported as not
+    checked (``ctx.not_checked``), never as passed.
 
     Top precedence (catalogue §0.6 rule 1): it suppresses every other finding on the line, and the
     line takes no part in pair or units checks.
     """
     facts = ctx.ref.code(line.code)
+    if facts is not None and not facts.is_valid_on(line.dos):
+        yield _outside_dates(line, facts)
+        return
     if facts is None:
         shape = classify(line.code)
         if not shape:
@@ -73,29 +87,100 @@ def code_effective(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
                 hint="Re-key the code from the superbill; CPT codes are 5 characters (99213, 0591T), "
                 "HCPCS Level II codes are a letter and 4 digits (J1100).",
             )
-        elif shape.system in ctx.ref.complete_systems:
+            return
+        if shape.system in ctx.ref.complete_systems:
             yield Hit(
                 message=f"{line.code} is not in the loaded code set for DOS {line.dos:%Y-%m-%d}.",
                 hint="Check the code; if it is new, load the current HCPCS file or your licensed CPT file.",
             )
-        return
-    if facts.is_valid_on(line.dos):
-        return
+            return
+        system, listed = shape.system, False
+    else:  # listed by a code file (CMS HCPCS, licensed CPT, the starter data's CMS rows), or named only by an edit file
+        system, listed = facts.system, facts.origin != CodeOrigin.EDIT_FILE
+    if system == CodeSystem.CPT and CodeSystem.CPT not in ctx.ref.complete_systems:
+        yield from _cpt_in_fee_schedule(ctx, line)
+    elif system == CodeSystem.HCPCS and not listed and CodeSystem.HCPCS not in ctx.ref.complete_systems:
+        ctx.not_checked(
+            category=Category.CODE_VALIDITY,
+            check=HCPCS_VALIDITY,
+            reason="no HCPCS Level II code file loaded",
+            line=line.number,
+        )
+
+
+def _outside_dates(line: LineInput, facts) -> Hit:
     if facts.added_date and line.dos < facts.added_date:
-        yield Hit(
+        return Hit(
             message=f"{line.code} is not valid for DOS {line.dos:%Y-%m-%d} (effective {facts.added_date:%Y-%m-%d}).",
             hint="Use the code that was valid on the date of service.",
         )
-        return
     successor = SUCCESSORS.get(line.code)
     hint = (
         f"Use {successor} for services on or after {facts.termination_date:%Y-%m-%d}."
         if successor
         else "Use the code that replaced it (see the HCPCS/CPT release notes)."
     )
-    yield Hit(
+    return Hit(
         message=f"{line.code} is not valid for DOS {line.dos:%Y-%m-%d} (terminated {facts.termination_date:%Y-%m-%d}).",
         hint=hint,
+    )
+
+
+CPT_VALIDITY = "CPT code validity"
+HCPCS_VALIDITY = "HCPCS Level II code validity"
+
+
+def _cpt_in_fee_schedule(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
+    """CPT validity from public data, when no licensed CPT file is loaded: a CPT code number in the
+    Medicare physician fee schedule (PFS) relative value file of the year is a code of that year.
+
+    * No real relative value file covers the date of service (only the starter subset, or only other
+      years' files): the check did not run (``ctx.not_checked``), it is not passed.
+    * The file lists the code (with or without a modifier): valid.
+    * It does not, and the code is a numeric Category I code (the file lists every one, lab and
+      anesthesia codes included): not a code of that year; the message names the releases that do
+      list it, if any (99201: "last listed in RVU20D").
+    * It does not, and the code is Category II/III, PLA or another suffixed code (the file carries
+      only some of them): the data cannot decide, so the check is reported as not run.
+    """
+    release = ctx.ref.cpt_fee_schedule(line.dos)
+    if release is None:
+        reason = "no CPT code set loaded"
+        if any(not r.is_starter for r in ctx.ref.timeline.releases(Source.PFS_RVU)):
+            reason += f" for {line.dos.year} (no licensed CPT file, no PFS relative value file of {line.dos.year})"
+        ctx.not_checked(category=Category.CODE_VALIDITY, check=CPT_VALIDITY, reason=reason, line=line.number)
+        return
+    if ctx.ref.fee_schedule_lists(release, line.code):
+        return
+    if not line.code.isdigit():
+        ctx.not_checked(
+            category=Category.CODE_VALIDITY,
+            check=CPT_VALIDITY,
+            reason=f"no CPT code set loaded; the PFS relative value file {release.label} lists only some "
+            "Category II, Category III and laboratory analysis (PLA) codes",
+            line=line.number,
+        )
+        return
+    listings = ctx.ref.fee_schedule_listings(line.code)
+    older = [r for r in listings if r.effective_date < release.effective_date]
+    newer = [r for r in listings if r.effective_date > release.effective_date]
+    if older:
+        history = f"; last listed in {older[-1].label}"
+    elif newer:
+        history = f"; the loaded files list it from {newer[0].label} (effective {newer[0].effective_date:%Y-%m-%d})"
+    else:
+        history = ", nor in any other loaded one"
+    successor = SUCCESSORS.get(line.code)
+    yield Hit(
+        message=f"{line.code} is not a CPT code of {line.dos.year}: it is not in the Medicare physician fee "
+        f"schedule file {release.label} (DOS {line.dos:%Y-%m-%d}){history}.",
+        hint=(
+            f"Use {successor}."
+            if successor
+            else "Check the code on the superbill; a deleted code is replaced by another (see the CPT release notes)."
+        )
+        + " If the code is new this quarter, load the current PFS relative value file or your licensed CPT file.",
+        data_release=release.label,
     )
 
 
@@ -105,6 +190,7 @@ SUCCESSORS = {
     "J1030": "J1010 (methylprednisolone acetate, 1 mg units: 40 mg = 40 units)",
     "J1040": "J1010 (methylprednisolone acetate, 1 mg units: 80 mg = 80 units)",
     "J2505": "J2506 (pegfilgrastim, 0.5 mg units)",
+    "99201": "99202 (office visit, new patient: 99201 was deleted on 2021-01-01)",
 }
 
 

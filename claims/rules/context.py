@@ -8,6 +8,7 @@ from datetime import date
 from .data import code_list
 from .inputs import ClaimInput, HistoryItem, LineInput
 from .reference import ReferenceData
+from .registry import NotChecked
 
 MEDICARE, MEDICAID, COMMERCIAL = "medicare", "medicaid", "commercial"
 
@@ -108,6 +109,31 @@ class ClaimContext:
         self._active_lines: list[LineInput] | None = None
         self._lines_on: dict[tuple[date, str | None], list[LineInput]] = {}
         self.cache: dict[str, object] = {}  # per-claim memo for rules that share work (e.g. PTP pairs)
+        self._not_checked: dict[tuple[str, str, str], list[int]] = {}
+
+    def not_checked(self, *, category: str, check: str, reason: str, line: int | None = None) -> None:
+        """Record that a check could not run, and why: the one way a rule says "I could not decide".
+
+        ``check`` names it in the billing team's words ("CPT code validity"), ``reason`` says what is
+        missing ("no CPT code set loaded"); ``line`` is the line it could not run on (None: the whole
+        claim). Entries with the same category, check and reason are merged, their lines listed in
+        order. The claim's output lists them under ``unchecked_checks`` and their categories under
+        ``unchecked``, so a check that did not run never looks like one that passed::
+
+            ctx.not_checked(category=Category.CODE_VALIDITY, check="CPT code validity",
+                            reason="no CPT code set loaded", line=line.number)
+        """
+        lines = self._not_checked.setdefault((str(category), check, reason), [])
+        if line is not None and line not in lines:
+            lines.append(line)
+
+    @property
+    def unchecked_checks(self) -> list[NotChecked]:
+        """The checks rules reported as not run on this claim (``not_checked``), in the order reported."""
+        return [
+            NotChecked(category, check, reason, tuple(lines))
+            for (category, check, reason), lines in self._not_checked.items()
+        ]
 
     @property
     def invalid_lines(self) -> frozenset[int]:

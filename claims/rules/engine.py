@@ -25,8 +25,8 @@ from codes.validators import has_unpaired_surrogate
 from ..choices import Category, Risk, Severity
 from .context import LIABILITY_MODIFIERS, ClaimContext, ResolvedPayer
 from .inputs import ClaimInput, PayerConfigInput, ScrubInputError, parse_claim, parse_document
-from .reference import ReferenceData
-from .registry import CLAIM, Finding, Rule, registry
+from .reference import ReferenceData, table_missing_reason
+from .registry import CLAIM, Finding, NotChecked, Rule, registry
 
 # Same-line suppression (§0.6): a finding of the key rule removes findings of these rules on its line.
 SUPPRESSES: dict[str, frozenset[str]] = {
@@ -48,9 +48,22 @@ EFFECTIVE_RULE = "COD-EFFECTIVE"
 
 @dataclass
 class ClaimResult:
+    """One claim's findings, and the checks that did not run: ``unchecked_checks`` says which and why,
+    ``unchecked`` lists their categories (``scrub-format.md``)."""
+
     id: str
     findings: list[Finding]
     unchecked: list[str] = field(default_factory=list)
+    unchecked_checks: list[NotChecked] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, claim_id: str, findings: list[Finding], unchecked_checks: list[NotChecked]) -> ClaimResult:
+        return cls(
+            id=claim_id,
+            findings=findings,
+            unchecked=sorted({check.category for check in unchecked_checks}),
+            unchecked_checks=unchecked_checks,
+        )
 
     @property
     def risk(self) -> str:
@@ -60,6 +73,8 @@ class ClaimResult:
         data = {"id": self.id, "risk": self.risk, "findings": [f.as_dict() for f in self.findings]}
         if self.unchecked:
             data["unchecked"] = self.unchecked
+        if self.unchecked_checks:
+            data["unchecked_checks"] = [check.as_dict() for check in self.unchecked_checks]
         return data
 
 
@@ -274,6 +289,11 @@ def apply_precedence(findings: list[Finding], ctx: ClaimContext, order: dict[str
     )
 
 
+def _table_missing(category: str, table: str) -> NotChecked:
+    """The claim-level entry for a category's check that cannot run: its reference table is not loaded."""
+    return NotChecked(category=category, check=Category(category).label, reason=table_missing_reason(table))
+
+
 class _LineKind:
     """What the plan knows about every line with one (code, modifiers, place of service)."""
 
@@ -320,18 +340,21 @@ class RulePlan:
         }
 
     def for_claim(self, payer_type: str, applies_ncci: bool) -> tuple:
-        """(COD-EFFECTIVE, other line rules, claim rules, categories left unchecked for want of a table,
-        line rules with a claim pre-filter as (bit, rule) pairs)."""
+        """(COD-EFFECTIVE, other line rules, claim rules, the checks not run for want of a table (one
+        ``NotChecked`` per category and missing table), line rules with a claim pre-filter as (bit, rule)
+        pairs)."""
         key = (payer_type, applies_ncci)
         if key not in self._plans:
-            effective, line_rules, claim_rules, unchecked = None, [], [], set()
+            effective, line_rules, claim_rules, unchecked = None, [], [], {}
             for rule in registry.all():
                 if not rule.applies_to(payer_type):
                     continue
                 if not applies_ncci and rule.category in NCCI_CATEGORIES:
                     continue  # the payer does not follow NCCI: not applied, not "unchecked"
-                if not all(self._ref.is_loaded(table) for table in rule.needs):
-                    unchecked.add(rule.category)
+                missing = [table for table in rule.needs if not self._ref.is_loaded(table)]
+                if missing:
+                    for table in missing:
+                        unchecked.setdefault((rule.category, table), _table_missing(rule.category, table))
                 elif rule.id == EFFECTIVE_RULE:
                     effective = rule
                 elif rule.scope == CLAIM:
@@ -339,7 +362,8 @@ class RulePlan:
                 else:
                     line_rules.append(rule)
             gated = tuple((self._bits[rule.id], rule) for rule in line_rules if rule.claim_when is not None)
-            self._plans[key] = (effective, line_rules, claim_rules, sorted(unchecked), gated)
+            not_run = tuple(unchecked[key] for key in sorted(unchecked))
+            self._plans[key] = (effective, line_rules, claim_rules, not_run, gated)
         return self._plans[key]
 
     def kind(self, line) -> _LineKind:
@@ -414,7 +438,9 @@ def check_claim(ctx: ClaimContext, plan: RulePlan | None = None) -> ClaimResult:
     for rule in claim_rules:
         for hit in rule.function(ctx):
             append(rule.stamp(hit, hit.line))
-    return ClaimResult(id=ctx.claim.id, findings=apply_precedence(findings, ctx, plan.order), unchecked=unchecked)
+    return ClaimResult.of(
+        ctx.claim.id, apply_precedence(findings, ctx, plan.order), [*unchecked, *ctx.unchecked_checks]
+    )
 
 
 def check_claims(

@@ -14,10 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 from django.db import connections
 
-from codes.choices import Source
+from codes.choices import CodeSystem, Source
+from codes.classify import classify
 from codes.dates import applies_between
 from codes.models import (
     AddOnEdit,
@@ -30,7 +32,7 @@ from codes.models import (
     PTPEdit,
     Release,
 )
-from codes.selectors import ReleaseTimeline
+from codes.selectors import ReleaseTimeline, fee_schedule_release_covering
 
 from .inputs import ClaimInput
 
@@ -44,6 +46,26 @@ TABLES = {
     "pos": (Source.POS,),
     "ndc_crosswalk": (Source.NDC_CROSSWALK,),
 }
+# Each table in the billing team's words: the rule catalogue's "Needs", and the reason of a check that
+# did not run for want of it ("no NCCI PTP edits (practitioner) loaded", ``table_missing_reason``).
+TABLE_NAMES = {
+    "codes": "HCPCS / CPT code set",
+    "ptp": "NCCI PTP edits (practitioner)",
+    "mue": "MUE limits (practitioner)",
+    "aoc": "Add-on code edits",
+    "fee_schedule": "Physician fee schedule indicators",
+    "pos": "Place-of-service codes",
+    "ndc_crosswalk": "NDC-HCPCS crosswalk",
+}
+
+
+def table_missing_reason(table: str) -> str:
+    name = TABLE_NAMES[table]
+    if name[1:2].islower():  # "Add-on code edits" -> "add-on code edits"; acronyms stay
+        name = name[0].lower() + name[1:]
+    return f"no {name} loaded"
+
+
 # Which key of the output's "reference_data" names each source.
 REFERENCE_KEYS = {
     Source.HCPCS: "hcpcs",
@@ -75,6 +97,7 @@ class CodeFacts:
     drug_dose_unit: str
     drug_route: str
     release_label: str
+    origin: str = ""  # codes.choices.CodeOrigin: "edit_file" when only an edit or fee-schedule file names it
 
     def is_valid_on(self, dos: date) -> bool:
         return applies_between(dos, self.added_date, self.termination_date, end_exclusive=False)
@@ -202,6 +225,7 @@ _CODE_COLUMNS = (
     "drug_dose_unit",
     "drug_route",
     "release_id",
+    "origin",
 )
 
 
@@ -219,6 +243,9 @@ class ReferenceRows:
     ptp: list[tuple] = field(default_factory=list)
     aoc: list[tuple] = field(default_factory=list)
     ndc: list[tuple] = field(default_factory=list)
+    # (code, release id): the real PFS releases listing a CPT code that the release covering one of
+    # its dates of service does not list (for "last listed in RVU20D").
+    fee_listed: list[tuple] = field(default_factory=list)
 
 
 def _releases_for(timeline: ReleaseTimeline, source: str, dates: Iterable[date]) -> dict[date, Release]:
@@ -229,6 +256,32 @@ def _releases_for(timeline: ReleaseTimeline, source: str, dates: Iterable[date])
         if release is not None:
             resolved[day] = release
     return resolved
+
+
+def _fee_listings_of_missing_cpt_codes(
+    timeline: ReleaseTimeline, codes: Iterable[str], dates: Iterable[date], fee: list[tuple]
+) -> list[tuple]:
+    """(code, release id) of every real PFS release listing a CPT code that a release covering one of
+    the dates does not list: one query, and only when there is such a code (a deleted or mistyped
+    one). Nothing when a licensed CPT file is loaded (it decides CPT validity then)."""
+    if any(not release.is_starter for release in timeline.releases(Source.CPT)):
+        return []
+    covering = {release.pk for release in map(partial(fee_schedule_release_covering, timeline), dates) if release}
+    if not covering:
+        return []
+    listed = {(release_id, code) for release_id, code, *_ in fee}
+    missing = sorted(
+        code
+        for code in codes
+        if classify(code).system == CodeSystem.CPT and any((pk, code) not in listed for pk in covering)
+    )
+    if not missing:
+        return []
+    return list(
+        FeeScheduleIndicator.objects.filter(code__in=missing, release__is_starter=False)
+        .values_list("code", "release_id")
+        .distinct()
+    )
 
 
 class ReferenceData:
@@ -259,6 +312,12 @@ class ReferenceData:
         self.complete_systems: frozenset[str] = frozenset()
         self._mue_by_code: dict[str, tuple[MUEFacts, ...]] | None = None
         self._fee_by_code: dict[str, tuple[FeeFacts, ...]] | None = None
+        # CPT validity from public data (no licensed CPT file): the real PFS release covering each date
+        # of service, the (release id, code) pairs it lists, and the real releases listing a code that
+        # a covering release does not.
+        self._cpt_release_by_date: dict[date, Release | None] = {}
+        self._fee_listed: set[tuple[int, str]] = set()
+        self._other_listings: dict[str, list[Release]] = {}
 
     # --- loading ----------------------------------------------------------------------------
     @classmethod
@@ -317,6 +376,7 @@ class ReferenceData:
                     "bilateral_surgery",
                 )
             )
+        rows.fee_listed = _fee_listings_of_missing_cpt_codes(timeline, codes, dates, rows.fee)
         mue_releases = {r.pk for r in _releases_for(timeline, Source.MUE_PRACTITIONER, dates).values()}
         if mue_releases:
             rows.mue = list(
@@ -402,6 +462,7 @@ class ReferenceData:
             unit,
             route,
             release_id,
+            origin,
         ) in rows.codes:
             ref.codes[code] = CodeFacts(
                 code,
@@ -420,6 +481,7 @@ class ReferenceData:
                 unit,
                 route,
                 labels.get(release_id, ""),
+                origin,
             )
         ref.modifiers = {row[0]: ModifierFacts(*row) for row in rows.modifiers}
         ref.places = {row[0]: PlaceFacts(*row) for row in rows.places}
@@ -430,6 +492,13 @@ class ReferenceData:
             ref._fee[(release_id, code, modifier)] = FeeFacts(
                 code, modifier, status, pctc, glob, mult, bilat, labels.get(release_id, "")
             )
+            ref._fee_listed.add((release_id, code))
+        ref._cpt_release_by_date = {day: fee_schedule_release_covering(ref.timeline, day) for day in rows.dates}
+        by_pk = {release.pk: release for release in rows.releases}
+        for code, release_id in rows.fee_listed:
+            ref._other_listings.setdefault(code, []).append(by_pk[release_id])
+        for found in ref._other_listings.values():
+            found.sort(key=lambda release: release.effective_date)
         ref._mue_release_by_date = {
             day: r.pk for day, r in _releases_for(ref.timeline, Source.MUE_PRACTITIONER, rows.dates).items()
         }
@@ -513,6 +582,8 @@ class ReferenceData:
             "ndc_crosswalk": bool(ref.ndc_codes),
         }
         ref._loaded_tables = set(loaded) if loaded is not None else {t for t, ok in given.items() if ok}
+        if "codes" not in ref._loaded_tables:  # no code table: no code set is complete either
+            ref.complete_systems = frozenset()
         return ref
 
     # --- look-ups for rules -------------------------------------------------------------------
@@ -531,6 +602,23 @@ class ReferenceData:
         return self._fee.get((release_id, code, modifier)) or (
             self._fee.get((release_id, code, "")) if modifier else None
         )
+
+    def cpt_fee_schedule(self, dos: date) -> Release | None:
+        """The real PFS relative value release that says which CPT codes exist on ``dos``
+        (``codes.selectors.fee_schedule_release_covering``), or None when no loaded file can."""
+        found = self._cpt_release_by_date.get(dos, False)
+        if found is False:  # a date the batch did not load (a rule test): resolve it now
+            found = self._cpt_release_by_date[dos] = fee_schedule_release_covering(self.timeline, dos)
+        return found
+
+    def fee_schedule_lists(self, release: Release, code: str) -> bool:
+        """Whether the fee-schedule release lists the code (with or without a modifier)."""
+        return (release.pk, code) in self._fee_listed
+
+    def fee_schedule_listings(self, code: str) -> list[Release]:
+        """The real PFS releases listing a CPT code that the release covering one of the batch's dates
+        does not list, oldest first (for the message of a deleted code)."""
+        return self._other_listings.get(code, [])
 
     def mue(self, code: str, dos: date) -> MUEFacts | None:
         release_id = self._mue_release_by_date.get(dos, self._default_release) if self._mue else None

@@ -62,6 +62,37 @@ class Finding:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class NotChecked:
+    """A check that did not run on a claim, and why ("CPT code validity: no CPT code set loaded").
+
+    ``lines`` are the claim's lines it did not run on; empty for a claim-level check (a whole
+    table missing). Rules report one with ``ClaimContext.not_checked``; the engine adds one per
+    missing table. A category appears in the output's ``unchecked`` list when any of its checks
+    did not run.
+    """
+
+    category: str
+    check: str
+    reason: str
+    lines: tuple[int, ...] = ()
+
+    @property
+    def text(self) -> str:
+        where = ""
+        if self.lines:
+            where = f" (line{'s' if len(self.lines) > 1 else ''} {', '.join(map(str, self.lines))})"
+        return f"{self.check}{where}: {self.reason}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "check": self.check,
+            "reason": self.reason,
+            "lines": list(self.lines) or None,
+        }
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str

@@ -313,3 +313,55 @@ def test_query_count_is_the_same_for_one_and_twenty_lines(client, request, role)
         assert response.content.decode().count('data-rule="MUE-LINE"') == lines
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+# --- checks that did not run ------------------------------------------------------------------------------
+NOT_RUN = [
+    {"category": "CODE_VALIDITY", "check": "CPT code validity", "reason": "no CPT code set loaded", "lines": [1, 2]},
+    {"category": "MUE", "check": "MUE (units)", "reason": "no MUE limits (practitioner) loaded", "lines": None},
+]
+
+
+def test_claim_page_lists_each_check_that_did_not_run_and_why(biller_client, biller):
+    claim = make_claim(
+        biller,
+        status=ClaimStatus.CHECKED,
+        risk=Risk.NONE,
+        checked_at=datetime(2026, 3, 10, 14, 5, tzinfo=UTC),
+        unchecked_categories=[Category.CODE_VALIDITY, Category.MUE],
+        unchecked_checks=NOT_RUN,
+    )
+    html = biller_client.get(url(claim)).content.decode()
+    text = text_of(html)
+    assert "CPT code validity (lines 1, 2): no CPT code set loaded" in text
+    assert "MUE (units): no MUE limits (practitioner) loaded" in text
+    # no findings, but not "no risk" either
+    assert 'data-not-run="2"' in html and "No errors or warnings; 2 checks not run" in text
+    assert "No risk found" not in text
+
+
+def test_a_claim_with_no_risk_and_every_check_run_says_no_risk(biller_client, biller):
+    claim = make_claim(biller, status=ClaimStatus.CHECKED, risk=Risk.NONE, checked_at=datetime(2026, 3, 10, tzinfo=UTC))
+    html = biller_client.get(url(claim)).content.decode()
+    assert "No risk found" in text_of(html) and "data-not-run" not in html
+
+
+def test_checking_a_claim_stores_the_checks_that_did_not_run(biller_client, biller):
+    """No reference data at all: every table is missing, and CPT validity is not checked on either line."""
+    from claims import services
+
+    claim = make_claim(biller, lines=[make_line("99213"), make_line("99201")])
+    services.check_claim(claim, user=biller, today=date(2026, 3, 12))
+    claim.refresh_from_db()
+    cpt = [entry for entry in claim.unchecked_checks if entry["check"] == "CPT code validity"]
+    assert cpt == [NOT_RUN[0]]
+    assert claim.unchecked_categories == sorted({entry["category"] for entry in claim.unchecked_checks})
+    assert {
+        "category": "NCCI_PTP",
+        "check": "NCCI PTP (unbundling)",
+        "reason": "no NCCI PTP edits (practitioner) loaded",
+        "lines": None,
+    } in claim.unchecked_checks
+    text = text_of(biller_client.get(url(claim)).content.decode())
+    assert "CPT code validity (lines 1, 2): no CPT code set loaded" in text
+    assert "NCCI PTP (unbundling): no NCCI PTP edits (practitioner) loaded" in text

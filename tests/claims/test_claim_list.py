@@ -152,6 +152,16 @@ def test_risk_badge_has_icon_text_and_data_risk(biller_client, biller, risk, ico
     assert label in badge
 
 
+def test_a_claim_with_checks_not_run_is_not_shown_as_no_risk(biller_client, biller):
+    not_run = [
+        {"category": "CODE_VALIDITY", "check": "CPT code validity", "reason": "no CPT code set loaded", "lines": [1]}
+    ]
+    claim = make_claim(biller, risk=Risk.NONE, unchecked_categories=["CODE_VALIDITY"], unchecked_checks=not_run)
+    row = row_html(biller_client.get(URL), claim)
+    assert 'data-risk="none"' in row and 'data-not-run="1"' in row
+    assert "No errors or warnings; 1 check not run" in row and "No risk found" not in row
+
+
 def test_finding_counts_are_those_of_the_stored_findings(biller_client, biller):
     claim = make_claim(biller, risk=Risk.HIGH, status=ClaimStatus.CHECKED)
     add_finding(claim, severity=Severity.ERROR, rule="A")

@@ -605,3 +605,15 @@ def test_units_and_charge_are_required_on_a_line(biller_client, medicare):
     data = {**oral_drug_claim(medicare), "lines-0-units": "", "lines-0-charge": "", "action": "save"}
     html = biller_client.post(NEW, data).content.decode()
     assert "Enter the line&#x27;s charge." in html and "This field is required." in html
+
+
+def test_live_check_says_which_checks_did_not_run(biller_client, medicare):
+    """Starter data only (no CPT code set, no fee-schedule file of the year): CPT validity is not checked
+    and the summary says so, with the lines; the risk badge does not read "no risk"."""
+    html = biller_client.post(LIVE, entry_data(medicare, [{"code": "99213"}])).content.decode()
+    summary = html.split('id="claim-summary"', 1)[1].split("</section>", 1)[0]
+    text = " ".join(re.sub(r"<[^>]+>", " ", summary).split())
+    assert "CPT code validity (line 1): no CPT code set loaded" in text
+    assert 'data-unchecked-check="CODE_VALIDITY"' in summary
+    assert 'data-risk="none"' in summary and 'data-not-run="1"' in summary
+    assert "No errors or warnings; 1 check not run" in text

@@ -751,3 +751,18 @@ def test_review_page_query_count_of_a_claim_that_came_back(supervisor_client, su
 
     small, large = came_back(("J8499",)), came_back(("J8499",) + ("96372",) * 19)
     assert _queries(supervisor_client, detail_url(small)) == _queries(supervisor_client, detail_url(large))
+
+
+def test_review_page_says_which_checks_did_not_run(supervisor_client, biller):
+    """Starter data only: CPT validity cannot be checked; the claim is not shown as "no risk"."""
+    claim = random_sampled(biller)
+    snapshot = claim.reviews.get().snapshot
+    assert snapshot.data["unchecked_checks"] == [
+        {"category": "CODE_VALIDITY", "check": "CPT code validity", "reason": "no CPT code set loaded", "lines": [1]}
+    ]
+    response = supervisor_client.get(detail_url(claim))
+    html = response.content.decode()
+    page = text(response)
+    assert "Not checked, so not passed either: CPT code validity (line 1): no CPT code set loaded" in page
+    assert 'data-not-run="1"' in html and "No errors or warnings; 1 check not run" in page
+    assert 'data-not-run="1"' in supervisor_client.get(QUEUE).content.decode()  # the queue's badge too

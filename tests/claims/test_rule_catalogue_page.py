@@ -60,7 +60,10 @@ def test_rule_shows_title_docstring_payers_and_source(biller_client):
     assert "CMS HCPCS Level II quarterly file" in row
     assert "181 / N56" in row
     assert "All payers" in row
-    assert "HCPCS / CPT code set" in row  # what it needs loaded
+    # COD-EFFECTIVE needs no table (it says per line what it could not judge); COD-HCPCS-COV needs the code set
+    assert "Needs:" not in row
+    coverage = html.split('data-rule="COD-HCPCS-COV"', 1)[1].split("</tr>", 1)[0]
+    assert "Needs: HCPCS / CPT code set" in coverage
 
 
 def test_filter_by_category(biller_client):

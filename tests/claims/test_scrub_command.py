@@ -120,8 +120,42 @@ def test_text_report_lists_unchecked_categories():
         "reference_data": {},
     }
     report = render_text(document)
-    assert "Claim X-1 · risk NONE · no findings\n  Not checked (reference table not loaded): NCCI_PTP, MUE\n" in report
+    assert (
+        "Claim X-1 · risk NONE · no findings; 2 checks not run\n"
+        "  Not checked (reference table not loaded): NCCI_PTP, MUE\n"
+    ) in report
     assert "Reference data: none loaded" in report
+
+
+def test_text_report_says_which_checks_did_not_run_and_why():
+    checks = [
+        {
+            "category": "CODE_VALIDITY",
+            "check": "CPT code validity",
+            "reason": "no CPT code set loaded",
+            "lines": [1, 2],
+        },
+        {"category": "MUE", "check": "MUE (units)", "reason": "no MUE limits (practitioner) loaded", "lines": None},
+    ]
+    document = {
+        "claims": [
+            {
+                "id": "X-1",
+                "risk": "none",
+                "findings": [],
+                "unchecked": ["CODE_VALIDITY", "MUE"],
+                "unchecked_checks": checks,
+            }
+        ],
+        "reference_data": {},
+    }
+    report = render_text(document)
+    assert report.startswith(
+        "Claim X-1 · risk NONE · no findings; 2 checks not run\n"
+        "  Not checked:\n"
+        "    CPT code validity (lines 1, 2): no CPT code set loaded [CODE_VALIDITY]\n"
+        "    MUE (units): no MUE limits (practitioner) loaded [MUE]\n"
+    )
 
 
 def test_json_output_lists_unchecked_categories_when_tables_are_missing(reference_rows, tmp_path):
@@ -132,6 +166,18 @@ def test_json_output_lists_unchecked_categories_when_tables_are_missing(referenc
     assert unchecked == sorted(unchecked)
     for category in unchecked:
         assert category in report
+    checks = result["claims"][0]["unchecked_checks"]
+    assert sorted({check["category"] for check in checks}) == unchecked
+    # no licensed CPT file, no fee-schedule file: 99213 on line 1 is not checked for validity
+    assert {
+        "category": "CODE_VALIDITY",
+        "check": "CPT code validity",
+        "reason": "no CPT code set loaded",
+        "lines": [1],
+    } in (checks)
+    assert "CPT code validity (line 1): no CPT code set loaded [CODE_VALIDITY]" in report
+    for check in checks:
+        assert f"{check['check']}" in report and check["reason"] in report
 
 
 def test_output_file_is_written_and_nothing_printed(reference_rows, tmp_path):

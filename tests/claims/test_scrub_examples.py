@@ -127,9 +127,54 @@ def add_supplement() -> list[str]:
     return added
 
 
+def add_fee_schedule_files(years: set[int]) -> list[Release]:
+    """A real-shaped (not starter) PFS relative value release for each year, effective January 1, holding
+    the rows of the loaded fee-schedule release (starter rows and supplement: real PPRRVU rows).
+
+    Without a licensed CPT file, CPT validity is judged from the relative value file of the date of
+    service's year, and the starter subset never judges it (issue 11): every check of the examples
+    must run, so the fixture loads such a file. Every CPT code of the examples is in the real files of
+    their years."""
+    source_release = _newest(Source.PFS_RVU)
+    rows = list(FeeScheduleIndicator.objects.filter(release=source_release))
+    made = []
+    for year in sorted(years):
+        release = Release.objects.create(
+            source=Source.PFS_RVU,
+            label=f"RVU{year % 100:02d}A",
+            effective_date=date(year, 1, 1),
+            file_name=f"PPRRVU{year % 100:02d}_JAN.csv",
+            sha256=f"{year:064x}",
+        )
+        FeeScheduleIndicator.objects.bulk_create(_copy_row(row, release) for row in rows)
+        made.append(release)
+    return made
+
+
+def _copy_row(row: FeeScheduleIndicator, release: Release) -> FeeScheduleIndicator:
+    values = {f.attname: getattr(row, f.attname) for f in FeeScheduleIndicator._meta.concrete_fields}
+    values.pop("id")
+    values["release_id"] = release.pk
+    return FeeScheduleIndicator(**values)
+
+
+def _example_years() -> set[int]:
+    years = set()
+    for param in EXAMPLES:
+        example = param.values[0]
+        if example is None:
+            continue
+        claim = example["claim"]
+        for text in [claim.get("dos"), *(line.get("dos") for line in claim["lines"])]:
+            if text:
+                years.add(date.fromisoformat(text).year)
+    return years
+
+
 @pytest.fixture(scope="module")
 def example_reference(django_db_setup, django_db_blocker):
-    """Starter data plus the supplement, loaded once for the module and rolled back after it."""
+    """Starter data plus the supplement and the fee-schedule file of the examples' years, loaded once
+    for the module and rolled back after it."""
     from io import StringIO
 
     from django.core.management import call_command
@@ -137,6 +182,7 @@ def example_reference(django_db_setup, django_db_blocker):
     with rolled_back(django_db_blocker):
         call_command("load_starter_data", stdout=StringIO())
         add_supplement()
+        add_fee_schedule_files(_example_years())
         yield
 
 

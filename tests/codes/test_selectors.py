@@ -7,7 +7,7 @@ import pytest
 from codes.choices import CodeOrigin, Source
 from codes.dates import applies_between
 from codes.models import AddOnEdit, ProcedureCode, PTPEdit, Release
-from codes.selectors import ReleaseTimeline, release_for
+from codes.selectors import ReleaseTimeline, fee_schedule_release_covering, release_for
 
 D = date.fromisoformat
 ONE_DAY = timedelta(days=1)
@@ -149,3 +149,25 @@ def test_applies_between(dos, exclusive, expected):
 
 def test_open_ended_row_applies_everywhere():
     assert applies_between(D("1990-01-01"), None, None, end_exclusive=True)
+
+
+# --- which fee-schedule file says which CPT codes exist on a date (issue 11) -----------------------------------
+
+
+@pytest.mark.django_db
+def test_the_fee_schedule_file_of_the_year_covers_its_dates_only():
+    rvu25 = make_release(Source.PFS_RVU, "RVU25A", "2025-01-01")
+    rvu26c = make_release(Source.PFS_RVU, "RVU26C", "2026-07-01")
+    timeline = ReleaseTimeline.load()
+    assert fee_schedule_release_covering(timeline, date(2025, 12, 31)) == rvu25
+    assert fee_schedule_release_covering(timeline, date(2026, 7, 1)) == rvu26c
+    assert fee_schedule_release_covering(timeline, date(2026, 6, 30)) is None  # RVU25A is last year's file
+    assert fee_schedule_release_covering(timeline, date(2027, 1, 4)) is None  # RVU26C cannot vouch for 2027
+    assert fee_schedule_release_covering(timeline, date(2024, 5, 1)) is None  # nor RVU25A for 2024
+
+
+@pytest.mark.django_db
+def test_a_starter_fee_schedule_covers_nothing():
+    make_release(Source.PFS_RVU, "starter (2026 Q1)", "2026-01-01")
+    Release.objects.update(is_starter=True)
+    assert fee_schedule_release_covering(ReleaseTimeline.load(), date(2026, 3, 9)) is None

@@ -8,8 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 
-from codes.choices import DrugRoute, MUEServiceType, PTPModifierIndicator, PTPSetting, Source
+from codes.choices import CodeOrigin, DrugRoute, MUEServiceType, PTPModifierIndicator, PTPSetting, Source
+from codes.models import ProcedureCode
 
 from .factories import (
     make_addon,
@@ -316,3 +318,87 @@ def test_section_column_does_not_repeat_the_category():
     visit = make_code("99213")
     assert table.render_section(cat3) == "Category III (emerging technology)"
     assert table.render_section(visit) == "Category I · Evaluation and Management"
+
+
+# --- CPT validity: the look-up never says "Active" for a code the data cannot vouch for (issue 11) ----------
+
+
+@pytest.fixture
+def fee_schedule_files():
+    """A real-shaped PFS relative value release of this year without 99201, and one of six years ago with it
+    (99201 was deleted in 2021; the PTP files still name it, so it is a known code without dates)."""
+    year = timezone.localdate().year
+    old = make_release(Source.PFS_RVU, f"RVU{(year - 6) % 100:02d}D", effective_date=date(year - 6, 10, 1))
+    new = make_release(Source.PFS_RVU, f"RVU{year % 100:02d}A", effective_date=date(year, 1, 1))
+    make_code("99201", origin=CodeOrigin.EDIT_FILE)
+    make_code("99213", label="Office visit, established patient, low complexity")
+    make_code("0043T", label="A Category III code")
+    make_code("J1100", short_description="Dexamethasone sodium phos")
+    for code in ("99201", "99213"):
+        make_fee(old, code)
+    make_fee(new, "99213")
+    return new
+
+
+def status_of(client, code: str):
+    response = client.get(detail_url(code))
+    assert response.status_code == 200
+    return response.context["status"], response.content.decode()
+
+
+def test_a_cpt_code_the_fee_schedule_file_of_the_year_does_not_list_is_not_active(biller_client, fee_schedule_files):
+    status, html = status_of(biller_client, "99201")
+    assert status.key == "unverified"
+    assert status.text == f"Not in the current fee schedule file ({fee_schedule_files.label})"
+    assert status.text in html and "</i> Active</span>" not in html  # no "Active" badge
+
+
+def test_a_cpt_code_the_file_lists_is_active(biller_client, fee_schedule_files):
+    assert status_of(biller_client, "99213")[0].text == "Active"
+
+
+def test_a_category_iii_code_the_file_does_not_list_is_not_judged(biller_client, fee_schedule_files):
+    status, _ = status_of(biller_client, "0043T")
+    assert status.key == "unverified" and status.text.startswith("Validity not checked: not in the fee schedule file")
+
+
+def test_hcpcs_codes_are_not_judged_by_the_fee_schedule(biller_client, fee_schedule_files):
+    assert status_of(biller_client, "J1100")[0].text == "Active"
+
+
+@pytest.mark.parametrize("starter_file", [False, True])
+def test_without_a_cpt_source_cpt_validity_is_not_checked(biller_client, starter_file):
+    if starter_file:  # the starter subset never says a code is missing
+        make_fee(make_release(Source.PFS_RVU, "starter", is_starter=True, effective_date=date(2026, 1, 1)), "99213")
+    make_code("99201", origin=CodeOrigin.EDIT_FILE)
+    make_code("99213")
+    for code in ("99201", "99213"):
+        status, html = status_of(biller_client, code)
+        assert status.text == "Validity not checked: no CPT code set loaded"
+        assert status.text in html
+
+
+def test_a_licensed_cpt_file_decides_with_its_dates(biller_client, fee_schedule_files):
+    make_release(Source.CPT, "cpt_2026")
+    ProcedureCode.objects.filter(code="99201").update(termination_date=date(2020, 12, 31), origin=CodeOrigin.CPT_FILE)
+    assert status_of(biller_client, "99201")[0].text == "Terminated 2020-12-31"
+    assert status_of(biller_client, "0043T")[0].text == "Active"
+
+
+def test_the_list_shows_the_same_status(biller_client, fee_schedule_files):
+    response = biller_client.get(LIST_URL)
+    table = response.context["table"]
+    statuses = {row.record.code: strip_tags(row.get_cell("status")).strip() for row in table.paginated_rows}
+    assert statuses["99201"] == f"Not in the current fee schedule file ({fee_schedule_files.label})"
+    assert statuses["99213"] == "Active"
+    assert statuses["J1100"] == "Active"
+    assert statuses["0043T"].startswith("Validity not checked")
+
+
+def test_a_hcpcs_code_only_an_edit_file_names_is_not_vouched_for_without_the_hcpcs_file(biller_client):
+    make_code("L3000", origin=CodeOrigin.EDIT_FILE)
+    make_code("J1100")  # from a code file (the starter data's CMS rows)
+    assert status_of(biller_client, "L3000")[0].text == "Validity not checked: no HCPCS Level II code file loaded"
+    assert status_of(biller_client, "J1100")[0].text == "Active"
+    make_release(Source.HCPCS, "2026 January")
+    assert status_of(biller_client, "L3000")[0].text == "Active"

@@ -26,7 +26,7 @@ from claims.rules.engine import (
 )
 from claims.rules.inputs import ScrubInputError, parse_claim, parse_document
 from claims.rules.reference import REFERENCE_KEYS, TABLES
-from claims.rules.registry import Finding
+from claims.rules.registry import Finding, NotChecked
 from codes.choices import MUEAdjudication, PTPModifierIndicator, Source
 from tests.codes.factories import make_code, make_fee, make_mue, make_pos, make_ptp, make_release
 
@@ -65,6 +65,21 @@ def test_grade_risk(severities, risk):
 def test_claim_result_lists_unchecked_only_when_there_is_something_to_say():
     assert ClaimResult("C", []).as_dict() == {"id": "C", "risk": "none", "findings": []}
     assert ClaimResult("C", [], unchecked=["MUE"]).as_dict()["unchecked"] == ["MUE"]
+    entry = NotChecked(Category.CODE_VALIDITY, "CPT code validity", "no CPT code set loaded", (1, 2))
+    assert ClaimResult.of("C", [], [entry]).as_dict() == {
+        "id": "C",
+        "risk": "none",
+        "findings": [],
+        "unchecked": ["CODE_VALIDITY"],
+        "unchecked_checks": [
+            {
+                "category": "CODE_VALIDITY",
+                "check": "CPT code validity",
+                "reason": "no CPT code set loaded",
+                "lines": [1, 2],
+            }
+        ],
+    }
 
 
 # --- unchecked categories (no database: in-memory reference data) -------------------------------------------
@@ -103,6 +118,62 @@ def test_a_category_is_unchecked_only_for_its_missing_table():
     ref = reference(codes=["99213"], loaded=set(TABLES) - {"ptp"})
     unchecked = set(result_for(claim(line(1, "99213")), ref).unchecked)
     assert unchecked == categories_needing("ptp") == {"NCCI_PTP"}
+
+
+# --- which checks did not run, and why (unchecked_checks) ----------------------------------------------------
+
+
+def test_a_missing_table_names_the_check_and_the_reason():
+    ref = reference(codes=["99213"], loaded=set(TABLES) - {"ptp", "mue"})
+    result = result_for(claim(line(1, "99213")), ref)
+    assert [check.as_dict() for check in result.unchecked_checks] == [
+        {"category": "MUE", "check": "MUE (units)", "reason": "no MUE limits (practitioner) loaded", "lines": None},
+        {
+            "category": "NCCI_PTP",
+            "check": "NCCI PTP (unbundling)",
+            "reason": "no NCCI PTP edits (practitioner) loaded",
+            "lines": None,
+        },
+    ]
+    assert result.unchecked == ["MUE", "NCCI_PTP"]
+    output = result.as_dict()
+    assert output["unchecked"] == ["MUE", "NCCI_PTP"]
+    assert [entry["check"] for entry in output["unchecked_checks"]] == ["MUE (units)", "NCCI PTP (unbundling)"]
+
+
+def test_a_rule_reports_a_check_it_could_not_run_through_the_context():
+    from claims.rules.context import ClaimContext
+
+    from .builders import payer_for
+
+    data = claim(line(1, "99213"), line(2, "99214"))
+    ctx = ClaimContext(parse_claim(data), reference(codes=["99213"]), payer_for(data))
+    reason = "no ICD-10-CM code set loaded for fiscal year 2024 (DOS 2023-10-01 to 2024-09-30)"
+    for number in (2, 1, 2):
+        ctx.not_checked(category=Category.CODE_VALIDITY, check="Diagnosis code validity", reason=reason, line=number)
+    ctx.not_checked(category=Category.DEMOGRAPHIC, check="Age edits", reason="no date of birth")
+    assert [check.as_dict() for check in ctx.unchecked_checks] == [
+        {"category": "CODE_VALIDITY", "check": "Diagnosis code validity", "reason": reason, "lines": [2, 1]},
+        {"category": "DEMOGRAPHIC", "check": "Age edits", "reason": "no date of birth", "lines": None},
+    ]
+    assert ctx.unchecked_checks[0].text == f"Diagnosis code validity (lines 2, 1): {reason}"
+
+
+def test_the_engine_puts_what_rules_could_not_run_in_the_result():
+    # Starter data only (no code set complete, no fee-schedule file): CPT validity is not checked.
+    ref = reference(codes=["99213"], loaded={"codes"})
+    ref.complete_systems = frozenset()
+    result = result_for(claim(line(1, "99213"), line(2, "99210")), ref)
+    assert [f.rule for f in result.findings if f.category == Category.CODE_VALIDITY] == []
+    assert [check.as_dict() for check in result.unchecked_checks if check.lines] == [
+        {
+            "category": "CODE_VALIDITY",
+            "check": "CPT code validity",
+            "reason": "no CPT code set loaded",
+            "lines": [1, 2],
+        }
+    ]
+    assert "CODE_VALIDITY" in result.unchecked
 
 
 # --- the NCCI switch ---------------------------------------------------------------------------------------
