@@ -3,6 +3,7 @@ Save/Check/Submit bar, and a service line's main fields fit one row. Screenshots
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -113,3 +114,51 @@ def test_a_lines_main_fields_fit_one_row(starter_data, logged_in_page, biller, a
     page.screenshot(path=artifact_path(f"entry-{width}-lines.png"))
     for number in (1, 3, 10):
         assert _rows(page, number) == 1, f"line {number} takes {_rows(page, number)} rows at {width} px"
+
+
+def test_the_ndc_unit_shows_whole_at_1280(laptop_page, biller):
+    claim = ten_line_claim(biller)
+    page = laptop_page
+    page.goto(f"/claims/{claim.pk}/edit/")
+    unit = line(page, 3).get_by_label("NDC unit")  # J1100: a drug line shows its drug fields
+    expect(unit).to_be_visible()
+    unit.select_option("F2")
+    room, text = page.evaluate(
+        """(el) => {
+          const style = getComputedStyle(el);
+          const canvas = document.createElement('canvas').getContext('2d');
+          canvas.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+          const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+          return [room, canvas.measureText(el.selectedOptions[0].textContent).width];
+        }""",
+        unit.element_handle(),
+    )
+    assert text <= room, f"'F2 · international unit' needs {text:.0f} px, the box has {room:.0f}"
+
+
+def test_a_bad_modifier_after_a_failed_save_stays_readable_and_in_place(laptop_page, biller, artifact_path):
+    claim = ten_line_claim(biller)
+    page = laptop_page
+    page.goto(f"/claims/{claim.pk}/edit/")
+    line(page, 1).get_by_label("Modifier 2").fill("Z!")
+    page.get_by_role("button", name="Save draft").click()
+    bad = line(page, 1).get_by_label("Modifier 2")
+    expect(bad).to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(line(page, 1).locator(".line-modifiers .invalid-feedback")).to_contain_text("is not a modifier")
+    line(page, 1).scroll_into_view_if_needed()
+    page.screenshot(path=artifact_path("entry-1280-bad-modifier.png"))
+
+    def lefts(number: int) -> list[float]:
+        return [
+            line(page, number).get_by_label(f"Modifier {i}").bounding_box()["x"] for i in range(1, 5)
+        ]  # the boxes of a line with an error stand where those of a line without one do
+
+    assert lefts(1) == lefts(2)
+    shown = bad.evaluate(
+        """(el) => {
+          const style = getComputedStyle(el);
+          return el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        }"""
+    )
+    assert shown >= 18, f"only {shown} px left for the two characters"
+    expect(bad).to_have_value("Z!")
