@@ -203,3 +203,9 @@ def test_new_claim_for_this_patient_fills_the_payer_too(biller_client, biller):
     claim = make_claim(biller, payer=aetna)
     html = biller_client.get(NEW, {"from_claim": claim.pk}).content.decode()
     assert re.search(rf'<option value="{aetna.pk}" selected>Aetna</option>', html)
+
+
+def test_the_rule_catalogue_marks_the_rules_that_cannot_be_acknowledged(biller_client):
+    html = biller_client.get(reverse("claims:rule_list")).content.decode()
+    marked = set(re.findall(r'data-rule="([^"]+)">(?:(?!</tr>).)*?data-must-fix', html, re.S))
+    assert marked == services.MUST_FIX_RULES
