@@ -33,6 +33,9 @@ from .selectors import claims_visible_to
 from .views import returned_review
 
 ACK_PREFIX = "ack-"
+SELECT_NAME = "select-ack"  # checkboxes: the findings one reason acknowledges together
+SELECT_REASON = "select-reason"  # that reason
+TOUCHED = "touched"  # the live check: the fields the biller has left (claim-entry.js); absent: every field
 CLAIM_SCOPE = "claim"
 ACTIONS = ("save", "check", "submit", "add_line")
 TOO_MANY_LINES = f"A claim has at most {MAX_LINES} service lines (the 837P limit); only the first {MAX_LINES} are read."
@@ -74,6 +77,10 @@ class EntryState:
     claim_findings: list[dict[str, Any]] = field(default_factory=list)
     header_errors: list[EntryError] = field(default_factory=list)
     waiting_for: str = ""  # what to fill in before the claim can be checked
+    problems: int = 0  # entry problems (missing or mistyped fields), shown or not: the claim is incomplete
+    hidden_problems: int = 0  # of those, the ones in fields the biller has not left yet (live check)
+    selected: frozenset[str] = frozenset()  # findings picked for one shared reason
+    select_reason: str = ""
     patient: Patient | None = None
     patient_claims: int = 0
 
@@ -83,16 +90,33 @@ class EntryState:
             return {}
         return {severity: self.result.count(severity) for severity in Severity.values}
 
+    @property
+    def acknowledgeable(self) -> list[dict[str, Any]]:
+        """Every finding shown that a reason may send on (not notes, not typing errors)."""
+        findings = [*self.claim_findings, *(f for view in self.lines for f in view.findings)]
+        return [f for f in findings if f.get("acknowledgeable")]
+
 
 def _ack_name(scope: str, rule: str) -> str:
     return f"{ACK_PREFIX}{scope}-{rule}"
 
 
-def _with_ack(findings: list[dict[str, Any]], scope: str, reasons: dict[str, str]) -> list[dict[str, Any]]:
+def _with_ack(
+    findings: list[dict[str, Any]], scope: str, reasons: dict[str, str], selected: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
     out = []
     for finding in findings:
         name = _ack_name(scope, finding["rule"])
-        out.append({**finding, "ack_name": name, "ack_value": reasons.get(name, "")})
+        out.append(
+            {
+                **finding,
+                "ack_name": name,
+                "ack_value": reasons.get(name, ""),
+                "ack_selected": name in selected,
+                "acknowledgeable": finding["severity"] != Severity.INFO and services.acknowledgeable(finding["rule"]),
+                "where": "the claim" if scope == CLAIM_SCOPE else "",
+            }
+        )
     return out
 
 
@@ -156,6 +180,8 @@ def build_state(
     reasons: dict[str, str] | None = None,
     forms: dict[str, Any] | None = None,
     extra_errors: list[EntryError] = (),
+    selected: frozenset[str] = frozenset(),
+    select_reason: str = "",
 ) -> EntryState:
     """Number the lines, run the rules on what is entered (when asked), and file each finding under its line."""
     forms = forms or {}
@@ -171,7 +197,7 @@ def build_state(
         view = LineView(prefix=reading.prefix, number=number, form=forms.get(reading.prefix), blank=reading.blank)
         view.entry_errors = reading.errors
         line_views.append(view)
-    state = EntryState(lines=line_views)
+    state = EntryState(lines=line_views, selected=selected, select_reason=select_reason)
     entered = [
         (view, reading.line)
         for view, reading in zip(line_views, readings, strict=True)
@@ -183,6 +209,7 @@ def build_state(
 
     if form.is_bound:
         state.header_errors = [*_field_errors(form), *extra_errors]
+    state.problems = len(state.header_errors) + sum(len(view.entry_errors) for view in line_views)
     patient = form.build_patient() if form.is_bound else (claim.patient if claim and claim.pk else None)
     if patient is not None and patient.pk is None:
         patient = services.find_patient(member_id=patient.member_id, date_of_birth=patient.date_of_birth) or patient
@@ -215,13 +242,46 @@ def build_state(
     state.result = services.check(checked_claim, [line for _, line in entered], patient=patient or Patient(sex="U"))
     if reasons is None:
         reasons = _claim_reasons(claim, prefix_of)
-    state.claim_findings = _with_ack(state.result.claim_findings, CLAIM_SCOPE, reasons)
+    state.claim_findings = _with_ack(state.result.claim_findings, CLAIM_SCOPE, reasons, selected)
     for view, _ in entered:
-        view.findings = _with_ack(state.result.for_line(view.number), view.prefix, reasons)
+        view.findings = _with_ack(state.result.for_line(view.number), view.prefix, reasons, selected)
     return state
 
 
-def _state(form, formset, *, user, claim, run_check: bool, reasons=None, extra=()) -> EntryState:
+def only_touched(state: EntryState, touched: set[str] | None) -> EntryState:
+    """Keep the entry problems of the fields the biller has left (``touched``: field names); None keeps all.
+
+    A problem not tied to a field (too many lines, a bad reason) is always kept; the others still count in
+    ``state.problems`` (the claim is incomplete), and ``hidden_problems`` says how many are not shown yet."""
+    if touched is None:
+        return state
+
+    def shown(errors: list[EntryError]) -> list[EntryError]:
+        return [error for error in errors if not error.field_id or error.field_id.removeprefix("id_") in touched]
+
+    state.header_errors = shown(state.header_errors)
+    for view in state.lines:
+        view.entry_errors = shown(view.entry_errors)
+    state.hidden_problems = state.problems - len(state.header_errors) - sum(len(v.entry_errors) for v in state.lines)
+    return state
+
+
+def _touched(request: HttpRequest) -> set[str] | None:
+    """The fields the page says the biller has left, or None when it does not say (no JavaScript, the tests)."""
+    if TOUCHED not in request.POST:
+        return None
+    return {name for name in request.POST.get(TOUCHED, "").split(",") if name}
+
+
+def _selected(request: HttpRequest) -> tuple[frozenset[str], str]:
+    """The findings picked to share one reason (their reason field names), and that reason."""
+    names = frozenset(
+        without_unpaired_surrogates(name) for name in request.POST.getlist(SELECT_NAME) if name.startswith(ACK_PREFIX)
+    )
+    return names, without_unpaired_surrogates(request.POST.get(SELECT_REASON, "")).strip()
+
+
+def _state(form, formset, *, user, claim, run_check: bool, reasons=None, extra=(), selected=(frozenset(), "")):
     """``build_state`` for the full page: the formset's lines, with their forms to render."""
     return build_state(
         form,
@@ -235,24 +295,34 @@ def _state(form, formset, *, user, claim, run_check: bool, reasons=None, extra=(
             *([EntryError(str(error)) for error in formset.non_form_errors()] if formset.is_bound else []),
             *extra,
         ],
+        selected=selected[0],
+        select_reason=selected[1],
     )
 
 
 def _posted_reasons(request: HttpRequest) -> dict[str, str]:
     """The posted override reasons, any unpaired surrogate replaced (they are shown again; ``_reason_errors``
     refuses them)."""
-    return {
+    reasons = {
         without_unpaired_surrogates(key): without_unpaired_surrogates(value)
         for key, value in request.POST.items()
         if key.startswith(ACK_PREFIX)
     }
+    selected, reason = _selected(request)
+    if reason:  # one reason for every finding picked that has none of its own
+        for name in selected:
+            if not reasons.get(name, "").strip():
+                reasons[name] = reason
+    return reasons
 
 
 def _reason_errors(request: HttpRequest) -> list[EntryError]:
     """A reason is text like any other field: one holding an unpaired surrogate is refused."""
     if any(
-        key.startswith(ACK_PREFIX) and (has_unpaired_surrogate(key) or has_unpaired_surrogate(value))
-        for key, value in request.POST.items()
+        (key.startswith(ACK_PREFIX) or key in (SELECT_NAME, SELECT_REASON))
+        and (has_unpaired_surrogate(key) or has_unpaired_surrogate(value))
+        for key, values in request.POST.lists()
+        for value in values
     ):
         return [EntryError(f"A reason: {unpaired_surrogate_problem(chr(0xD800)).capitalize()}.")]
     return []
@@ -321,8 +391,8 @@ def _render(request, form, formset, state: EntryState, claim: Claim | None, stat
     return render(request, "claims/claim_form.html", context, status=status)
 
 
-def _prefill_patient(request: HttpRequest) -> Patient | None:
-    """*New claim for this patient*: the patient as entered on a claim the user may see (``?from_claim=``).
+def _prefill_source(request: HttpRequest) -> Claim | None:
+    """*New claim for this patient*: a claim the user may see (``?from_claim=``), or None without one.
 
     Only the claim's id is in the address, never the patient's; a claim the user cannot see is not found (404)."""
     if "from_claim" not in request.GET:
@@ -330,7 +400,13 @@ def _prefill_patient(request: HttpRequest) -> Patient | None:
     pk = _posted_number(request.GET.get("from_claim"))
     if pk is None:
         raise Http404("No such claim.")
-    source = get_object_or_404(claims_visible_to(request.user), pk=pk)
+    return get_object_or_404(claims_visible_to(request.user), pk=pk)
+
+
+def _prefill_patient(source: Claim | None) -> Patient | None:
+    """The patient as entered on the source claim (boxes 1a, 2, 3)."""
+    if source is None:
+        return None
     return Patient(
         member_id=source.member_id,
         last_name=source.patient_last_name,
@@ -363,8 +439,10 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if claim is not None and not claim.is_editable:
         messages.info(request, f"{claim.number} is {claim.get_status_display().lower()}; it can no longer be changed.")
         return redirect(claim)
-    patient = _prefill_patient(request) if claim is None and request.method != "POST" else None
-    form, formset = _forms(request, claim, patient)
+    source = _prefill_source(request) if claim is None and request.method != "POST" else None
+    form, formset = _forms(request, claim, _prefill_patient(source))
+    if source is not None:
+        form.initial["payer"] = source.payer_id  # the same patient's claims usually go to the same payer
 
     if request.method != "POST":
         state = _state(form, formset, user=request.user, claim=claim, run_check=claim is not None)
@@ -376,23 +454,31 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     action = request.POST.get("action", "save")
     action = action if action in ACTIONS else "save"
     reasons = _posted_reasons(request)
+    picked = _selected(request)
     if action == "add_line":  # without JavaScript: the same form with one more blank line, nothing saved
         data = request.POST.copy()
         total = _posted_number(data.get("lines-TOTAL_FORMS"))
         if total is not None and total < LineFormSet.max_num:
             data["lines-TOTAL_FORMS"] = str(total + 1)
         form, formset = _forms(request, claim, data=data)
-        state = _state(form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons)
+        state = _state(form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons, selected=picked)
         return _render(request, form, formset, state, claim)
     conflict = _conflict(request, claim, formset)
     if conflict:  # a stale or version-less save: nothing is saved, everything typed is shown again
-        state = _state(form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons)
+        state = _state(form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons, selected=picked)
         messages.error(request, conflict)
         return _render(request, form, formset, state, claim, status=409)
     bad_reasons = _reason_errors(request)
     if bad_reasons or not (form.is_valid() and formset.is_valid()):
         state = _state(
-            form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons, extra=bad_reasons
+            form,
+            formset,
+            user=request.user,
+            claim=claim,
+            run_check=True,
+            reasons=reasons,
+            extra=bad_reasons,
+            selected=picked,
         )
         messages.error(request, "Nothing was saved: correct the fields marked below.")
         return _render(request, form, formset, state, claim, status=422)
@@ -408,7 +494,7 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             version=_posted_number(request.POST.get("version")),
         )
     except services.ClaimError as error:
-        state = _state(form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons)
+        state = _state(form, formset, user=request.user, claim=claim, run_check=True, reasons=reasons, selected=picked)
         messages.error(request, str(error))
         return _render(request, form, formset, state, claim, status=409)
 
@@ -462,5 +548,8 @@ def live_check(request: HttpRequest) -> HttpResponse:
         run_check=True,
         reasons=_posted_reasons(request),
         extra_errors=extra,
+        selected=_selected(request)[0],
+        select_reason=_selected(request)[1],
     )
+    only_touched(state, _touched(request))  # say nothing yet of a field the biller has not left
     return render(request, "claims/_live_check.html", {"state": state, "form": form, "claim": claim})

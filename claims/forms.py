@@ -470,6 +470,10 @@ class LineForm(SurrogateSafeFormMixin, forms.ModelForm):
                 self.initial[f"modifier_{index}"] = modifier
             for index, letter in enumerate(instance.dx_pointers[:MAX_POINTERS], start=1):
                 self.initial[f"pointer_{index}"] = letter
+            for name in PLAIN_NUMBER_FIELDS:  # "4", not the stored "4.000"; "2.5" keeps its decimal
+                value = getattr(instance, name)
+                if value is not None:
+                    self.initial[name] = plain_number(value)
 
     def _clean_fields(self):
         super()._clean_fields()
@@ -490,6 +494,16 @@ class LineForm(SurrogateSafeFormMixin, forms.ModelForm):
     def build_line(self) -> ClaimLine | None:
         """The line as entered, from its valid fields; None without a valid code (nothing to check)."""
         return line_from(getattr(self, "cleaned_data", {}), set(self.errors))
+
+
+# Quantities shown as typed: stored with three decimals, shown without trailing zeros (the charge keeps its cents).
+PLAIN_NUMBER_FIELDS = ("units", "ndc_quantity", "dose_amount", "dose_discarded")
+
+
+def plain_number(value: Decimal) -> str:
+    """``Decimal("4.000")`` → "4", ``Decimal("2.500")`` → "2.5" (never an exponent: ``Decimal("10")`` → "10")."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def pointer_choices(diagnoses: dict[str, str]) -> list[tuple[str, str]]:

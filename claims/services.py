@@ -48,6 +48,19 @@ from .rules import check_document
 SENT_STATUSES = (ClaimStatus.READY, ClaimStatus.FLAGGED, ClaimStatus.REVIEWED)
 
 
+# Findings that are typing errors in what was entered, not a payer's judgement: units that are not a number, an
+# NPI that fails its check digit, a place of service that does not exist, more modifiers than fit, a date of
+# service after today or before birth, a diagnosis pointer to no diagnosis. No reason can send them on: the
+# biller fixes the field. The entry page offers no *Acknowledge* box for them and ``submit_claim`` ignores a
+# reason given for one. (Coding, payer and history findings stay acknowledgeable: a documented exception exists.)
+MUST_FIX_RULES = frozenset({"FMT-UNITS", "FMT-NPI-LUHN", "FMT-POS", "FMT-MOD-COUNT", "FMT-DOS", "FMT-DX-COUNT"})
+
+
+def acknowledgeable(rule: str) -> bool:
+    """Whether a finding of ``rule`` may be sent on with a written reason (``MUST_FIX_RULES`` may not)."""
+    return rule not in MUST_FIX_RULES
+
+
 class ClaimError(Exception):
     """A workflow step that cannot be done; the message says why, in the biller's words."""
 
@@ -65,8 +78,18 @@ class UnacknowledgedFindings(ClaimError):
 
     def __init__(self, findings: Sequence[dict[str, Any]]):
         self.findings = list(findings)
-        rules = ", ".join(f"{f['rule']} (line {f['line']})" if f["line"] else f["rule"] for f in self.findings)
-        super().__init__(f"Fix or acknowledge with a reason every error before submitting: {rules}.")
+
+        def named(f: dict[str, Any]) -> str:
+            return f"{f['rule']} (line {f['line']})" if f["line"] else f["rule"]
+
+        must_fix = [named(f) for f in self.findings if not acknowledgeable(f["rule"])]
+        others = [named(f) for f in self.findings if acknowledgeable(f["rule"])]
+        parts = []
+        if others:
+            parts.append(f"Fix or acknowledge with a reason every error before submitting: {', '.join(others)}.")
+        if must_fix:
+            parts.append(f"Correct what was typed (these cannot be acknowledged): {', '.join(must_fix)}.")
+        super().__init__(" ".join(parts))
 
 
 # --- the claim as the rules engine reads it -----------------------------------------------------------
@@ -123,6 +146,14 @@ def scrub_claim(
     }
 
 
+def _history_status(claim: Claim) -> str:
+    """The earlier claim's status as the history rules read it: ClaimDesk's own words, not a payer's "accepted"
+    (none of these claims has been answered by a payer yet)."""
+    if claim.status == ClaimStatus.REVIEWED:
+        return "approved"  # returned claims are not history (``patient_history``)
+    return str(claim.status)  # ready, flagged
+
+
 def patient_history(patient: Patient | None, *, exclude_claim: int | None = None) -> list[dict[str, Any]]:
     """The services of the patient's sent claims, as scrub-format history items (one query)."""
     if patient is None or patient.pk is None:
@@ -146,7 +177,8 @@ def patient_history(patient: Patient | None, *, exclude_claim: int | None = None
                 "specialty": claim.rendering_specialty,
                 "group_tin": claim.group_tin,
                 "dx": [d for d in claim.diagnoses if d],
-                "status": "accepted",
+                "status": _history_status(claim),
+                "claim": claim.number,
                 "units": _number(line.units),
                 "pos": line.place_of_service or claim.place_of_service,
             }
@@ -501,7 +533,19 @@ def save_claim(
     claim.patient_sex = patient.sex
     claim.patient = _patient_for_claim(patient, user=user)
     from_status = "" if creating else current.status
-    claim.status = ClaimStatus.DRAFT
+    after = claim_state(claim, lines)
+    changes: list[list[Any]] = []
+    if not creating:
+        stored_ids = {line.pk for line in current_lines}
+        line_ids = [line.pk if line.pk in stored_ids else None for line in lines]  # before new lines get theirs
+        changes = field_changes(before["header"], after["header"], HEADER_LABELS) + _line_changes(
+            list(zip([line.pk for line in current_lines], before["lines"], strict=True)),
+            list(zip(line_ids, after["lines"], strict=True)),
+        )
+    # A checked claim saved as it was (the biller only wrote reasons to acknowledge findings, then pressed Submit)
+    # is not an edit: it stays checked, with no "Edited" status change; any change returns a claim to draft.
+    unchanged_checked = not creating and not changes and from_status == ClaimStatus.CHECKED
+    claim.status = ClaimStatus.CHECKED if unchanged_checked else ClaimStatus.DRAFT
     if creating:
         claim.created_by = user
         claim.version = 1
@@ -512,31 +556,23 @@ def save_claim(
             line.number = number
         ClaimLine.objects.bulk_create(lines)
     else:
-        stored_ids = {line.pk for line in current_lines}
-        line_ids = [line.pk if line.pk in stored_ids else None for line in lines]  # before new lines get theirs
         claim.version = current.version  # raised above, by the conditional update
         claim.save(update_fields=EDITED_FIELDS)
         _lines_saved(claim, lines, current_lines)
-    if creating or from_status != ClaimStatus.DRAFT:
+    if creating or from_status != claim.status:
         _record(claim, from_status, user, "Created" if creating else "Edited")
-    after = claim_state(claim, lines)
     if creating:
         _event(claim, action="claim.created", user=user, summary=f"created {claim.number}", data=after)
-    else:
-        changes = field_changes(before["header"], after["header"], HEADER_LABELS) + _line_changes(
-            list(zip([line.pk for line in current_lines], before["lines"], strict=True)),
-            list(zip(line_ids, after["lines"], strict=True)),
+    elif not unchanged_checked and (changes or from_status != ClaimStatus.DRAFT):
+        _event(
+            claim,
+            action="claim.changed",
+            user=user,
+            summary=(f"changed {claim.number}" if changes else f"saved {claim.number} without changes")
+            + (f" (back to draft from {from_status})" if from_status != ClaimStatus.DRAFT else ""),
+            changes=changes,
+            data={"from_status": from_status},
         )
-        if changes or from_status != ClaimStatus.DRAFT:
-            _event(
-                claim,
-                action="claim.changed",
-                user=user,
-                summary=(f"changed {claim.number}" if changes else f"saved {claim.number} without changes")
-                + (f" (back to draft from {from_status})" if from_status != ClaimStatus.DRAFT else ""),
-                changes=changes,
-                data={"from_status": from_status},
-            )
     return claim
 
 
@@ -807,11 +843,15 @@ def submit_claim(
         claim = Claim.objects.select_for_update().select_related("payer", "patient").get(pk=claim.pk)
         if not claim.is_editable:
             raise ClaimError(f"{claim.number} is {claim.get_status_display().lower()} and cannot be submitted again.")
-        overrides = {key: reason.strip() for key, reason in (overrides or {}).items() if reason and reason.strip()}
+        overrides = {
+            key: reason.strip()
+            for key, reason in (overrides or {}).items()
+            if reason and reason.strip() and acknowledgeable(key.partition(":")[2])
+        }
         lines = list(claim.lines.all())
         result = check(claim, lines, today=today)
         _store_findings(claim, result, lines, overrides=overrides, user=user)
-        acknowledged = {f.key for f in claim.findings.all() if f.override_reason}
+        acknowledged = {f.key for f in claim.findings.all() if f.override_reason and acknowledgeable(f.rule)}
         missing = [f for f in result.errors if f"{f['line'] or 0}:{f['rule']}" not in acknowledged]
         from_status = claim.status
         returned = claim.is_returned

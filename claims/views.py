@@ -67,6 +67,7 @@ def rule_list(request):
             "payers": ", ".join(str(payer_labels.get(p, p)) for p in rule.payers) or "All payers",
             "needs": [TABLE_NAMES.get(table, table) for table in rule.needs],
             "doc": rule.doc,
+            "must_fix": not services.acknowledgeable(rule.id),
         }
         for rule in shown
     ]

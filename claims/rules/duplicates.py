@@ -10,7 +10,16 @@ from .inputs import LineInput
 from .registry import CLAIM, Hit, register
 
 REPEAT_MODIFIERS = ("76", "77", "91")  # repeat procedure (same / other physician), repeat lab test
-BILLED_STATUSES = frozenset({"accepted", "paid"})
+# A payer's answers (practice-management history), and ClaimDesk's own sent claims (``services.patient_history``).
+BILLED_STATUSES = frozenset({"accepted", "paid", "ready", "flagged", "approved"})
+STATUS_WORDS = {
+    "accepted": "accepted by the payer",
+    "paid": "paid",
+    "ready": "ready to send",
+    "flagged": "waiting for review",
+    "approved": "approved",
+}
+SENT_HERE = frozenset({"ready", "flagged", "approved"})  # not yet answered by the payer
 REPLACEMENT_FREQUENCY = "7"
 
 
@@ -69,16 +78,24 @@ def duplicate_line(ctx: ClaimContext) -> Iterator[Hit]:
 )
 def duplicate_history(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """Claim history already holds the same code on the same date of service for the same rendering NPI
-    with status accepted or paid, and this claim is not a replacement (frequency code 7). A line with
+    with status accepted or paid (or, for ClaimDesk's own claims, ready, flagged or approved: the message names
+    that claim and its status), and this claim is not a replacement (frequency code 7). A line with
     76, 77 or 91 (a documented repeat) is not a duplicate.
     """
     if not ctx.claim.history or ctx.claim.frequency_code == REPLACEMENT_FREQUENCY or line.has(*REPEAT_MODIFIERS):
         return
     for item in ctx.same_provider_history(line.dos, line.rendering_npi):
         if item.code == line.code and item.status in BILLED_STATUSES:
+            status = STATUS_WORDS.get(item.status, item.status)
+            where = f"on claim {item.claim} ({status})" if item.claim else f"in claim history ({status})"
+            hint = (
+                f"Open {item.claim or 'the earlier claim'}: if it is the same service, bill it once (it has not "
+                "been answered by the payer yet); if the service was repeated, use 76/77/91."
+                if item.status in SENT_HERE
+                else "Check claim status; send a corrected claim (frequency 7) instead of a new one."
+            )
             yield Hit(
-                message=f"{line.code} on {line.dos:%Y-%m-%d} for NPI {line.rendering_npi} is already in claim "
-                f"history ({item.status}).",
-                hint="Check claim status; send a corrected claim (frequency 7) instead of a new one.",
+                message=f"{line.code} on {line.dos:%Y-%m-%d} for NPI {line.rendering_npi} is already {where}.",
+                hint=hint,
             )
             return

@@ -106,6 +106,7 @@ class HistoryItem:
     status: str = ""
     units: Decimal = Decimal(1)
     pos: str = ""
+    claim: str = ""  # the earlier claim's number, when the history names it (ClaimDesk's own claims do)
 
     def has(self, *modifiers: str) -> bool:
         return any(m in self.modifiers for m in modifiers)
@@ -472,6 +473,7 @@ def _parse_history(raw: Any, index: int, *, claim_id: str) -> HistoryItem:
         status=reader.text("status").lower(),
         units=reader.number("units", Decimal(1)),
         pos=reader.text("pos"),
+        claim=reader.text("claim"),
     )
 
 

@@ -99,6 +99,25 @@
     liveCheck();
   }
 
+  // Enter in a field never submits the form: the form's first submit button is the hidden no-JavaScript
+  // "Add line", so the browser's implicit submission would reload the page with an empty line more. Buttons,
+  // links and text areas keep their Enter; the comboboxes (autocomplete.js) pick the highlighted option.
+  form.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.isComposing) return;
+    const target = event.target;
+    if ((target.tagName === "INPUT" && target.form === form) || target.tagName === "SELECT") event.preventDefault();
+  });
+
+  // The sticky Save/Check/Submit bar must never cover the focused field: CSS scroll-padding-bottom keeps the
+  // browser's own scrolling clear of it; this covers what that misses (a focus that does not scroll).
+  const bar = form.querySelector(".entry-actions");
+  form.addEventListener("focusin", function (event) {
+    if (!bar || bar.contains(event.target)) return;
+    const box = event.target.getBoundingClientRect();
+    const top = bar.getBoundingClientRect().top;
+    if (box.height && box.bottom > top) window.scrollBy(0, box.bottom - top + 8);
+  });
+
   document.getElementById("add-line").addEventListener("click", addLine);
   lines.addEventListener("click", function (event) {
     const button = event.target.closest(".remove-line");
@@ -106,7 +125,55 @@
   });
 
   // Reasons for acknowledged findings and the patient and provider pickers are not part of what is checked.
-  function notChecked(target) { return target.closest && target.closest(".finding-ack, .patient-picker, .provider-picker"); }
+  function notChecked(target) {
+    return target.closest && target.closest(".finding-ack, .ack-several, .ack-select, .patient-picker, .provider-picker");
+  }
+
+  // The live check says nothing about a field the biller has not left yet: the fields left so far are posted as
+  // "touched" (the server drops the other fields' problems; *Check* posts the whole form and shows them all).
+  // A field the server marked after a save counts as left.
+  const touched = new Set();
+  const touchedInput = document.createElement("input");
+  touchedInput.type = "hidden";
+  touchedInput.name = "touched";
+  form.appendChild(touchedInput);
+  function touch(name) {
+    if (!name || touched.has(name)) return false;
+    touched.add(name);
+    touchedInput.value = Array.from(touched).join(",");
+    return true;
+  }
+  form.querySelectorAll("[name].is-invalid").forEach(function (field) { touch(field.name); });
+  form.addEventListener("focusout", function (event) {
+    const field = event.target;
+    if (!field.name || field.type === "hidden" || field.type === "submit" || notChecked(field)) return;
+    if (field.form !== form) return;
+    if (touch(field.name)) liveCheck(); // say now what is wrong with the field just left (a required one left empty)
+  });
+
+  // Mark the fields the live check complains about, as a save does: red border and the message under the field.
+  // The marks of the last save or check are replaced: the live check knows the form as it is now.
+  function markFields() {
+    form.querySelectorAll("[name].is-invalid").forEach(function (field) {
+      if (field.closest(".finding-wrap")) return;
+      field.classList.remove("is-invalid");
+      field.removeAttribute("aria-invalid");
+    });
+    form.querySelectorAll(".invalid-feedback").forEach(function (message) {
+      if (!message.closest(".line-findings, #claim-summary")) message.remove();
+    });
+    form.querySelectorAll("[data-entry-error] a[href^='#']").forEach(function (link) {
+      const field = document.getElementById(link.getAttribute("href").slice(1));
+      if (!field || !field.name) return;
+      field.classList.add("is-invalid");
+      field.setAttribute("aria-invalid", "true");
+      const holder = field.closest(".line-modifiers, .line-pointers, .line-field, .mb-3") || field.parentElement;
+      const message = document.createElement("div");
+      message.className = "invalid-feedback d-block live-feedback";
+      message.textContent = link.textContent.trim();
+      holder.appendChild(message);
+    });
+  }
   form.addEventListener("input", function (event) {
     if (notChecked(event.target)) return;
     if (event.target.classList.contains("diagnosis-input")) refreshPointers();
@@ -175,8 +242,37 @@
       if (box) showDrugFields(line, box.dataset.drug === "1");
     });
   }
+  // One reason for several findings: the reason written once goes to every finding ticked "Select" (its own
+  // reason box, opened); the server does the same on submit for a reason not applied here.
+  const several = document.getElementById("ack-several");
+  function refreshSeveral() {
+    if (several) several.hidden = form.querySelectorAll(".ack-select").length < 2;
+  }
+  const apply = document.getElementById("apply-select-reason");
+  if (apply) apply.addEventListener("click", function () {
+    const reason = document.getElementById("select-reason").value.trim();
+    const status = document.getElementById("ack-several-status");
+    const picked = Array.from(form.querySelectorAll(".ack-select:checked"));
+    if (!reason || !picked.length) {
+      status.textContent = reason ? "Tick Select on the findings this reason is for." : "Write the reason first.";
+      return;
+    }
+    picked.forEach(function (box) {
+      const text = document.getElementById(box.value);
+      if (!text) return;
+      text.value = reason;
+      const details = text.closest("details");
+      if (details) details.open = true;
+    });
+    status.textContent = "Acknowledged " + picked.length + " finding" + (picked.length === 1 ? "" : "s") + " with this reason.";
+  });
+
   document.body.addEventListener("htmx:afterSettle", function (event) {
-    if (event.detail.elt && event.detail.elt.id === "claim-summary") refreshDrugFields();
+    if (event.detail.elt && event.detail.elt.id === "claim-summary") {
+      refreshDrugFields();
+      markFields();
+      refreshSeveral();
+    }
   });
 
   hideMarkedDrugFields(lines);

@@ -228,12 +228,19 @@ def test_an_entry_problem_links_to_its_field(biller_page):
     units = line(page, 1).get_by_label("Units (24G)")
     units.fill("0")
     problem = line(page, 1).locator("[data-entry-error]").get_by_role("link", name="Units must be above 0")
+    page.wait_for_timeout(900)  # past the live check's pause: still nothing said while the field is being typed in
+    expect(problem).to_have_count(0)
+    units.press("Tab")  # left: now it is said, at the line and at the field (as a save marks it)
     expect(problem).to_be_visible()
+    expect(units).to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(line(page, 1).locator(".line-units .invalid-feedback")).to_contain_text("Units must be above 0")
     page.get_by_label("Member ID (1a)").focus()
     problem.click()
     expect(units).to_be_focused()
     units.fill("2")
     expect(line(page, 1).locator("[data-entry-error]")).to_have_count(0)
+    expect(units).not_to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(line(page, 1).locator(".line-units .invalid-feedback")).to_have_count(0)
 
 
 def test_picking_providers_fills_their_npis_and_clears_the_npi_error(biller_page, artifact_path):

@@ -519,15 +519,15 @@ def test_edit_page_shows_the_stored_reasons(biller_client, biller, medicare):
 
 
 def test_claim_level_error_is_acknowledged_at_the_summary(biller_client, medicare):
-    data = entry_data(medicare, [{"code": "99213"}], billing_npi="1234567890")  # wrong check digit
+    data = entry_data(medicare, [{"code": "99213"}], diagnosis_a="J45.90")  # a header, not a billable code
     html = biller_client.post(LIVE, data).content.decode()
     summary = html.split('id="findings-lines-0"')[0]
-    assert 'data-rule="FMT-NPI-LUHN"' in summary and 'name="ack-claim-FMT-NPI-LUHN"' in summary
-    response = biller_client.post(NEW, {**data, "action": "submit", "ack-claim-FMT-NPI-LUHN": "NPI confirmed by NPPES"})
+    assert 'data-rule="FMT-DX-INVALID"' in summary and 'name="ack-claim-FMT-DX-INVALID"' in summary
+    response = biller_client.post(NEW, {**data, "action": "submit", "ack-claim-FMT-DX-INVALID": "Payer's own list"})
     claim = Claim.objects.get()
     assert response.status_code == 302 and claim.status == ClaimStatus.FLAGGED
-    finding = claim.findings.get(rule="FMT-NPI-LUHN")
-    assert finding.line_number is None and finding.override_reason == "NPI confirmed by NPPES"
+    finding = claim.findings.get(rule="FMT-DX-INVALID")
+    assert finding.line_number is None and finding.override_reason == "Payer's own list"
 
 
 def test_add_line_without_javascript_keeps_the_form_and_adds_a_blank_line(biller_client, medicare):

@@ -278,7 +278,9 @@ def test_flagged_claim_cannot_be_submitted_again(saved, biller):
 # --- history -------------------------------------------------------------------------------------------
 def test_history_holds_the_patients_sent_claims_only(db, biller):
     patient = make_patient()
-    make_claim(biller, patient=patient, lines=["99203"], status=ClaimStatus.READY, date_of_service=date(2025, 1, 14))
+    history_claim = make_claim(
+        biller, patient=patient, lines=["99203"], status=ClaimStatus.READY, date_of_service=date(2025, 1, 14)
+    )
     make_claim(biller, patient=patient, lines=["99213"], status=ClaimStatus.FLAGGED)
     make_claim(biller, patient=patient, lines=["99214"], status=ClaimStatus.DRAFT)
     make_claim(
@@ -288,6 +290,7 @@ def test_history_holds_the_patients_sent_claims_only(db, biller):
     current = make_claim(biller, patient=patient, lines=["99211"], status=ClaimStatus.READY)
     history = services.patient_history(patient, exclude_claim=current.pk)
     assert [item["code"] for item in history] == ["99203", "99213"]
+    assert history[1]["status"] == "flagged"
     assert history[0] == {
         "code": "99203",
         "modifiers": [],
@@ -296,7 +299,8 @@ def test_history_holds_the_patients_sent_claims_only(db, biller):
         "specialty": "11",
         "group_tin": "311234567",
         "dx": ["J45.909"],
-        "status": "accepted",
+        "status": "ready",  # ClaimDesk's own word: no payer has accepted it
+        "claim": history_claim.number,
         "units": "1",
         "pos": "11",
     }
@@ -304,10 +308,12 @@ def test_history_holds_the_patients_sent_claims_only(db, biller):
 
 def test_an_earlier_sent_claim_makes_a_duplicate(db, biller):
     patient = make_patient()
-    make_claim(biller, patient=patient, lines=["99213"], status=ClaimStatus.READY)
+    earlier = make_claim(biller, patient=patient, lines=["99213"], status=ClaimStatus.READY)
     claim = make_claim(biller, patient=patient, lines=["99213"])
     result = services.check(claim, list(claim.lines.all()), today=TODAY)
     assert (1, "DUP-HISTORY") in {(f["line"], f["rule"]) for f in result.findings}
+    [finding] = [f for f in result.findings if f["rule"] == "DUP-HISTORY"]
+    assert f"is already on claim {earlier.number} (ready to send)." in finding["message"]  # not "accepted"
 
 
 def test_history_of_a_new_patient_is_empty(db):

@@ -83,5 +83,19 @@ class TestDuplicateHistory:
     def test_other_history_is_silent(self, changes):
         assert dup(claim(line(1, "99213"), history=[self.history(**changes)])) == []
 
+    @pytest.mark.parametrize(
+        ("status", "said"),
+        [("ready", "ready to send"), ("flagged", "waiting for review"), ("approved", "approved")],
+    )
+    def test_a_claimdesk_claim_is_named_with_its_real_status(self, status, said):
+        data = claim(line(1, "99213"), history=[self.history(status=status, claim="CLM-000042")])
+        [finding] = [f for f in findings(data, REF) if f.rule == "DUP-HISTORY"]
+        assert f"is already on claim CLM-000042 ({said})." in finding.message
+        assert "accepted" not in finding.message and "CLM-000042" in finding.hint
+
+    def test_payer_history_without_a_claim_number_says_claim_history(self):
+        [finding] = [f for f in findings(claim(line(1, "99213"), history=[self.history(status="accepted")]), REF)]
+        assert "is already in claim history (accepted by the payer)." in finding.message
+
     def test_replacement_claim_is_silent(self):
         assert dup(claim(line(1, "99213"), history=[self.history()], frequency_code="7")) == []
