@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..choices import Category, Severity
 from .context import ClaimContext
 from .inputs import LineInput
-from .registry import Hit, register
+from .registry import CLAIM, Hit, register
 
 
 @register(
@@ -38,23 +38,29 @@ def authorization_missing(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     )
 
 
+AUTHORIZATION_MATCH = "Authorization match (dates, codes and units)"
+NO_AUTHORIZATION_RECORDS = "ClaimDesk keeps no authorization records to compare the authorization number with"
+
+
 @register(
     id="AUTH-MISMATCH",
     category=Category.AUTHORIZATION,
     severity=Severity.WARNING,
     title="Service outside the authorization",
+    scope=CLAIM,
     carc="198",
     rarc="N54",
-    source="Payer prior-authorization records (catalogue §3.14). Not yet available: ClaimDesk holds no "
-    "authorization records.",
-    code_when=lambda ref, code: False,  # never fires until authorization records exist
+    source="Payer prior-authorization records (catalogue §3.14).",
 )
-def authorization_mismatch(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
-    """Would flag a line whose date of service falls outside the authorization's from/through dates,
-    whose units exceed the authorized units, or whose code is not on the authorization.
+def authorization_mismatch(ctx: ClaimContext) -> Iterator[Hit]:
+    """A line whose date of service falls outside the authorization's from/through dates, whose units
+    exceed the authorized units, or whose code is not on the authorization.
 
-    Not yet available: it needs the authorization records themselves (from/through dates, codes and
-    units per authorization number), which ClaimDesk does not store and the claim input does not carry.
-    Until they exist this rule never fires.
+    The authorization records themselves (from/through dates, codes and units per authorization
+    number) are the payer's: ClaimDesk does not keep them and the claim input does not carry them. So
+    on a claim that names an authorization number (item 23) this check is reported as not run, with
+    that reason, rather than passed; a claim without one is AUTH-MISSING's concern.
     """
+    if ctx.claim.prior_auth_number:
+        ctx.not_checked(category=Category.AUTHORIZATION, check=AUTHORIZATION_MATCH, reason=NO_AUTHORIZATION_RECORDS)
     yield from ()

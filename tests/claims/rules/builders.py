@@ -155,12 +155,17 @@ def run(
 
 
 def findings(data: dict[str, Any], ref: ReferenceData, demographic_edits=(), *, use_prefilters: bool = True):
+    return result(data, ref, demographic_edits, use_prefilters=use_prefilters).findings
+
+
+def result(data: dict[str, Any], ref: ReferenceData, demographic_edits=(), *, use_prefilters: bool = True):
+    """The engine's whole result for one claim dict: findings and the checks that did not run."""
     from claims.rules import load_rule_modules
 
     load_rule_modules()
     parsed = parse_claim(data)
     ctx = ClaimContext(parsed, ref, payer_for(data), demographic_edits)
-    return check_claim(ctx, RulePlan(ref, use_prefilters=use_prefilters)).findings
+    return check_claim(ctx, RulePlan(ref, use_prefilters=use_prefilters))
 
 
-__all__ = ["BatchData", "apply_precedence", "claim", "line", "reference", "run", "findings"]
+__all__ = ["BatchData", "apply_precedence", "claim", "line", "reference", "run", "findings", "result"]

@@ -2,7 +2,7 @@
 
 from claims.rules.registry import registry
 
-from .builders import claim, findings, line, reference, run
+from .builders import claim, findings, line, reference, result, run
 
 PA_CODES = ["J1745", "Q5103", "Q5104", "Q5121", "J0585"]
 COMMERCIAL = {
@@ -45,13 +45,23 @@ def test_payer_without_a_pa_list_is_silent():
     assert auth(claim(line(1, "Q5103"), dos="2024-08-12", submission_date="2024-08-19")) == []  # Medicare
 
 
-def test_auth_mismatch_is_registered_but_never_fires_without_authorization_records():
+def test_auth_mismatch_is_reported_as_not_checked_on_a_claim_with_an_authorization_number():
     rule = registry.get("AUTH-MISMATCH")
     assert (rule.category, rule.severity, rule.carc, rule.rarc) == ("AUTHORIZATION", "WARNING", "198", "N54")
-    assert "Not yet available" in rule.doc
-    assert auth(example_16(prior_auth_number="PA-2024-5531")) == []
-    # With a PA number on file there is still nothing to compare it with: no authorization records.
-    assert "AUTH-MISMATCH" not in {rule for _, rule in auth(example_16(prior_auth_number="PA-1"))}
-    # Its code pre-filter is always false: the rule itself is called only with the pre-filters off.
-    assert auth(example_16(prior_auth_number="PA-1"), use_prefilters=False) == []
-    assert auth(example_16(), use_prefilters=False) == [(3, "AUTH-MISSING")]
+    checked = result(example_16(prior_auth_number="PA-2024-5531"), REF)
+    assert [(f.line, f.rule) for f in checked.findings] == []
+    assert [entry.as_dict() for entry in checked.unchecked_checks if entry.category == "AUTHORIZATION"] == [
+        {
+            "category": "AUTHORIZATION",
+            "check": "Authorization match (dates, codes and units)",
+            "reason": "ClaimDesk keeps no authorization records to compare the authorization number with",
+            "lines": None,
+        }
+    ]
+    assert "AUTHORIZATION" in checked.as_dict()["unchecked"]
+
+
+def test_auth_mismatch_says_nothing_on_a_claim_without_an_authorization_number():
+    checked = result(example_16(), REF)
+    assert [(f.line, f.rule) for f in checked.findings] == [(3, "AUTH-MISSING")]
+    assert not [entry for entry in checked.unchecked_checks if entry.category == "AUTHORIZATION"]
