@@ -9,12 +9,15 @@ Reads, as a plain file or inside CMS's zip (``codes.importers.archives`` limits 
 * ClaimDesk's **edition** file ``fy2025.tsv.gz`` (``codes/icd10cm_editions/``, gzip-compressed).
 
 In a zip the order file is taken when there is one, else the codes file (the addenda and the PDF
-are ignored). The fiscal year comes from ``--fiscal-year``, else from the one year the file name (or the
-zip member's name) carries (``icd10cm_order_2025.txt`` -> FY2025), else from ``--effective-date``;
-without any, the import stops and says so (an effective date outside the fiscal year too). The release is labelled ``FY2025`` and is effective from
-the fiscal year's first day (2024-10-01) unless ``--effective-date`` says otherwise (an April update
-file: ``--effective-date 2025-04-01``, still FY2025). Importing another file for the same fiscal
-year replaces that edition's codes (same label); the same file twice changes nothing.
+are ignored). The fiscal year comes from ``--fiscal-year``, else from the one year the file name (or
+the zip member's name) carries (``icd10cm_order_2025.txt`` -> FY2025), else from ``--effective-date``;
+without any, the import stops and says so (and so it does for an effective date outside the fiscal
+year). The release is labelled ``FY2025`` and is effective from the fiscal year's first day
+(2024-10-01) unless ``--effective-date`` says otherwise (an April update file:
+``--effective-date 2025-04-01``, still FY2025). Importing another file for the same fiscal year
+replaces that edition's codes (same label); the same file twice changes nothing. Headers are told
+from unknown codes only with the order file; with the codes file, a shorter beginning of a billable
+code counts as a header (``codes.icd10cm.DiagnosisCodeSet``).
 
 Counts compare each code's (billable, description) with the edition of the previous fiscal year.
 """
