@@ -406,3 +406,27 @@ def test_the_code_set_is_built_once_per_release(tmp_path, django_assert_num_quer
     assert corrected.release.pk == edition.release.pk
     assert corrected.code_set() is not first
     assert corrected.code_set().status("R05.1") == UNKNOWN
+
+
+def test_an_edition_file_imports_compressed(tmp_path):
+    import gzip
+
+    path = tmp_path / "fy2025.tsv.gz"
+    path.write_bytes(
+        gzip.compress("".join(edition_lines([("R05", False, "Cough"), ("R051", True, "Acute cough")])).encode())
+    )
+    assert run(path) == ["imported diagnosis_codes FY2025: added 2, changed 0, terminated 0, unchanged 0, total 2"]
+    assert codes_of(Release.objects.get(source=Source.ICD10CM)) == {
+        "R05": (False, "Cough"),
+        "R051": (True, "Acute cough"),
+    }
+
+
+def test_a_broken_edition_file_names_the_line(tmp_path):
+    import gzip
+
+    path = tmp_path / "fy2025.tsv.gz"
+    path.write_bytes(gzip.compress(b"code\tbillable\tdescription\nR05\t0\tCough\nR051\tyes\tAcute cough\n"))
+    with pytest.raises(CommandError, match=r"fy2025.tsv.gz, line 3, field 'billable': 'yes' is not 0 or 1"):
+        run(path)
+    assert not Release.objects.exists()
