@@ -40,6 +40,7 @@ from .importers.registry import KINDS, get_kind
 from .models import (
     AddOnEdit,
     ASPLimit,
+    DiagnosisCode,
     FeeScheduleIndicator,
     Modifier,
     MUELimit,
@@ -526,4 +527,14 @@ class NDCCrosswalkAdmin(ReadOnlyAdmin):
     list_display = ("ndc", "code", "drug_name", "labeler", "hcpcs_dosage", "billing_units_per_package", "release")
     list_filter = (release_filter(Source.NDC_CROSSWALK),)
     search_fields = ("=ndc", "^code", "drug_name", "labeler")
+    list_select_related = ("release",)
+
+
+@admin.register(DiagnosisCode)
+class DiagnosisCodeAdmin(ReadOnlyAdmin):
+    """ICD-10-CM codes, one edition (fiscal year) per release; search by code beginning (no dot) or words."""
+
+    list_display = ("code", "billable", "description", "release")
+    list_filter = ("billable", release_filter(Source.ICD10CM))
+    search_fields = ("^code", "description")
     list_select_related = ("release",)

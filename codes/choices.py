@@ -101,6 +101,7 @@ class Source(models.TextChoices):
     ASP = "asp", "ASP drug payment limits"
     NDC_CROSSWALK = "ndc_crosswalk", "ASP NDC-HCPCS crosswalk"
     POS = "pos", "Places of service"
+    ICD10CM = "icd10cm", "ICD-10-CM diagnosis codes (one edition per fiscal year)"
 
 
 # The table each source loads into, as named in the importers' summary lines.
@@ -119,6 +120,7 @@ SOURCE_TABLE = {
     Source.ASP: "asp_limits",
     Source.NDC_CROSSWALK: "ndc_crosswalk",
     Source.POS: "places_of_service",
+    Source.ICD10CM: "diagnosis_codes",
 }
 
 PTP_SOURCE = {PTPSetting.PRACTITIONER: Source.PTP_PRACTITIONER, PTPSetting.HOSPITAL: Source.PTP_HOSPITAL}

@@ -318,3 +318,33 @@ class NDCCrosswalk(models.Model):
 
     def __str__(self):
         return f"{self.ndc} -> {self.code}"
+
+
+class DiagnosisCode(models.Model):
+    """An ICD-10-CM code of one edition (a release of source ``icd10cm``), billable or a header.
+
+    An edition is the code set of one federal fiscal year (October 1 to September 30): its release's
+    effective date is the first day it applies to, and its fiscal year is ``fiscal_year(effective_date)``
+    (``codes.icd10cm``). Codes are bare, upper case, without the dot (``E66811``); headers (categories
+    and subcategories, not billable) are kept so a header can be told from an unknown code.
+    ICD-10-CM codes and descriptions are public domain.
+    """
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="diagnosis_rows")
+    code = models.CharField(max_length=7, help_text="Bare, upper case, no dot (E66811).")
+    billable = models.BooleanField(help_text="False for a header: a category or subcategory with codes below it.")
+    description = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "ICD-10-CM diagnosis code"
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["release", "code"], name="diagnosis_unique_release_code"),
+        ]
+
+    def __str__(self):
+        return f"{self.dotted} {self.description}".strip()
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.code[:3]}.{self.code[3:]}" if len(self.code) > 3 else self.code

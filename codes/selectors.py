@@ -17,19 +17,29 @@ The rule (issue #2, "Which row applies to a date of service"):
 
 ``ReleaseTimeline`` loads every release in one query, so the engine can resolve any number of
 lines and dates in memory.
+
+ICD-10-CM is different: an edition is the code set of one federal fiscal year (October 1 to
+September 30), and a date of service is checked against the edition of its own fiscal year or not
+at all (``ICD10CMEditions``, ``icd10cm_edition_for``); never against another year's.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 from bisect import bisect_right
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Case, IntegerField, Q, Value, When
+
 from .choices import DATED_ROW_SOURCES, CodeOrigin, CodeSystem, Source
 from .dates import applies_between  # noqa: F401  (re-exported for callers)
-from .models import ProcedureCode, Release
+from .icd10cm import SHIPPED_BY, DiagnosisCodeSet, bare_code, fiscal_year, fiscal_year_end, fiscal_year_start
+from .models import DiagnosisCode, ProcedureCode, Release
+from .validators import has_unpaired_surrogate
 
 
 class ReleaseTimeline:
@@ -155,3 +165,138 @@ class CodeSetCoverage:
             f"Validity not checked: not in the fee schedule file {self.fee_release.label}, "
             "which lists only some Category II, III and PLA codes"
         )
+
+# --- ICD-10-CM: one edition per fiscal year --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Edition:
+    """The ICD-10-CM edition (a release of source ``icd10cm``) that applies to one fiscal year."""
+
+    release: Release
+    fiscal_year: int
+
+    @property
+    def shipped(self) -> bool:
+        """Loaded from codes/icd10cm_editions/ by ``load_starter_data`` (not from a CMS file)."""
+        return self.release.imported_by == SHIPPED_BY
+
+    @property
+    def label(self) -> str:
+        return self.release.label
+
+    @property
+    def first_day(self) -> date:
+        return fiscal_year_start(self.fiscal_year)
+
+    @property
+    def last_day(self) -> date:
+        return fiscal_year_end(self.fiscal_year)
+
+    def code_set(self) -> DiagnosisCodeSet:
+        """The edition's codes in memory: built with one query the first time, then cached for the process."""
+        return icd10cm_code_set(self.release)
+
+
+class ICD10CMEditions:
+    """Every loaded ICD-10-CM edition by fiscal year (one query), for resolving any number of dates in memory.
+
+    Which release is a fiscal year's edition: the releases whose effective date falls in that fiscal
+    year; one imported from a CMS file wins over a shipped one, then the latest import. A date of service
+    in a fiscal year with no edition gets None: never another year's code set."""
+
+    def __init__(self, releases: Iterable[Release]):
+        chosen: dict[int, Release] = {}
+        for release in releases:
+            year = fiscal_year(release.effective_date)
+            current = chosen.get(year)
+            if current is None or self._rank(release) > self._rank(current):
+                chosen[year] = release
+        self._editions = {year: Edition(release=release, fiscal_year=year) for year, release in chosen.items()}
+
+    @staticmethod
+    def _rank(release: Release) -> tuple:
+        return (release.imported_by != SHIPPED_BY, release.imported_at, release.pk or 0)
+
+    @classmethod
+    def load(cls) -> ICD10CMEditions:
+        return cls(Release.objects.filter(source=Source.ICD10CM))
+
+    def fiscal_years(self) -> list[int]:
+        return sorted(self._editions)
+
+    def for_fiscal_year(self, year: int) -> Edition | None:
+        return self._editions.get(year)
+
+    def for_date(self, dos: date) -> Edition | None:
+        return self._editions.get(fiscal_year(dos))
+
+
+def icd10cm_edition_for(dos: date) -> Edition | None:
+    """The ICD-10-CM edition of the fiscal year containing ``dos`` (one query), or None when none is loaded."""
+    return ICD10CMEditions.load().for_date(dos)
+
+
+_CODE_SET_CACHE: OrderedDict[tuple[int, str], DiagnosisCodeSet] = OrderedDict()
+_CODE_SET_CACHE_SIZE = 6  # editions kept in memory per process (each about 20 MB)
+_CODE_SET_LOCK = threading.Lock()
+
+
+def icd10cm_code_set(release: Release) -> DiagnosisCodeSet:
+    """An edition's codes in memory, built once per release and file (its pk and sha256) per process."""
+    key = (release.pk, release.sha256)
+    with _CODE_SET_LOCK:
+        found = _CODE_SET_CACHE.get(key)
+        if found is not None:
+            _CODE_SET_CACHE.move_to_end(key)
+            return found
+    rows = DiagnosisCode.objects.filter(release_id=release.pk).values_list("code", "billable").iterator(chunk_size=5000)
+    code_set = DiagnosisCodeSet(rows)
+    with _CODE_SET_LOCK:
+        _CODE_SET_CACHE[key] = code_set
+        while len(_CODE_SET_CACHE) > _CODE_SET_CACHE_SIZE:
+            _CODE_SET_CACHE.popitem(last=False)
+    return code_set
+
+
+def icd10cm_code_set_cache_clear() -> None:
+    with _CODE_SET_LOCK:
+        _CODE_SET_CACHE.clear()
+
+
+DIAGNOSIS_SEARCH_LIMIT = 20
+DIAGNOSIS_SEARCH_MAX_CHARS = 100
+DIAGNOSIS_SEARCH_MAX_WORDS = 6
+# Text that may be the beginning of a code (dot optional): E66, E66.8, e6681, QA0, s01.81xa.
+_DIAGNOSIS_CODE_START = re.compile(r"^[A-Z][0-9A-Z]{1,6}$")
+
+
+def diagnosis_search(edition: Edition, text: str, *, limit: int = DIAGNOSIS_SEARCH_LIMIT) -> list[DiagnosisCode]:
+    """An edition's codes matching a code prefix (``e66.8``) or all of the words in their description
+    (``uterine fibroid``): the exact code first, then codes beginning with it, then description matches,
+    each by code. One query; fewer than two characters, or unprintable text, match nothing."""
+    text = " ".join((text or "").split())
+    if len(text) < 2 or len(text) > DIAGNOSIS_SEARCH_MAX_CHARS or "\x00" in text or has_unpaired_surrogate(text):
+        return []
+    code = bare_code(text)
+    words = text.split()[:DIAGNOSIS_SEARCH_MAX_WORDS]
+    described = Q()
+    for word in words:
+        described &= Q(description__icontains=word)
+    match = described
+    rank = Value(2)
+    if _DIAGNOSIS_CODE_START.match(code) and any(ch.isdigit() for ch in code):
+        match = Q(code__startswith=code) | described
+        rank = Case(
+            When(code=code, then=Value(0)),
+            When(code__startswith=code, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+    queryset = (
+        DiagnosisCode.objects.filter(match, release_id=edition.release.pk)
+        .annotate(rank=rank)
+        .order_by("rank", "code")
+        .only("code", "billable", "description")
+    )
+    return list(queryset[:limit])

@@ -19,8 +19,9 @@ from codes.validators import date_range_problem, has_unpaired_surrogate, without
 from .choices import ACTION_CODES, COVERAGE_CODES, FEE_SCHEDULE_STATUS, MUE_SOURCE, PTP_SOURCE, CodeSystem, Source
 from .classify import classify
 from .filtersets import ProcedureCodeFilterSet, search_q
+from .icd10cm import fiscal_year, fiscal_year_end, fiscal_year_start
 from .models import AddOnEdit, ASPLimit, FeeScheduleIndicator, MUELimit, NDCCrosswalk, ProcedureCode, PTPEdit
-from .selectors import CodeSetCoverage, ReleaseTimeline
+from .selectors import CodeSetCoverage, ReleaseTimeline, diagnosis_search, icd10cm_edition_for
 from .tables import AddOnTable, NDCTable, ProcedureCodeTable, PTPPartnerTable, code_status
 
 FEE_INDICATORS = (
@@ -285,3 +286,40 @@ def code_autocomplete(request: HttpRequest) -> HttpResponse:
         "dos": dos,
     }
     return render(request, "codes/_autocomplete.html", context)
+
+
+# --- diagnosis (ICD-10-CM) look-up -----------------------------------------------------------------
+
+
+def diagnosis_text(params: QueryDict) -> str:
+    """What the biller typed: ``q``, else the first parameter named like a diagnosis input (``diagnosis_1``)."""
+    text = params.get("q", "").strip()
+    if text:
+        return text
+    for name in params:
+        if "diagnosis" in name:
+            return params[name].strip()
+    return ""
+
+
+@require_GET
+def diagnosis_lookup(request: HttpRequest) -> HttpResponse:
+    """htmx partial: up to twenty ICD-10-CM codes of the edition of the date of service's fiscal year, matching
+    a code beginning or words (``?q=fibroid&dos=2025-03-01``), each billable or a header. Without an edition
+    loaded for that fiscal year it says so (another year's codes are never offered)."""
+    text = diagnosis_text(request.GET)
+    dos = autocomplete_date_of_service(request.GET)
+    edition = icd10cm_edition_for(dos)
+    codes = diagnosis_search(edition, text) if edition else []
+    year = fiscal_year(dos)
+    context = {
+        "text": shown_code(text),
+        "searched": len(text) >= AUTOCOMPLETE_MIN_CHARS,
+        "codes": codes,
+        "dos": dos,
+        "edition": edition,
+        "fiscal_year": year,
+        "fiscal_year_start": fiscal_year_start(year),
+        "fiscal_year_end": fiscal_year_end(year),
+    }
+    return render(request, "codes/_diagnosis_lookup.html", context)

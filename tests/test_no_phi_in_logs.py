@@ -114,7 +114,7 @@ def _ok(response, *codes):
 
 @pytest.fixture
 def team(django_user_model):
-    call_command("load_starter_data", stdout=StringIO())
+    call_command("load_starter_data", "--without-icd10cm", stdout=StringIO())
     biller = django_user_model.objects.create_user("biller.log")
     biller.groups.add(Group.objects.get(name="Billing staff"))
     supervisor = django_user_model.objects.create_user("supervisor.log")

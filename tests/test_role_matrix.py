@@ -48,6 +48,7 @@ ROWS = [
     Row("codes:code_list", "get", (LOGIN, 200, 200, 200, 200)),
     Row("codes:code_autocomplete", "get", (LOGIN, 200, 200, 200, 200), query="?code=992"),
     Row("codes:code_detail", "get", (LOGIN, 200, 200, 200, 200)),
+    Row("codes:diagnosis_lookup", "get", (LOGIN, 200, 200, 200, 200), query="?q=obesity"),
     Row("claims:rule_list", "get", (LOGIN, 200, 200, 200, 200)),
     Row("claims:claim_list", "get", (LOGIN, 200, 200, 200, 403)),
     Row("claims:claim_new", "get", (LOGIN, 200, 200, 200, 403)),

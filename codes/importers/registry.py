@@ -95,5 +95,11 @@ for _kind in (
     ImportKind("asp", "ASP drug payment limits (.csv)", "codes.importers.asp.ASPImporter"),
     ImportKind("ndc_crosswalk", "ASP NDC-HCPCS crosswalk (.csv)", "codes.importers.ndc.NDCCrosswalkImporter"),
     ImportKind("pos", "Places of service (.csv)", "codes.importers.pos.POSImporter", hint="pos_codes_2024-06.csv"),
+    ImportKind(
+        "icd10cm",
+        "ICD-10-CM codes of one fiscal year (order or codes .txt, or CMS's .zip)",
+        "codes.importers.icd10cm.ICD10CMImporter",
+        hint="icd10cm_order_2025.txt",
+    ),
 ):
     register(_kind)

@@ -35,9 +35,12 @@ def rolled_back(django_db_blocker) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def starter_data_for_module(django_db_setup, django_db_blocker):
     """The starter data, loaded once for a whole test module and rolled back after it (modules opt in with
-    ``pytestmark = pytest.mark.usefixtures("starter_data_for_module")``)."""
+    ``pytestmark = pytest.mark.usefixtures("starter_data_for_module")``).
+
+    Without the shipped ICD-10-CM editions (about 290,000 rows, some 5 s per load): a module that needs
+    diagnosis codes loads the edition it needs itself (``tests/codes/test_icd10cm_editions.py`` shows how)."""
     with rolled_back(django_db_blocker):
-        call_command("load_starter_data", stdout=StringIO())
+        call_command("load_starter_data", "--without-icd10cm", stdout=StringIO())
         yield
 
 

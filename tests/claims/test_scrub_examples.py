@@ -180,7 +180,7 @@ def example_reference(django_db_setup, django_db_blocker):
     from django.core.management import call_command
 
     with rolled_back(django_db_blocker):
-        call_command("load_starter_data", stdout=StringIO())
+        call_command("load_starter_data", "--without-icd10cm", stdout=StringIO())
         add_supplement()
         add_fee_schedule_files(_example_years())
         yield

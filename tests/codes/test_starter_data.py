@@ -66,7 +66,7 @@ def csv_rows(name: str) -> list[dict[str, str]]:
 
 def load() -> list[str]:
     out = StringIO()
-    call_command("load_starter_data", stdout=out)
+    call_command("load_starter_data", "--without-icd10cm", stdout=out)
     return out.getvalue().splitlines()
 
 
@@ -421,7 +421,7 @@ def test_one_bad_file_leaves_the_whole_starter_load_undone(tmp_path, monkeypatch
         handle.write("J9999,1 MG,1,mg,not-a-number,20\n")
     monkeypatch.setattr(starter, "STARTER_DIR", copy)
     with pytest.raises(CommandError, match=r"asp_limits.csv, line \d+, field 'payment_limit'.*nothing was loaded"):
-        call_command("load_starter_data", stdout=StringIO())
+        call_command("load_starter_data", "--without-icd10cm", stdout=StringIO())
     assert Release.objects.count() == 0
     assert all(model.objects.count() == 0 for model in MODELS)
 
@@ -458,8 +458,8 @@ def test_starter_data_loaded_after_real_releases_never_becomes_the_release_that_
     real_mue = make_release(Source.MUE_PRACTITIONER, "2026 Q1 practitioner", effective_date=date(2026, 1, 1))
     make_mue(real_mue, "36415", 1, adjudication_indicator=MUEAdjudication.LINE)
 
-    call_command("load_starter_data", stdout=StringIO())
-    call_command("load_starter_data", stdout=StringIO())  # and again, as every `make run` does
+    call_command("load_starter_data", "--without-icd10cm", stdout=StringIO())
+    call_command("load_starter_data", "--without-icd10cm", stdout=StringIO())  # and again, as every `make run` does
 
     timeline = ReleaseTimeline.load()
     assert timeline.newest(Source.PTP_PRACTITIONER) == real_ptp
@@ -476,7 +476,7 @@ def test_starter_data_loaded_after_real_releases_never_becomes_the_release_that_
 
 
 def test_starter_releases_apply_while_no_real_release_of_the_table_is_loaded():
-    call_command("load_starter_data", stdout=StringIO())
+    call_command("load_starter_data", "--without-icd10cm", stdout=StringIO())
     starter_mue = Release.objects.get(source=Source.MUE_PRACTITIONER, is_starter=True)
     timeline = ReleaseTimeline.load()
     assert timeline.for_date(Source.MUE_PRACTITIONER, date(2026, 5, 4)) == starter_mue
