@@ -526,7 +526,9 @@ class Planner:
                 possible = [
                     (name, weight, changed)
                     for name, weight, mistake in MISTAKES[severity]
-                    if name not in made and (changed := mistake(context, visit)) is not None
+                    if name not in made
+                    and (encounter.fix or name not in MUST_FIX_MISTAKES)
+                    and (changed := mistake(context, visit)) is not None
                 ]
                 if possible:
                     name, _, (visit, note) = rng.choices(possible, [weight for _, weight, _ in possible])[0]
@@ -845,6 +847,12 @@ def m_dx_heading(c: VisitContext, visit: Visit) -> tuple[Visit, str] | None:
             diagnoses = list(visit.diagnoses)
             diagnoses[index] = DX_HEADING[code]
             return replace(visit, diagnoses=tuple(diagnoses)), f"{DX_HEADING[code]} is a heading: use {code}."
+    # Else the category of a subdivided code: a heading in every edition (the code itself is below it).
+    for index, code in enumerate(visit.diagnoses):
+        if len(code.replace(".", "")) > 3:
+            diagnoses = list(visit.diagnoses)
+            diagnoses[index] = code[:3]
+            return replace(visit, diagnoses=tuple(diagnoses)), f"{code[:3]} is a heading: use {code}."
     return None
 
 
@@ -948,6 +956,11 @@ MISTAKES: dict[str, list[tuple[str, float, Mistake]]] = {
         ("25_on_procedure", 3, m_25_on_procedure),
     ],
 }
+
+
+# Typing mistakes whose findings cannot be sent on with a reason (services.MUST_FIX_RULES): only billers who
+# correct them make them in the demo.
+MUST_FIX_MISTAKES = {"bad_pointer"}
 
 
 def demo_codes() -> set[str]:
