@@ -114,7 +114,7 @@ def _ok(response, *codes):
 
 @pytest.fixture
 def team(django_user_model):
-    call_command("load_starter_data", "--without-icd10cm", stdout=StringIO())
+    call_command("load_starter_data", "--icd10cm-year", "2025", "--icd10cm-year", "2026", stdout=StringIO())
     biller = django_user_model.objects.create_user("biller.log")
     biller.groups.add(Group.objects.get(name="Billing staff"))
     supervisor = django_user_model.objects.create_user("supervisor.log")

@@ -153,6 +153,8 @@ class BatchData:
             if isinstance(raw.get("payer_name"), str) and raw["payer_name"] and readable(raw["payer_name"]):
                 names.add(raw["payer_name"].strip().lower())
             claim_day = day(raw.get("dos"))
+            if claim_day:
+                dates.add(claim_day)  # the diagnoses' fiscal year
             for group in ("lines", "history"):
                 items = raw.get(group)
                 if not isinstance(items, list):
@@ -496,11 +498,9 @@ def default_jobs(claim_count: int) -> int:
 
 
 def _warm_up() -> None:
-    """Load what every claim needs once, before forking, so workers share it instead of each loading it."""
-    from . import diagnoses
-
+    """Load what every claim needs once, before forking, so workers share it instead of each loading it
+    (the reference data, ICD-10-CM code sets included, is read before this)."""
     _ensure_rules_loaded()
-    diagnoses.code_set()
 
 
 def _forkable_connections() -> bool:

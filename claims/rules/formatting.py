@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from codes.choices import FacilityType
+from codes.icd10cm import fiscal_year, fiscal_year_end, fiscal_year_start
 
 from ..choices import Category, Severity
 from ..npi import NPI_FORMAT, npi_is_valid
@@ -142,27 +143,38 @@ def dx_count(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     scope=CLAIM,
     carc="146",
     rarc="M76, M81",
-    source="CMS ICD-10-CM code set (tabular list, via the simple-icd-10-cm library); Stedi claim edit "
+    source="CMS ICD-10-CM code set of the fiscal year of the date of service (CMS order or codes file, "
+    "imported with import_icd10cm, or an edition shipped with ClaimDesk); Stedi claim edit "
     "(stedi.com/changelog/claim-edit-all-invalid-icd-10-cm-diagnosis-codes-are-now-returned-at-once): "
     "HIPAA requires valid, billable codes; category headers such as E11 are not billable.",
 )
 def dx_invalid(ctx: ClaimContext) -> Iterator[Hit]:
-    """A diagnosis in item 21 is not a billable ICD-10-CM code: wrong format, not in the code set, or
-    a category heading with more specific codes below it (M54.5 since 2021-10-01, E11). Claim-level:
-    one finding lists every such diagnosis.
+    """A diagnosis in item 21 is not a billable ICD-10-CM code on the date of service: wrong format, not
+    in the code set of the fiscal year containing the claim's date of service (October 1 to September
+    30), or a category heading with more specific codes below it (M54.5 since 2021-10-01, E11).
+    Claim-level: one finding lists every such diagnosis.
 
-    The code set is the one the library carries (April 2026); a code deleted or made a header in an
-    earlier fiscal year is judged by that code set, not by the fiscal year of the date of service.
+    With no edition of that fiscal year loaded, only the format is checked and the code-set check is
+    reported as not run (never judged by another year's code set).
     """
-    bad = []
-    seen = set()
-    for code in ctx.claim.diagnoses:
-        if code in seen:
-            continue
-        seen.add(code)
-        result = diagnoses.check(code)
-        if not result.billable:
-            bad.append(result)
+    edition = ctx.ref.diagnosis_edition(ctx.claim.dos)
+    if edition is None:
+        bad = [
+            diagnoses.DiagnosisCheck(code, diagnoses.normalize(code), diagnoses.BAD_FORMAT)
+            for code in dict.fromkeys(ctx.claim.diagnoses)
+            if not diagnoses.well_formed(code)
+        ]
+        if ctx.claim.diagnoses:
+            year = fiscal_year(ctx.claim.dos)
+            ctx.not_checked(
+                category=Category.FORMAT,
+                check="Diagnosis code validity",
+                reason=f"no ICD-10-CM code set loaded for fiscal year {year} (dates of service "
+                f"{fiscal_year_start(year):%Y-%m-%d} to {fiscal_year_end(year):%Y-%m-%d})",
+            )
+    else:
+        checked = (diagnoses.check(code, edition.code_set) for code in dict.fromkeys(ctx.claim.diagnoses))
+        bad = [result for result in checked if not result.billable]
     if not bad:
         return
     dos = f"{ctx.claim.dos:%Y-%m-%d}"
@@ -182,7 +194,7 @@ def dx_invalid(ctx: ClaimContext) -> Iterator[Hit]:
     )
     if suggestions:
         hint = f"Code to the highest specificity: {'; '.join(suggestions)}."
-    yield Hit(message=message, hint=hint)
+    yield Hit(message=message, hint=hint, data_release=edition.label if edition is not None else "")
 
 
 @register(

@@ -21,6 +21,7 @@ from django.db import connections
 from codes.choices import CodeSystem, Source
 from codes.classify import classify
 from codes.dates import applies_between
+from codes.icd10cm import DiagnosisCodeSet, fiscal_year
 from codes.models import (
     AddOnEdit,
     FeeScheduleIndicator,
@@ -32,7 +33,7 @@ from codes.models import (
     PTPEdit,
     Release,
 )
-from codes.selectors import ReleaseTimeline, fee_schedule_release_covering
+from codes.selectors import ICD10CMEditions, ReleaseTimeline, fee_schedule_release_covering
 
 from .inputs import ClaimInput
 
@@ -229,6 +230,14 @@ _CODE_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class DiagnosisEdition:
+    """The ICD-10-CM code set a claim's diagnoses are judged by: its release label and codes."""
+
+    label: str
+    code_set: DiagnosisCodeSet
+
+
 @dataclass(slots=True)
 class ReferenceRows:
     """The rows ``ReferenceData.fetch_rows`` read: plain values, cheap to hand to another process."""
@@ -318,6 +327,12 @@ class ReferenceData:
         self._cpt_release_by_date: dict[date, Release | None] = {}
         self._fee_listed: set[tuple[int, str]] = set()
         self._other_listings: dict[str, list[Release]] = {}
+        # ICD-10-CM: the loaded editions by fiscal year, and the code sets of the batch's fiscal years (read
+        # before the batch forks its workers, so they share them). In-memory reference data (tests) may
+        # give one code set for every date instead.
+        self._icd10cm = ICD10CMEditions([])
+        self._diagnosis_editions: dict[int, DiagnosisEdition | None] = {}
+        self._every_date_edition: DiagnosisEdition | None = None
 
     # --- loading ----------------------------------------------------------------------------
     @classmethod
@@ -327,6 +342,7 @@ class ReferenceData:
         ndcs: set[str] = set()
         dates: set[date] = set()
         for claim in claims:
+            dates.add(claim.dos)  # the diagnoses' fiscal year
             for line in claim.lines:
                 codes.add(line.code)
                 dates.add(line.dos)
@@ -533,6 +549,9 @@ class ReferenceData:
                 covered.add(code)
             ref.ndc_codes = {ndc: frozenset(c) for ndc, c in by_ndc.items()}
             ref.crosswalk_codes = frozenset(covered)
+        ref._icd10cm = ICD10CMEditions(release for release in rows.releases if release.source == Source.ICD10CM)
+        for day in rows.dates:
+            ref.diagnosis_edition(day)
         return ref
 
     @classmethod
@@ -547,14 +566,18 @@ class ReferenceData:
         modifiers: Iterable[ModifierFacts] = (),
         places: Iterable[PlaceFacts] = (),
         ndc: Iterable[tuple[str, str]] = (),
+        diagnoses: DiagnosisCodeSet | None = None,
         loaded: Iterable[str] | None = None,
     ) -> ReferenceData:
         """Reference data built in memory, for rule tests that need no database.
 
-        Every fact applies to every date of service; ``loaded`` names the tables treated as loaded
-        (default: every table that was given at least one fact, plus codes).
+        Every fact applies to every date of service, the ICD-10-CM code set ``diagnoses`` too (None: no
+        edition loaded); ``loaded`` names the tables treated as loaded (default: every table that was
+        given at least one fact, plus codes).
         """
         ref = cls()
+        if diagnoses is not None:
+            ref._every_date_edition = DiagnosisEdition(label="test", code_set=diagnoses)
         ref._default_release = 1
         ref.complete_systems = frozenset({"CPT", "HCPCS"})
         ref.codes = {c.code: c for c in codes}
@@ -649,6 +672,19 @@ class ReferenceData:
 
     def addon_rows(self, add_on_code: str, dos: date) -> list[AddOnRow]:
         return [row for row in self.aoc.get(add_on_code, ()) if row.applies_on(dos)]
+
+    def diagnosis_edition(self, dos: date) -> DiagnosisEdition | None:
+        """The ICD-10-CM edition of the fiscal year containing ``dos`` (catalogue FMT-DX-INVALID), or None
+        when no edition of that fiscal year is loaded: never another year's."""
+        if self._every_date_edition is not None:
+            return self._every_date_edition
+        year = fiscal_year(dos)
+        if year not in self._diagnosis_editions:
+            edition = self._icd10cm.for_fiscal_year(year)
+            self._diagnosis_editions[year] = (
+                DiagnosisEdition(label=edition.label, code_set=edition.code_set()) if edition is not None else None
+            )
+        return self._diagnosis_editions[year]
 
     def release_label(self, source: str, dos: date | None = None) -> str:
         release = self.timeline.for_date(source, dos) if dos else self.timeline.newest(source)

@@ -24,6 +24,7 @@ Counts compare each code's (billable, description) with the edition of the previ
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,7 +35,16 @@ from typing import Any
 from django.db import connection
 
 from ..choices import Source
-from ..icd10cm import PARSERS, SHIPPED_BY, LineProblem, fiscal_year, fiscal_year_start, sniff_format
+from ..icd10cm import (
+    PARSERS,
+    SHIPPED_BY,
+    DiagnosisCodeSet,
+    LineProblem,
+    fiscal_year,
+    fiscal_year_start,
+    parse_edition_lines,
+    sniff_format,
+)
 from ..models import DiagnosisCode, Release
 from .archives import check_archive, is_archive, open_gzip_text, open_member
 from .base import BaseImporter, Counts, ImportFileError, diff_counts, progress
@@ -227,6 +237,19 @@ class ShippedEdition:
     @property
     def path(self) -> Path:
         return EDITIONS_DIR / self.file_name
+
+    def read_code_set(self) -> DiagnosisCodeSet:
+        """The edition's codes in memory, read from its file without the database (tests of the rules)."""
+        with gzip.open(self.path, "rt", encoding="utf-8") as stream:
+            return DiagnosisCodeSet((row.code, row.billable) for row in parse_edition_lines(stream))
+
+
+def shipped_edition(year: int) -> ShippedEdition:
+    """The shipped edition of fiscal year ``year`` (``ValueError`` when none is shipped)."""
+    for edition in SHIPPED_EDITIONS:
+        if edition.fiscal_year == year:
+            return edition
+    raise ValueError(f"no shipped ICD-10-CM edition for fiscal year {year}")
 
 
 SHIPPED_EDITIONS: tuple[ShippedEdition, ...] = (

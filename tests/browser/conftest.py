@@ -164,7 +164,7 @@ def starter_data(transactional_db, _starter_snapshot):
     if "rows" in _starter_snapshot and not any(model.objects.exists() for model in models):
         _restore(_starter_snapshot["rows"])
         return
-    call_command("load_starter_data", "--without-icd10cm", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("load_starter_data", "--icd10cm-year", "2025", "--icd10cm-year", "2026", stdout=open(os.devnull, "w"))  # noqa: SIM115
     call_command("load_starter_payers", stdout=open(os.devnull, "w"))  # noqa: SIM115
     if "rows" not in _starter_snapshot:
         _starter_snapshot["rows"] = _snapshot(models)

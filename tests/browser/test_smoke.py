@@ -53,7 +53,7 @@ def test_starter_data_copy_holds_what_the_commands_load(starter_data, _starter_s
             model.objects.all().delete()
 
     empty()
-    call_command("load_starter_data", "--without-icd10cm", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("load_starter_data", "--icd10cm-year", "2025", "--icd10cm-year", "2026", stdout=open(os.devnull, "w"))  # noqa: SIM115
     call_command("load_starter_payers", stdout=open(os.devnull, "w"))  # noqa: SIM115
     loaded = counts()
     codes_loaded = set(ProcedureCode.objects.values_list("code", "label", "termination_date", "is_drug"))

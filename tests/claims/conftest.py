@@ -40,7 +40,7 @@ def starter_data_for_module(django_db_setup, django_db_blocker):
     Without the shipped ICD-10-CM editions (about 290,000 rows, some 5 s per load): a module that needs
     diagnosis codes loads the edition it needs itself (``tests/codes/test_icd10cm_editions.py`` shows how)."""
     with rolled_back(django_db_blocker):
-        call_command("load_starter_data", "--without-icd10cm", stdout=StringIO())
+        call_command("load_starter_data", "--icd10cm-year", "2025", "--icd10cm-year", "2026", stdout=StringIO())
         yield
 
 

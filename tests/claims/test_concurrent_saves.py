@@ -65,7 +65,7 @@ def shared_database(transactional_db, tmp_path):
 @pytest.fixture
 def people(shared_database, django_user_model):
     # committed: the threads' connections read it
-    call_command("load_starter_data", "--without-icd10cm", stdout=StringIO())
+    call_command("load_starter_data", "--icd10cm-year", "2025", "--icd10cm-year", "2026", stdout=StringIO())
     biller = django_user_model.objects.create_user("biller.concurrent")
     biller.groups.add(Group.objects.get(name="Billing staff"))
     supervisor = django_user_model.objects.create_user("supervisor.concurrent")

@@ -88,7 +88,7 @@ def demo_loaded(django_db_setup, django_db_blocker, tmp_path_factory) -> str:
     """Starter data, payers, demo accounts and providers, then the demo claims; all undone after the class (the
     tests above run on an empty database)."""
     with rolled_back(django_db_blocker), override_settings(DEBUG=True, PASSWORD_HASHERS=FAST_HASHER):
-        call_command("load_starter_data", "--without-icd10cm", stdout=StringIO())
+        call_command("load_starter_data", "--icd10cm-year", "2025", "--icd10cm-year", "2026", stdout=StringIO())
         call_command("load_starter_payers", stdout=StringIO())
         accounts = tmp_path_factory.mktemp("demo") / "demo-accounts.txt"
         call_command("create_demo_users", "--file", str(accounts), stdout=StringIO())

@@ -24,11 +24,25 @@ class Command(BaseCommand):
             action="store_true",
             help="Leave out the shipped ICD-10-CM editions (about 290,000 rows, a few seconds the first time).",
         )
+        parser.add_argument(
+            "--icd10cm-year",
+            action="append",
+            type=int,
+            dest="icd10cm_years",
+            metavar="YEAR",
+            help="Load only the shipped ICD-10-CM edition of this fiscal year (repeat for several).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        years = options["icd10cm_years"]
+        if years and options["without_icd10cm"]:
+            raise CommandError("--without-icd10cm and --icd10cm-year contradict each other")
         importers = [importer_class() for importer_class in STARTER_IMPORTERS]
         if not options["without_icd10cm"]:
-            importers += shipped_importers()
+            try:
+                importers += shipped_importers(years)
+            except ValueError as error:
+                raise CommandError(str(error)) from error
         lines = []
         try:
             with transaction.atomic():

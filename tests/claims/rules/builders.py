@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from claims.models import PAYER_TYPE_DEFAULTS
@@ -22,6 +23,8 @@ from claims.rules.reference import (
     ReferenceData,
 )
 from codes.classify import classify
+from codes.icd10cm import DiagnosisCodeSet
+from codes.importers.icd10cm import shipped_edition
 
 BASE_CLAIM: dict[str, Any] = {
     "id": "T-1",
@@ -121,9 +124,17 @@ def place(code: str, name: str = "Office", facility_type: str = "non_facility") 
     return PlaceFacts(code, name, facility_type)
 
 
+@cache
+def icd10cm_code_set(year: int = 2026) -> DiagnosisCodeSet:
+    """A shipped ICD-10-CM edition read from its file (no database), once per test session."""
+    return shipped_edition(year).read_code_set()
+
+
 def reference(*, codes: list[str | CodeFacts] = (), **facts: Any) -> ReferenceData:
-    """In-memory reference data; plain code strings become valid codes."""
+    """In-memory reference data; plain code strings become valid codes. Diagnoses are judged by the
+    shipped FY2026 edition for every date unless ``diagnoses`` says otherwise (None: no edition)."""
     code_facts = [c if isinstance(c, CodeFacts) else code(c) for c in codes]
+    facts.setdefault("diagnoses", icd10cm_code_set())
     return ReferenceData.from_facts(codes=code_facts, **facts)
 
 

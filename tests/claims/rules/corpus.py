@@ -30,12 +30,14 @@ from django.core.management import call_command
 
 from claims.choices import PayerType
 from claims.models import DemographicEdit, Payer
-from claims.rules import diagnoses
 from claims.rules.data import code_list
 from claims.rules.drugs import NOC_DRUGS
 from codes.choices import MUEServiceType, Source
+from codes.importers.icd10cm import shipped_importers
 from codes.models import AddOnEdit, FeeScheduleIndicator, MUELimit, NDCCrosswalk, ProcedureCode, PTPEdit, Release
 from tests.codes.factories import make_code, make_release
+
+from .builders import icd10cm_code_set
 
 SEED = 20261203
 CLAIM_COUNT = 5000
@@ -192,7 +194,9 @@ def family(code: str) -> str:
 def build_universe(seed: int = SEED) -> Universe:
     """Create the corpus's reference data and payers in the database (inside the caller's transaction)."""
     rng = random.Random(seed)
-    call_command("load_starter_data", stdout=StringIO())
+    call_command("load_starter_data", "--without-icd10cm", stdout=StringIO())
+    for importer in shipped_importers([2026]):  # the fiscal year of the corpus's dates of service
+        importer.run()
     hcpcs = make_release(Source.HCPCS, label="corpus HCPCS 2026", effective_date=date(2026, 1, 1))
     for code, fields in EXTRA_CODES.items():
         _ensure_code(code, hcpcs, **fields)
@@ -358,7 +362,8 @@ def build_universe(seed: int = SEED) -> Universe:
             payer = Payer.objects.create(name=f"Corpus {payer_type} {name}", payer_type=payer_type, **fields)
             payers.append((payer.name, payer.payer_type))
 
-    sample = sorted(diagnoses.code_set().codes)
+    edition = icd10cm_code_set()
+    sample = sorted(edition.billable | edition.headers)
     dx = sorted({*DIAGNOSES, *random.Random(seed + 1).sample(sample, 300)})
     for kind, first, last, sex, youngest, oldest, description in DEMOGRAPHIC_EDITS:
         DemographicEdit.objects.get_or_create(
