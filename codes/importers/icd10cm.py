@@ -254,6 +254,9 @@ def shipped_edition(year: int) -> ShippedEdition:
 
 SHIPPED_EDITIONS: tuple[ShippedEdition, ...] = (
     ShippedEdition(2021, "fy2021.tsv.gz", "January 2021 code set"),
+    ShippedEdition(2022, "fy2022.tsv.gz", "April 2022 code set"),
+    ShippedEdition(2023, "fy2023.tsv.gz", "April 2023 code set"),
+    ShippedEdition(2024, "fy2024.tsv.gz", "October 2023 code set"),
     ShippedEdition(2025, "fy2025.tsv.gz", "April 2025 code set"),
     ShippedEdition(2026, "fy2026.tsv.gz", "April 2026 code set"),
 )

@@ -14,7 +14,7 @@ from codes.importers.starter import STARTER_IMPORTERS
 class Command(BaseCommand):
     help = (
         "Load the starter data: common codes with ClaimDesk's own labels, modifiers, places of service and "
-        "the real CMS edit rows among those codes; and the shipped ICD-10-CM editions (FY2021, FY2025, FY2026, "
+        "the real CMS edit rows among those codes; and the shipped ICD-10-CM editions (FY2021 to FY2026, "
         "complete code sets). Running it again changes nothing."
     )
 
