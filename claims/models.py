@@ -411,7 +411,7 @@ class Claim(models.Model):
     insured_group_number = models.CharField("insured's policy group or FECA number", max_length=50, blank=True)
     insured_dob = models.DateField("insured's date of birth", null=True, blank=True)
     insured_sex = models.CharField("insured's sex", max_length=1, choices=Sex.choices, blank=True)
-    other_claim_id = models.CharField("other claim ID", max_length=50, blank=True, help_text="Box 11b (REF*Y4).")
+    other_claim_id = models.CharField("other claim ID", max_length=50, blank=True)  # REF*Y4
     insured_plan_name = models.CharField("insurance plan name", max_length=60, blank=True)
     # boxes 11d, 9, 9a, 9d: another plan for coordination of benefits (2320 SBR, 2330A NM1*IL, 2330B NM1*PR)
     has_other_plan = models.BooleanField("another health benefit plan", default=False)
