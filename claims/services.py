@@ -339,7 +339,7 @@ def patient_add(*, patient: Patient, user) -> Patient:
         object_type="patient",
         object_id=patient.pk,
         summary=f"added patient record #{patient.pk}",
-        changes=field_changes({}, {name: getattr(patient, name) for name in PATIENT_LABELS}, PATIENT_LABELS),
+        changes=field_changes({}, {name: getattr(patient, name) or None for name in PATIENT_LABELS}, PATIENT_LABELS),
     )
     return patient
 

@@ -410,3 +410,31 @@ def test_demo_providers_have_an_address_and_phone(db):
     assert group.address_line1 and group.city and group.state and group.zip_code and group.phone
     for provider in Provider.objects.all():
         provider.full_clean()
+
+
+# --- the shared records -------------------------------------------------------------------------------------------
+def test_a_supervisor_corrects_a_patient_address_on_the_trail(supervisor):
+    patient = make_patient()
+    services.patient_update(patient=patient, user=supervisor, changes={"city": "Peoria", "phone": "3095550199"})
+    patient.refresh_from_db()
+    assert (patient.city, patient.phone) == ("Peoria", "3095550199")
+    event = Event.objects.filter(action="patient.changed").latest("pk")
+    assert ["patient record city", "", "Peoria"] in event.changes
+
+
+def test_a_new_patient_record_without_an_address_has_no_empty_changes_on_the_trail(biller):
+    patient = services.patient_add(
+        patient=Patient(last_name="Doe", first_name="J", date_of_birth=date(1950, 1, 1), sex="F", member_id="m9"),
+        user=biller,
+    )
+    labels = [label for label, _, _ in Event.objects.get(action="patient.created", object_id=str(patient.pk)).changes]
+    assert labels == ["member ID", "last name", "first name", "date of birth", "sex"]
+
+
+def test_a_provider_address_is_kept_through_the_service(biller):
+    provider = Provider(name="Group", kind=ProviderKind.ORGANISATION, npi="1333444556", group_tin="311234567",
+                        address_line1="1 Clinic Way", city="Springfield", state="IL", zip_code="62702",
+                        phone="2175550100")  # fmt: skip
+    services.provider_save(provider=provider, user=biller)
+    event = Event.objects.filter(action="provider.created").latest("pk")
+    assert ["provider phone", None, "2175550100"] in event.changes
