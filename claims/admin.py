@@ -54,6 +54,10 @@ class PayerAdmin(admin.ModelAdmin):
         ),
         ("Prior authorisation", {"fields": ("pa_required_codes", "pa_required_ranges")}),
         ("Preferred products", {"fields": ("preferred_products",)}),
+        (
+            "Electronic claims (837P NM1*PR, N3, N4)",
+            {"fields": ("payer_id", "address_line1", "address_line2", "city", "state", "zip_code")},
+        ),
     )
 
 

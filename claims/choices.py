@@ -93,3 +93,35 @@ class NDCUnit(models.TextChoices):
     ME = "ME", "ME · milligram"
     ML = "ML", "ML · millilitre"
     UN = "UN", "UN · unit (each)"
+
+
+# --- the rest of the CMS-1500 (02/12), with the 837P codes as values so they map 1:1 -----------------------
+class Relationship(models.TextChoices):
+    """Patient's relationship to the insured (box 6): 837P SBR02 (and PAT01 when not self)."""
+
+    SELF = "18", "Self"
+    SPOUSE = "01", "Spouse"
+    CHILD = "19", "Child"
+    OTHER = "G8", "Other"
+
+
+class IllnessDateQualifier(models.TextChoices):
+    """Box 14 qualifier of the date of current illness: 837P DTP01."""
+
+    ONSET = "431", "431 · onset of current symptoms or illness"
+    LAST_MENSTRUAL_PERIOD = "484", "484 · last menstrual period"
+
+
+class ReferringQualifier(models.TextChoices):
+    """Box 17 qualifier: 837P NM101 of 2310A (DN referring) or 2420E (DK ordering, on the lines)."""
+
+    REFERRING = "DN", "DN · referring provider"
+    ORDERING = "DK", "DK · ordering provider"
+
+
+class ClaimFrequency(models.TextChoices):
+    """Box 22 resubmission code: 837P CLM05-3."""
+
+    ORIGINAL = "1", "1 · original claim"
+    REPLACEMENT = "7", "7 · replacement of a prior claim"
+    VOID = "8", "8 · void of a prior claim"

@@ -39,7 +39,17 @@ from codes.choices import Source
 from codes.models import ProcedureCode, Release
 
 from . import services
-from .choices import ClaimStatus, OverrideDecisionChoice, PayerType, QueueReason, Risk, Severity
+from .choices import (
+    ClaimStatus,
+    IllnessDateQualifier,
+    OverrideDecisionChoice,
+    PayerType,
+    QueueReason,
+    ReferringQualifier,
+    Relationship,
+    Risk,
+    Severity,
+)
 from .management.commands.create_demo_users import DEMO_ACCOUNTS
 from .management.commands.load_demo_providers import DEMO_PROVIDERS
 from .management.commands.load_starter_payers import STARTER_PAYERS
@@ -988,6 +998,60 @@ def starter_missing() -> list[str]:
     return problems
 
 
+# The rest of the CMS-1500, fictitious and derived from the patient's and the encounter's numbers (no draw from
+# the story's random generator, so the story stays the same): box 5 on a demo street with a 555-01xx phone
+# number (reserved for fiction), a spouse's plan for some commercial patients, a Medigap plan as the other
+# insurance of some Medicare patients, the internist referring to the rheumatologist, an onset date, now and
+# then an accident, and the practice's account number. Box 33 comes from the demo billing provider.
+DEMO_FACILITY = {
+    "facility_name": "Demo Community Hospital Outpatient",
+    "facility_address_line1": "400 Demo Hospital Drive",
+    "facility_city": "Springfield",
+    "facility_state": "IL",
+    "facility_zip_code": "62702",
+    "facility_npi": "1987654328",
+}
+
+
+def fill_cms1500_boxes(claim: Claim, encounter: Encounter, visit: Visit, payers: dict[str, Payer]) -> None:
+    patient, number = encounter.patient, encounter.patient.number
+    claim.patient_address_line1 = f"{100 + number} Demo Street"
+    claim.patient_city, claim.patient_state = "Springfield", "IL"
+    claim.patient_zip_code = f"627{number % 90 + 1:02d}"
+    claim.patient_phone = f"21755501{number % 100:02d}"
+    claim.patient_account_number = f"DEMO-{encounter.number:05d}"
+    commercial = patient.payer_type == PayerType.COMMERCIAL
+    claim.patient_relationship = Relationship.SPOUSE if commercial and number % 4 == 0 else Relationship.SELF
+    if claim.patient_relationship == Relationship.SPOUSE:  # the spouse holds the plan, at the same address
+        claim.insured_last_name, claim.insured_first_name = patient.last_name, "Spouse"
+        claim.insured_dob = patient.date_of_birth - timedelta(days=700)
+        claim.insured_sex = "M" if patient.sex == "F" else "F"
+        for part in ("address_line1", "address_line2", "city", "state", "zip_code"):
+            setattr(claim, f"insured_{part}", getattr(claim, f"patient_{part}"))
+    claim.insured_group_number = f"DEMO-GRP-{number % 7 + 1:02d}" if commercial else ""
+    claim.insured_plan_name = payers[patient.payer_type].name
+    medigap = patient.payer_type == PayerType.MEDICARE and number % 5 == 0
+    claim.has_other_plan = medigap
+    claim.other_insured_last_name = patient.last_name if medigap else ""
+    claim.other_insured_first_name = FIRST_NAME if medigap else ""
+    claim.other_insured_member_id = f"MGAP{number:06d}" if medigap else ""
+    claim.other_insured_group_number = "DEMO-MEDIGAP-G" if medigap else ""
+    claim.other_insured_plan_name = "Demo Medigap Plan G" if medigap else ""
+    claim.secondary_payer = payers[PayerType.COMMERCIAL] if medigap else None
+    referred = visit.specialty == RHEUMATOLOGIST
+    claim.referring_qualifier = ReferringQualifier.REFERRING if referred else ""
+    claim.referring_last_name, claim.referring_first_name = ("Internist", "Demo") if referred else ("", "")
+    claim.referring_npi = PROVIDER_NPIS[INTERNIST] if referred else ""
+    onset = encounter.number % 3 == 0 and encounter.dos is not None
+    claim.current_illness_date = encounter.dos - timedelta(days=3 + encounter.number % 10) if onset else None
+    claim.current_illness_qualifier = IllnessDateQualifier.ONSET if onset else ""
+    claim.auto_accident = encounter.number % 97 == 0
+    claim.auto_accident_state = "IL" if claim.auto_accident else ""
+    claim.additional_info = "Auto accident; claim with the auto insurer denied" if claim.auto_accident else ""
+    for name, value in DEMO_FACILITY.items():  # box 32 when the services were not at the office
+        setattr(claim, name, value if visit.pos != "11" else "")
+
+
 def prerequisites() -> tuple[dict[str, Payer], dict[str, Provider]]:
     """The payers and providers the demo bills with; ``DemoUnavailable`` naming what to load first."""
     missing = starter_missing()
@@ -1129,6 +1193,7 @@ class Loader:
         claim.group_tin = provider.group_tin
         claim.place_of_service, claim.date_of_service = visit.pos, encounter.dos
         claim.diagnoses, claim.prior_auth_number = list(visit.diagnoses), visit.prior_auth
+        fill_cms1500_boxes(claim, encounter, visit, self.payers)
         claim = services.save_claim(
             claim,
             visit.claim_lines(),

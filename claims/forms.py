@@ -28,6 +28,7 @@ from django.utils.functional import cached_property
 
 from codes.validators import SurrogateSafeFormMixin, reject_unpaired_surrogates, validate_date_in_range
 
+from . import cms1500
 from .choices import Sex
 from .models import DIAGNOSIS_LETTERS, MAX_MODIFIERS, MAX_POINTERS, Claim, ClaimLine, Patient, Payer
 
@@ -78,7 +79,7 @@ def normalise_ndc(value: str) -> str:
     return "".join(part.zfill(width) for part, width in zip(parts, (5, 4, 2), strict=True))
 
 
-class ClaimForm(SurrogateSafeFormMixin, forms.ModelForm):
+class ClaimForm(cms1500.Cms1500FormMixin, SurrogateSafeFormMixin, forms.ModelForm):
     """The claim header, with the patient's fields (a patient is found by member ID and date of birth)."""
 
     member_id = forms.CharField(label="Member ID (1a)", max_length=30)
@@ -99,8 +100,11 @@ class ClaimForm(SurrogateSafeFormMixin, forms.ModelForm):
             "rendering_specialty",
             "group_tin",
             "billing_npi",
+            *cms1500.CMS1500_FIELDS,  # the rest of the CMS-1500 (claims/cms1500.py)
         ]
+        field_classes = cms1500.FIELD_CLASSES
         labels = {
+            **cms1500.LABELS,
             "prior_auth_number": "Prior authorisation number (23)",
             "date_of_service": "Date of service",
             "place_of_service": "Place of service",
@@ -110,6 +114,7 @@ class ClaimForm(SurrogateSafeFormMixin, forms.ModelForm):
             "billing_npi": "Billing NPI (33a)",
         }
         widgets = {
+            **cms1500.WIDGETS,
             "date_of_service": DATE_INPUT,
             "place_of_service": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 2, "size": 3}),
             "rendering_npi": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 10}),
@@ -118,6 +123,7 @@ class ClaimForm(SurrogateSafeFormMixin, forms.ModelForm):
             "rendering_specialty": forms.TextInput(attrs={"maxlength": 2, "size": 3}),
         }
         help_texts = {
+            **cms1500.HELP_TEXTS,
             "date_of_service": "Lines without their own date take this one.",
             "place_of_service": "Two digits, e.g. 11 office.",
             "rendering_specialty": "CMS code, e.g. 11.",

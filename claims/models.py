@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,19 +16,24 @@ from django.utils import timezone
 
 from .choices import (
     Category,
+    ClaimFrequency,
     ClaimStatus,
     Container,
+    IllnessDateQualifier,
     NDCUnit,
     OverrideDecisionChoice,
     PayerType,
     ProviderKind,
     QueueReason,
+    ReferringQualifier,
+    Relationship,
     ReviewOutcome,
     Risk,
     Severity,
     Sex,
 )
 from .npi import validate_npi
+from .validators import validate_phone, validate_state, validate_zip
 
 # Defaults per payer type (rules catalogue §0.5 and Appendix B).
 PAYER_TYPE_DEFAULTS = {
@@ -56,7 +62,34 @@ def _code_list(value: str) -> list[str]:
     return [part.strip().upper() for part in value.replace("\n", ",").split(",") if part.strip()]
 
 
-class Payer(models.Model):
+def state_field(verbose_name: str = "state", **kwargs) -> models.CharField:
+    return models.CharField(verbose_name, max_length=2, blank=True, validators=[validate_state], **kwargs)
+
+
+def zip_field(verbose_name: str = "ZIP code") -> models.CharField:
+    return models.CharField(verbose_name, max_length=9, blank=True, validators=[validate_zip])
+
+
+def phone_field(verbose_name: str = "phone") -> models.CharField:
+    return models.CharField(verbose_name, max_length=10, blank=True, validators=[validate_phone])
+
+
+class PostalAddress(models.Model):
+    """A US address as the 837P writes it (N3 street lines, N4 city, USPS state, ZIP of 5 or 9 digits)."""
+
+    address_line1 = models.CharField("address", max_length=55, blank=True, help_text="Street (N301).")
+    address_line2 = models.CharField("address line 2", max_length=55, blank=True, help_text="Suite, unit (N302).")
+    city = models.CharField(max_length=30, blank=True)
+    state = state_field(help_text="Two-letter USPS code, e.g. NY.")
+    zip_code = zip_field()
+
+    ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "zip_code")
+
+    class Meta:
+        abstract = True
+
+
+class Payer(PostalAddress, models.Model):
     """A health plan the practice bills, with the settings the rules read (admin-maintained)."""
 
     name = models.CharField(max_length=120, unique=True)
@@ -81,6 +114,12 @@ class Payer(models.Model):
         help_text='Product families: {"infliximab": {"preferred": ["Q5103"], "non_preferred": ["J1745"]}}.',
     )
     notes = models.TextField(blank=True)
+    payer_id = models.CharField(
+        "electronic payer ID",
+        max_length=80,
+        blank=True,
+        help_text="The payer's ID for electronic claims, from the clearinghouse's payer list (837P NM1*PR NM109).",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -241,7 +280,7 @@ MAX_MODIFIERS = 4
 MAX_POINTERS = 4
 
 
-class Provider(models.Model):
+class Provider(PostalAddress, models.Model):
     """One of the practice's providers, as claims name them: a clinician who renders services (box 24J) or
     the practice or group that bills (box 33a). The entry form offers them so NPIs are picked, not re-keyed;
     claims keep the NPIs themselves (a claim may name a provider from outside the list)."""
@@ -262,6 +301,7 @@ class Provider(models.Model):
         help_text="Federal tax ID the services are billed under (box 25), nine digits.",
     )
     active = models.BooleanField(default=True, help_text="Only active providers are offered on the entry form.")
+    phone = phone_field()  # box 33 of a billing provider (837P 2010AA PER TE), ten digits
 
     class Meta:
         ordering = ["kind", "name"]
@@ -270,8 +310,8 @@ class Provider(models.Model):
         return f"{self.name} ({self.npi})"
 
 
-class Patient(models.Model):
-    """A patient as the claim names them (CMS-1500 boxes 1a, 2, 3); earlier claims feed the history rules."""
+class Patient(PostalAddress, models.Model):
+    """A patient as the claim names them (CMS-1500 boxes 1a, 2, 3, 5); earlier claims feed the history rules."""
 
     last_name = models.CharField(max_length=60)
     first_name = models.CharField(max_length=35)
@@ -280,6 +320,7 @@ class Patient(models.Model):
     member_id = models.CharField(
         "member ID", max_length=30, help_text="The insured's ID number (box 1a), stored in capitals."
     )
+    phone = phone_field()  # box 5, ten digits
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -354,6 +395,83 @@ class Claim(models.Model):
     first_checked_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.TextField(blank=True)
 
+    # --- the rest of the CMS-1500 (02/12); each field names its box and the 837P element it maps to ---------
+    # box 5, the patient's address and phone (2010CA N3/N4; 2010BA when the patient is the insured)
+    patient_address_line1 = models.CharField("patient's address", max_length=55, blank=True)
+    patient_address_line2 = models.CharField("patient's address line 2", max_length=55, blank=True)
+    patient_city = models.CharField("patient's city", max_length=30, blank=True)
+    patient_state = state_field("patient's state")
+    patient_zip_code = zip_field("patient's ZIP code")
+    patient_phone = phone_field("patient's phone")
+    # box 6 (SBR02; PAT01 when not self); boxes 4, 7, 11, 11a-c: the insured (2000B SBR, 2010BA NM1*IL)
+    patient_relationship = models.CharField(
+        "patient's relationship to insured", max_length=2, choices=Relationship.choices, default=Relationship.SELF
+    )
+    insured_last_name = models.CharField("insured's last name", max_length=60, blank=True)
+    insured_first_name = models.CharField("insured's first name", max_length=35, blank=True)
+    insured_address_line1 = models.CharField("insured's address", max_length=55, blank=True)
+    insured_address_line2 = models.CharField("insured's address line 2", max_length=55, blank=True)
+    insured_city = models.CharField("insured's city", max_length=30, blank=True)
+    insured_state = state_field("insured's state")
+    insured_zip_code = zip_field("insured's ZIP code")
+    insured_group_number = models.CharField("insured's policy group or FECA number", max_length=50, blank=True)
+    insured_dob = models.DateField("insured's date of birth", null=True, blank=True)
+    insured_sex = models.CharField("insured's sex", max_length=1, choices=Sex.choices, blank=True)
+    other_claim_id = models.CharField("other claim ID", max_length=50, blank=True)  # REF*Y4
+    insured_plan_name = models.CharField("insurance plan name", max_length=60, blank=True)
+    # boxes 11d, 9, 9a, 9d: another plan for coordination of benefits (2320 SBR, 2330A NM1*IL, 2330B NM1*PR)
+    has_other_plan = models.BooleanField("another health benefit plan", default=False)
+    other_insured_last_name = models.CharField("other insured's last name", max_length=60, blank=True)
+    other_insured_first_name = models.CharField("other insured's first name", max_length=35, blank=True)
+    other_insured_member_id = models.CharField("other insured's member ID", max_length=80, blank=True)
+    other_insured_group_number = models.CharField("other insured's policy or group number", max_length=50, blank=True)
+    other_insured_plan_name = models.CharField("other insurance plan name", max_length=60, blank=True)
+    secondary_payer = models.ForeignKey(
+        Payer, on_delete=models.PROTECT, null=True, blank=True, related_name="secondary_claims"
+    )
+    # box 10a-c: condition related to (CLM11-1..3 EM, AA, OA; CLM11-4 the auto accident's state)
+    employment_related = models.BooleanField("related to employment", default=False)
+    auto_accident = models.BooleanField(default=False)
+    auto_accident_state = state_field("auto accident state")
+    other_accident = models.BooleanField(default=False)
+    # box 14 (DTP*431 or DTP*484)
+    current_illness_date = models.DateField("date of current illness", null=True, blank=True)
+    current_illness_qualifier = models.CharField(
+        "date of current illness qualifier", max_length=3, choices=IllnessDateQualifier.choices, blank=True
+    )
+    # boxes 17, 17b (2310A NM1*DN; DK ordering: 2420E NM1*DK on the lines)
+    referring_qualifier = models.CharField(
+        "referring provider qualifier", max_length=2, choices=ReferringQualifier.choices, blank=True
+    )
+    referring_last_name = models.CharField("referring provider last name", max_length=60, blank=True)
+    referring_first_name = models.CharField("referring provider first name", max_length=35, blank=True)
+    referring_npi = models.CharField("referring provider NPI", max_length=10, blank=True, validators=[validate_npi])
+    # box 19 (NTE*ADD)
+    additional_info = models.CharField("additional claim information", max_length=80, blank=True)
+    # box 22 (CLM05-3; REF*F8)
+    frequency_code = models.CharField(
+        "resubmission code", max_length=1, choices=ClaimFrequency.choices, default=ClaimFrequency.ORIGINAL
+    )
+    original_reference = models.CharField("original reference number", max_length=50, blank=True)
+    # box 26 (CLM01)
+    patient_account_number = models.CharField("patient's account number", max_length=38, blank=True)
+    # boxes 32, 32a (2310C NM1*77 N3/N4)
+    facility_name = models.CharField("service facility", max_length=60, blank=True)
+    facility_address_line1 = models.CharField("service facility address", max_length=55, blank=True)
+    facility_address_line2 = models.CharField("service facility address line 2", max_length=55, blank=True)
+    facility_city = models.CharField("service facility city", max_length=30, blank=True)
+    facility_state = state_field("service facility state")
+    facility_zip_code = zip_field("service facility ZIP code")
+    facility_npi = models.CharField("service facility NPI", max_length=10, blank=True, validators=[validate_npi])
+    # box 33 (2010AA NM1*85 N3/N4 PER TE), from the Provider record of the billing NPI
+    billing_name = models.CharField("billing provider name", max_length=60, blank=True)
+    billing_address_line1 = models.CharField("billing provider address", max_length=55, blank=True)
+    billing_address_line2 = models.CharField("billing provider address line 2", max_length=55, blank=True)
+    billing_city = models.CharField("billing provider city", max_length=30, blank=True)
+    billing_state = state_field("billing provider state")
+    billing_zip_code = zip_field("billing provider ZIP code")
+    billing_phone = phone_field("billing provider phone")
+
     objects = ClaimQuerySet.as_manager()
 
     class Meta:
@@ -414,6 +532,87 @@ class Claim(models.Model):
 
     def diagnosis_by_letter(self) -> dict[str, str]:
         return dict(zip(DIAGNOSIS_LETTERS, self.diagnoses, strict=False))
+
+    # --- the rest of the CMS-1500 -------------------------------------------------------------------------
+    @property
+    def total_charge(self) -> Decimal:
+        """Box 28 (837P CLM02): the sum of the lines' charges, never stored (uses prefetched lines)."""
+        return sum((line.charge for line in self.lines.all()), Decimal("0.00"))
+
+    @property
+    def insured_is_patient(self) -> bool:
+        return self.patient_relationship == Relationship.SELF
+
+    @property
+    def related_causes(self) -> list[str]:
+        """Box 10a-c as 837P CLM11-1..3: EM employment, AA auto accident, OA other accident."""
+        flags = ((self.employment_related, "EM"), (self.auto_accident, "AA"), (self.other_accident, "OA"))
+        return [code for flag, code in flags if flag]
+
+    def insured_from_patient(self) -> None:
+        """Relationship *self*: boxes 4, 7 and 11a are the patient's (2, 5, 3), copied, never keyed twice."""
+        if not self.insured_is_patient:
+            return
+        self.insured_last_name, self.insured_first_name = self.patient_last_name, self.patient_first_name
+        self.insured_dob, self.insured_sex = self.patient_dob, self.patient_sex
+        for part in PostalAddress.ADDRESS_FIELDS:
+            setattr(self, f"insured_{part}", getattr(self, f"patient_{part}"))
+
+    def billing_from_provider(self, provider: Provider | None) -> None:
+        """Box 33 from the practice's Provider record of the billing NPI: fills what is blank, keeps what was
+        entered (a billing provider from outside the list is keyed, or imported)."""
+        if provider is None:
+            return
+        if not self.billing_name:
+            self.billing_name = provider.name
+        if not any(getattr(self, f"billing_{part}") for part in PostalAddress.ADDRESS_FIELDS):
+            for part in PostalAddress.ADDRESS_FIELDS:
+                setattr(self, f"billing_{part}", getattr(provider, part))
+        if not self.billing_phone:
+            self.billing_phone = provider.phone
+
+    def clean(self):
+        """The boxes that go together (the messages name the boxes, as the entry form's do)."""
+        errors: dict[str, str] = {}
+        if self.frequency_code in (ClaimFrequency.REPLACEMENT, ClaimFrequency.VOID) and not self.original_reference:
+            errors["original_reference"] = (
+                f"A {self.get_frequency_code_display().split(' · ')[1]} needs the original reference number "
+                "(22): the payer's claim number of the claim it replaces or voids."
+            )
+        if self.auto_accident and not self.auto_accident_state:
+            errors["auto_accident_state"] = "An auto accident (10b) needs the state where it happened."
+        if self.has_other_plan:
+            missing = [
+                label
+                for name, label in (
+                    ("other_insured_last_name", "the other insured's last name"),
+                    ("other_insured_first_name", "first name"),
+                    ("other_insured_member_id", "member ID (9)"),
+                )
+                if not getattr(self, name)
+            ]
+            if missing:
+                errors["other_insured_last_name"] = f"Another plan (11d yes) needs {', '.join(missing)}."
+            if not self.secondary_payer_id:
+                errors["secondary_payer"] = "Another plan (11d yes) needs the other payer."
+        if self.secondary_payer_id and self.secondary_payer_id == self.payer_id:
+            errors["secondary_payer"] = "The other payer (9d) is the claim's own payer."
+        if self.current_illness_date and not self.current_illness_qualifier:
+            errors["current_illness_qualifier"] = "A date of current illness (14) needs its qualifier: 431 or 484."
+        if self.current_illness_qualifier and not self.current_illness_date:
+            errors["current_illness_date"] = "The qualifier (14) needs the date of current illness."
+        if self.current_illness_date and self.date_of_service and self.current_illness_date > self.date_of_service:
+            errors["current_illness_date"] = (
+                f"The date of current illness {self.current_illness_date:%m/%d/%Y} is after the date of service "
+                f"{self.date_of_service:%m/%d/%Y}."
+            )
+        referring = self.referring_last_name or self.referring_npi or self.referring_first_name
+        if referring and not self.referring_qualifier:
+            errors["referring_qualifier"] = "A referring or ordering provider (17) needs its qualifier: DN or DK."
+        if self.referring_qualifier and not (self.referring_last_name and self.referring_npi):
+            errors["referring_last_name"] = "The referring or ordering provider (17) needs a last name and NPI (17b)."
+        if errors:
+            raise ValidationError(errors)
 
 
 class ClaimLine(models.Model):

@@ -101,7 +101,7 @@ def claim_detail_queryset(user) -> QuerySet[Claim]:
     """One claim with everything its page shows: lines, findings with overrides, status history."""
     return (
         claims_visible_to(user)
-        .select_related("payer", "patient", "created_by")
+        .select_related("payer", "patient", "created_by", "secondary_payer")
         .prefetch_related(
             "lines",
             Prefetch(

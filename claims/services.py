@@ -30,6 +30,7 @@ from audit.selectors import actor_ids
 from audit.services import event_record, field_changes, plain
 
 from .choices import ClaimStatus, OverrideDecisionChoice, QueueReason, ReviewOutcome, Risk, Severity
+from .cms1500 import CMS1500_FIELDS, trail_values
 from .models import (
     Claim,
     ClaimFinding,
@@ -141,6 +142,9 @@ def scrub_claim(
         "pos": claim.place_of_service,
         "diagnoses": [d for d in claim.diagnoses if d],
         "prior_auth_number": claim.prior_auth_number or None,
+        "frequency_code": claim.frequency_code or "1",
+        "original_reference": claim.original_reference or None,
+        "accident": _scrub_accident(claim),
         "history": list(history),
         "lines": [scrub_line(line) for line in lines],
     }
@@ -152,6 +156,17 @@ def _history_status(claim: Claim) -> str:
     if claim.status == ClaimStatus.REVIEWED:
         return "approved"  # returned claims are not history (``patient_history``)
     return str(claim.status)  # ready, flagged
+
+
+def _scrub_accident(claim: Claim) -> dict[str, str] | None:
+    """Box 10b/10c in the scrub format: an auto accident with its state, or another accident. An auto accident
+    without its state is left out: the entry form already says so at the field (the scrub reader would refuse
+    the whole claim, and the live check must still show the other findings)."""
+    if claim.auto_accident and claim.auto_accident_state:
+        return {"type": "auto", "state": claim.auto_accident_state}
+    if claim.other_accident:
+        return {"type": "other", "state": claim.auto_accident_state}
+    return None
 
 
 def patient_history(patient: Patient | None, *, exclude_claim: int | None = None) -> list[dict[str, Any]]:
@@ -248,6 +263,7 @@ HEADER_LABELS = {
     "rendering_specialty": "rendering specialty",
     "group_tin": "group TIN",
     "billing_npi": "billing NPI",
+    **CMS1500_FIELDS,  # the rest of the CMS-1500 (claims/cms1500.py)
 }
 LINE_LABELS = {
     "date_of_service": "date of service",
@@ -270,8 +286,9 @@ LINE_LABELS = {
 
 def claim_fields(claim: Claim) -> dict[str, Any]:
     """The claim's header as the trail and the snapshot keep it (plain values)."""
-    values = {name: getattr(claim, name) for name in HEADER_LABELS if name != "payer"}
+    values = {name: getattr(claim, name) for name in HEADER_LABELS if name != "payer" and name not in CMS1500_FIELDS}
     values["payer"] = claim.payer.name if claim.payer_id else ""
+    values.update(trail_values(claim))  # only the boxes that hold something
     values["diagnoses"] = [code for code in claim.diagnoses if code]
     return plain(values)
 
@@ -340,6 +357,12 @@ PATIENT_LABELS = {
     "first_name": "first name",
     "date_of_birth": "date of birth",
     "sex": "sex",
+    "address_line1": "address",
+    "address_line2": "address line 2",
+    "city": "city",
+    "state": "state",
+    "zip_code": "ZIP code",
+    "phone": "phone",
 }
 
 
@@ -354,7 +377,7 @@ def patient_add(*, patient: Patient, user) -> Patient:
         object_type="patient",
         object_id=patient.pk,
         summary=f"added patient record #{patient.pk}",
-        changes=field_changes({}, {name: getattr(patient, name) for name in PATIENT_LABELS}, PATIENT_LABELS),
+        changes=field_changes({}, {name: getattr(patient, name) or None for name in PATIENT_LABELS}, PATIENT_LABELS),
     )
     return patient
 
@@ -403,6 +426,12 @@ PROVIDER_LABELS = {
     "specialty": "specialty",
     "group_tin": "group TIN",
     "active": "active",
+    "address_line1": "address",
+    "address_line2": "address line 2",
+    "city": "city",
+    "state": "state",
+    "zip_code": "ZIP code",
+    "phone": "phone",
 }
 
 
@@ -531,6 +560,10 @@ def save_claim(
     claim.patient_first_name = patient.first_name
     claim.patient_dob = patient.date_of_birth
     claim.patient_sex = patient.sex
+    claim.insured_from_patient()  # relationship self: boxes 4, 7, 11a are the patient's
+    claim.billing_from_provider(Provider.objects.filter(npi=claim.billing_npi).first())  # box 33 left blank
+    for name in ("address_line1", "address_line2", "city", "state", "zip_code", "phone"):  # box 5, new records
+        setattr(patient, name, getattr(patient, name) or getattr(claim, f"patient_{name}"))
     claim.patient = _patient_for_claim(patient, user=user)
     from_status = "" if creating else current.status
     after = claim_state(claim, lines)

@@ -25,6 +25,7 @@ from codes.validators import without_unpaired_surrogates
 
 from . import printing, services
 from .choices import Category, ClaimStatus, PayerType, ReviewOutcome
+from .cms1500 import claim_boxes
 from .filters import SEARCH_SESSION_KEY, ClaimFilterSet, ClaimSearchForm
 from .models import DIAGNOSIS_LETTERS, Claim, ClaimReview
 from .rules import load_rule_modules, registry
@@ -238,6 +239,7 @@ class ClaimDetailView(PermissionRequiredMixin, ClaimPageMixin, DetailView):
                 "other_claims": patient_other_claims(claim, self.request.user),
                 "billing_provider": providers.get(claim.billing_npi),
                 "rendering_provider": providers.get(claim.rendering_npi),
+                "cms1500_boxes": claim_boxes(claim),  # the rest of the CMS-1500 (claims/cms1500.py)
             }
         )
         return context

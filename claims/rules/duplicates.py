@@ -20,7 +20,6 @@ STATUS_WORDS = {
     "approved": "approved",
 }
 SENT_HERE = frozenset({"ready", "flagged", "approved"})  # not yet answered by the payer
-REPLACEMENT_FREQUENCY = "7"
 
 
 def _key(line: LineInput) -> tuple:
@@ -74,15 +73,16 @@ def duplicate_line(ctx: ClaimContext) -> Iterator[Hit]:
     rarc="",
     source="X12 CARC 18 'Exact duplicate claim/service'; corrected claims use frequency code 7 (837P CLM05-3).",
     when=lambda ref, line: line.modifier_set.isdisjoint(REPEAT_MODIFIERS),
-    claim_when=lambda ctx: bool(ctx.claim.history) and ctx.claim.frequency_code != REPLACEMENT_FREQUENCY,
+    claim_when=lambda ctx: bool(ctx.claim.history) and not ctx.claim.replaces_earlier_claim,
 )
 def duplicate_history(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """Claim history already holds the same code on the same date of service for the same rendering NPI
     with status accepted or paid (or, for ClaimDesk's own claims, ready, flagged or approved: the message names
-    that claim and its status), and this claim is not a replacement (frequency code 7). A line with
+    that claim and its status), and this claim does not replace or void an earlier one (frequency code 7 or
+    8 with the original reference number, box 22: ``ClaimInput.replaces_earlier_claim``). A line with
     76, 77 or 91 (a documented repeat) is not a duplicate.
     """
-    if not ctx.claim.history or ctx.claim.frequency_code == REPLACEMENT_FREQUENCY or line.has(*REPEAT_MODIFIERS):
+    if not ctx.claim.history or ctx.claim.replaces_earlier_claim or line.has(*REPEAT_MODIFIERS):
         return
     for item in ctx.same_provider_history(line.dos, line.rendering_npi):
         if item.code == line.code and item.status in BILLED_STATUSES:

@@ -7,6 +7,7 @@ need no database, so the live check can run them on unsaved lines.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -159,10 +160,19 @@ class ClaimInput:
     prior_auth_number: str = ""
     frequency_code: str = "1"
     history: tuple[HistoryItem, ...] = ()
+    original_reference: str = ""  # box 22, the payer's number of the claim replaced or voided (REF*F8)
+    accident_type: str = ""  # box 10b/10c: "auto" or "other" (CLM11 AA / OA); "" none
+    accident_state: str = ""  # box 10b, required with an auto accident (CLM11-4)
 
     @property
     def codes(self) -> set[str]:
         return {line.code for line in self.lines} | {item.code for item in self.history}
+
+    @property
+    def replaces_earlier_claim(self) -> bool:
+        """A corrected claim (frequency 7) or a void (8) naming the claim it replaces (box 22): its services
+        are that claim's, not a second bill for them."""
+        return self.frequency_code in REPLACING_FREQUENCIES and bool(self.original_reference)
 
 
 class _ClaimSlots:
@@ -175,6 +185,8 @@ _new_claim_slots = object.__new__
 _NO_PAYER_CONFIG = PayerConfigInput()
 
 PAYER_TYPES = ("medicare", "medicaid", "commercial")
+REPLACING_FREQUENCIES = ("7", "8")  # CLM05-3 replacement, void
+ACCIDENT_TYPES = ("auto", "other")
 CONTAINERS = ("single_dose", "multi_dose")
 
 
@@ -531,6 +543,22 @@ def _line_date(raw_line: dict[str, Any], index: int, claim_id: str) -> date:
     return _Reader(raw_line, claim_id=claim_id, line=line_no).date("dos", required=True)
 
 
+def _parse_accident(accident: _Reader | None) -> tuple[str, str]:
+    """``"accident": {"type": "auto" | "other", "state": "NY"}`` (box 10b/10c). An auto accident without its
+    state is an input error, as on the entry form: the 837P cannot say it (CLM11-4 is required with AA)."""
+    if accident is None:
+        return "", ""
+    kind = accident.text("type", required=True).lower()
+    if kind not in ACCIDENT_TYPES:
+        raise accident.error(f"must be one of {', '.join(ACCIDENT_TYPES)}, not '{_shown(kind)}'", "type")
+    state = accident.text("state").upper()
+    if kind == "auto" and not state:
+        raise accident.error("is required for an auto accident (box 10b): the two-letter state code", "state")
+    if state and not re.fullmatch(r"[A-Z]{2}", state):
+        raise accident.error(f"'{_shown(state)}' is not a two-letter state code", "state")
+    return kind, state
+
+
 def parse_claim(raw: Any, index: int = 1, *, today: date | None = None) -> ClaimInput:
     """One claim of the scrub format; ``index`` (1-based) names a claim without an id in errors."""
     claim_id = _claim_id(raw, index)
@@ -597,6 +625,8 @@ def parse_claim(raw: Any, index: int = 1, *, today: date | None = None) -> Claim
         tuple(_parse_history(item, i, claim_id=claim_id) for i, item in enumerate(raw_history)) if raw_history else ()
     )
     claim.lines = tuple(lines)
+    claim.original_reference = reader.text("original_reference")
+    claim.accident_type, claim.accident_state = _parse_accident(reader.obj("accident"))
     claim.__class__ = ClaimInput
     return claim
 

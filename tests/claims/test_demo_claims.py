@@ -165,6 +165,23 @@ class TestDemoClaims:
         assert all(claim.member_id.startswith("DEMO") for claim in Claim.objects.all())
         assert Claim.objects.values("patient").distinct().count() < COUNT  # some patients have several claims
 
+    def test_the_rest_of_the_cms1500_is_filled_and_valid(self):
+        claims = list(Claim.objects.select_related("payer", "secondary_payer").prefetch_related("lines"))
+        for claim in claims:
+            claim.full_clean(exclude=["patient", "created_by"])  # every box as the entry form would accept it
+            assert claim.patient_address_line1 and claim.patient_zip_code and claim.patient_phone.startswith("217555")
+            assert claim.billing_name == "Demo Family Practice Group" and claim.billing_phone == "2175550100"
+            assert claim.patient_account_number.startswith("DEMO-")
+        assert {claim.patient_relationship for claim in claims} == {"18", "01"}
+        assert any(claim.has_other_plan and claim.secondary_payer for claim in claims)
+        assert any(claim.referring_qualifier == "DN" and claim.referring_npi for claim in claims)
+        assert any(claim.current_illness_date for claim in claims)
+        assert any(claim.facility_npi for claim in claims)
+        spouse = next(claim for claim in claims if claim.patient_relationship == "01")
+        assert spouse.insured_first_name == "Spouse" and spouse.insured_dob < spouse.patient_dob
+        patient = Patient.objects.exclude(address_line1="").first()
+        assert patient is not None and patient.phone
+
     def test_dates_are_spread_and_never_in_the_future(self):
         today = timezone.localdate()
         assert max(Claim.objects.values_list("date_of_service", flat=True)) <= today

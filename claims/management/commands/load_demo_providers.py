@@ -21,6 +21,15 @@ DEMO_PROVIDERS = (
     ("Dr. Demo Rheumatologist, MD", ProviderKind.CLINICIAN, "1555555550", "66"),
     ("Demo Family Practice Group", ProviderKind.ORGANISATION, "1666666668", ""),
 )
+# The practice's address and phone (box 33, 837P 2010AA): fictitious, a 555-01xx number reserved for fiction.
+DEMO_ADDRESS = {
+    "address_line1": "100 Demo Medical Plaza",
+    "address_line2": "Suite 200",
+    "city": "Springfield",
+    "state": "IL",
+    "zip_code": "627010001",
+    "phone": "2175550100",
+}
 
 
 class Command(BaseCommand):
@@ -30,6 +39,8 @@ class Command(BaseCommand):
         for name, kind, npi, specialty in DEMO_PROVIDERS:
             created = not Provider.objects.filter(npi=npi).exists()
             if created:  # through the service, so the new provider is on the audit trail (actor: the system)
-                provider = Provider(npi=npi, name=name, kind=kind, specialty=specialty, group_tin=DEMO_TIN)
+                provider = Provider(
+                    npi=npi, name=name, kind=kind, specialty=specialty, group_tin=DEMO_TIN, **DEMO_ADDRESS
+                )
                 provider_save(provider=provider, user=None)
             self.stdout.write(f"provider {name} ({npi}): {'created' if created else 'already there'}")

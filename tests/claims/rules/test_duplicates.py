@@ -97,5 +97,22 @@ class TestDuplicateHistory:
         [finding] = [f for f in findings(claim(line(1, "99213"), history=[self.history(status="accepted")]), REF)]
         assert "is already in claim history (accepted by the payer)." in finding.message
 
-    def test_replacement_claim_is_silent(self):
-        assert dup(claim(line(1, "99213"), history=[self.history()], frequency_code="7")) == []
+    @pytest.mark.parametrize("frequency", ["7", "8"])
+    def test_replacement_or_void_with_original_reference_is_silent(self, frequency):
+        data = claim(line(1, "99213"), history=[self.history()], frequency_code=frequency, original_reference="PCN1")
+        assert dup(data) == []
+
+    @pytest.mark.parametrize("frequency", ["7", "8"])
+    def test_replacement_without_original_reference_still_fires(self, frequency):
+        """Box 22 without the original reference number names no claim it replaces: still a duplicate."""
+        assert dup(claim(line(1, "99213"), history=[self.history()], frequency_code=frequency)) == [
+            (1, "DUP-HISTORY")
+        ]
+
+    def test_original_claim_with_a_reference_still_fires(self):
+        data = claim(line(1, "99213"), history=[self.history()], frequency_code="1", original_reference="PCN1")
+        assert dup(data) == [(1, "DUP-HISTORY")]
+
+    def test_replacement_does_not_excuse_identical_lines_on_itself(self):
+        data = claim(line(1, "36415"), line(2, "36415"), frequency_code="7", original_reference="PCN1")
+        assert dup(data) == [(2, "DUP-LINE")]
