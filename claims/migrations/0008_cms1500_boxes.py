@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0006_api_token_expiry_revocation_check_permission'),
+        ('claims', '0007_claim_unchecked_checks'),
     ]
 
     operations = [
