@@ -17,41 +17,38 @@ An entry reads the claim (``claim.<name>``, ``claim.payer.<name>``, …) with ``
 does not carry yet prints the day the field exists, under the name listed here; until then it stays blank.
 Nothing is invented: a box with no value is left empty.
 
-Fields the layout reads and the model did not have when it was written (the rest of the CMS-1500 is being
-added to the claim):
+Boxes and the claim's fields (``claims.cms1500`` lists them with their 837P elements):
 
 ====== =============================================================================================
 box    attribute of the claim (``claim.…``)
 ====== =============================================================================================
-carrier ``payer.street``, ``payer.city``, ``payer.state``, ``payer.zip``
-1      ``payer.insurance_type`` for a commercial payer: ``group``, ``feca``, ``other``, ``tricare``,
-       ``champva`` (Medicare and Medicaid follow the payer type)
-4      ``insured_last_name``, ``insured_first_name``
-5      ``patient_street``, ``patient_city``, ``patient_state``, ``patient_zip``, ``patient_phone``
-6      ``insured_relationship``: ``self``/``18``, ``spouse``/``01``, ``child``/``19``, ``other``/``G8``
-7      ``insured_street``, ``insured_city``, ``insured_state``, ``insured_zip``, ``insured_phone``
-9      ``other_insured_last_name``, ``other_insured_first_name``; 9a ``other_insured_policy_number``;
+carrier ``payer.name``, ``payer.address_line1``, ``payer.city``, ``payer.state``, ``payer.zip_code``
+1      Medicare and Medicaid by the payer type; a commercial payer's ``payer.insurance_type`` (``group``,
+       ``feca``, ``other``, ``tricare``, ``champva``): not on the model yet, so that column stays blank
+4, 7   ``insured_last_name``, ``insured_first_name``; ``insured_address_line1``, ``insured_city``,
+       ``insured_state``, ``insured_zip_code`` (``insured_phone``: not on the model yet)
+5      ``patient_address_line1``, ``patient_city``, ``patient_state``, ``patient_zip_code``, ``patient_phone``
+6      ``patient_relationship``: ``18`` self, ``01`` spouse, ``19`` child, ``G8`` other
+9      ``other_insured_last_name``, ``other_insured_first_name``; 9a ``other_insured_group_number``;
        9d ``other_insured_plan_name``
-10a-c  ``employment_related``, ``auto_accident`` (and ``auto_accident_state``), ``other_accident``:
-       True marks YES, False marks NO, absent or None marks nothing; 10d ``claim_codes``
+10a-c  ``employment_related``, ``auto_accident`` (and ``auto_accident_state``), ``other_accident``: True
+       marks YES, False marks NO; 10d ``claim_codes`` (not on the model yet)
 11     ``insured_group_number``; 11a ``insured_dob``, ``insured_sex``; 11c ``insured_plan_name``;
-       11d ``has_other_health_plan`` (True/False)
-12, 13 ``patient_signature_on_file``, ``insured_signature_on_file`` (True prints SIGNATURE ON FILE)
+       11d ``has_other_plan``
+12, 13 ``patient_signature_on_file``, ``insured_signature_on_file`` (not on the model yet: blank)
 14     ``current_illness_date``, ``current_illness_qualifier`` (431 onset, 484 last menstrual period)
-17     ``referring_qualifier`` (DN, DK, DQ), ``referring_name``; 17b ``referring_npi``
-19     ``additional_claim_info``
-22     ``resubmission_code`` (7 replacement, 8 void), ``original_reference_number``
-25     ``tax_id_type`` (``SSN`` or ``EIN``; without it the group TIN is marked EIN: it is the group's)
+17     ``referring_qualifier`` (DN, DK), ``referring_last_name``, ``referring_first_name``; 17b ``referring_npi``
+19     ``additional_info``
+22     ``frequency_code`` when 7 (replacement) or 8 (void), ``original_reference``
+25     ``tax_id_type`` (not on the model yet: the group TIN is marked EIN, it is the group's)
 26     ``patient_account_number``
-27     ``accept_assignment`` (True/False)
-29     ``amount_paid``
-32     ``service_facility_name``, ``service_facility_street``, ``service_facility_city``,
-       ``service_facility_state``, ``service_facility_zip``; 32a ``service_facility_npi``
-33     ``billing_provider_name`` (else the name of the practice's provider with the billing NPI),
-       ``billing_provider_street``, ``billing_provider_city``, ``billing_provider_state``,
-       ``billing_provider_zip``, ``billing_provider_phone``
-24A    ``line.date_of_service_to`` (else the From date again, as the NUCC manual allows)
-24C    ``line.emergency`` (True prints Y); 24H ``line.epsdt``
+27, 29 ``accept_assignment``, ``amount_paid`` (not on the model yet: blank)
+32     ``facility_name``, ``facility_address_line1``, ``facility_city``, ``facility_state``,
+       ``facility_zip_code``; 32a ``facility_npi``
+33     ``billing_name`` (else the name of the practice's provider with the billing NPI),
+       ``billing_address_line1``, ``billing_city``, ``billing_state``, ``billing_zip_code``, ``billing_phone``
+24A    ``line.date_of_service_to`` (not on the model yet: the From date again, as the NUCC manual allows)
+24C    ``line.emergency``; 24H ``line.epsdt`` (not on the model yet: blank)
 ====== =============================================================================================
 
 A claim of more than six lines prints on several forms, six lines each, every form complete (the same
@@ -298,10 +295,10 @@ def phone_parts(path: str, part: str) -> Callable[[Any], str]:
 
 
 def city_state_zip(prefix: str) -> Callable[[Any], str]:
-    """CITY, ST ZIP from ``<prefix>city``, ``<prefix>state``, ``<prefix>zip`` (prefix ``payer.``, ``patient_`` …)."""
+    """CITY, ST ZIP from ``<prefix>city``, ``<prefix>state``, ``<prefix>zip_code`` (``payer.``, ``patient_`` …)."""
 
     def value(obj: Any) -> str:
-        city, state, zip_code = (printable(_read(obj, f"{prefix}{name}")) for name in ("city", "state", "zip"))
+        city, state, zip_code = (printable(_read(obj, f"{prefix}{name}")) for name in ("city", "state", "zip_code"))
         return " ".join(
             part for part in (f"{city}," if city and (state or zip_code) else city, state, zip_code) if part
         )
@@ -346,17 +343,23 @@ RELATIONSHIP = {"self": "self", "18": "self", "spouse": "spouse", "01": "spouse"
 
 
 def relationship(claim: Claim) -> str:
-    value = printable(_read(claim, "insured_relationship")).lower()
+    value = printable(_read(claim, "patient_relationship")).lower()
     return RELATIONSHIP.get(value, "other" if value else "")
 
 
 def billing_provider_name(claim: Claim) -> str:
     """Box 33's name: the claim's own when it has one, else the practice's provider with the billing NPI."""
-    own = printable(_read(claim, "billing_provider_name"))
+    own = printable(_read(claim, "billing_name"))
     if own:
         return own
     provider = providers_by_npi([claim.billing_npi]).get(claim.billing_npi)
     return printable(provider.name) if provider else ""
+
+
+def resubmission_code(claim: Claim) -> str:
+    """Box 22: the frequency code of a replacement (7) or void (8); an original claim (1) leaves it blank."""
+    code = printable(_read(claim, "frequency_code"))
+    return code if code in ("7", "8") else ""
 
 
 def diagnosis(index: int) -> Callable[[Claim], str]:
@@ -389,7 +392,7 @@ class Field:
 FIELDS: tuple[Field, ...] = (
     # carrier block (top right): the payer
     Field("carrier", 2, 41, 31, text("payer.name")),
-    Field("carrier", 3, 41, 31, text("payer.street")),
+    Field("carrier", 3, 41, 31, text("payer.address_line1")),
     Field("carrier", 4, 41, 31, city_state_zip("payer.")),
     # 1: insurance type; 1a: insured's ID (the member ID)
     *(Field("1", 8, column, 1, box1(kind)) for kind, column in INSURANCE_TYPE_COLUMNS.items()),
@@ -400,24 +403,24 @@ FIELDS: tuple[Field, ...] = (
     Field("3", 10, 42, 1, when("patient_sex", "M")),
     Field("3", 10, 47, 1, when("patient_sex", "F")),
     Field("4", 10, 50, 29, name_of("insured")),
-    Field("5", 12, 1, 28, text("patient_street")),
+    Field("5", 12, 1, 28, text("patient_address_line1")),
     Field("5", 14, 1, 24, text("patient_city")),
     Field("5", 14, 26, 3, text("patient_state")),
-    Field("5", 16, 1, 12, text("patient_zip")),
+    Field("5", 16, 1, 12, text("patient_zip_code")),
     Field("5", 16, 15, 14, phone_parts("patient_phone", "area")),
     Field("5", 16, 19, 8, phone_parts("patient_phone", "number")),
     Field("6", 12, 33, 1, lambda claim: "X" if relationship(claim) == "self" else ""),
     Field("6", 12, 38, 1, lambda claim: "X" if relationship(claim) == "spouse" else ""),
     Field("6", 12, 42, 1, lambda claim: "X" if relationship(claim) == "child" else ""),
     Field("6", 12, 47, 1, lambda claim: "X" if relationship(claim) == "other" else ""),
-    Field("7", 12, 50, 29, text("insured_street")),
+    Field("7", 12, 50, 29, text("insured_address_line1")),
     Field("7", 14, 50, 23, text("insured_city")),
     Field("7", 14, 74, 3, text("insured_state")),
-    Field("7", 16, 50, 12, text("insured_zip")),
+    Field("7", 16, 50, 12, text("insured_zip_code")),
     Field("7", 16, 65, 15, phone_parts("insured_phone", "area")),
     Field("7", 16, 69, 8, phone_parts("insured_phone", "number")),
     Field("9", 18, 1, 28, name_of("other_insured")),
-    Field("9a", 20, 1, 28, text("other_insured_policy_number")),
+    Field("9a", 20, 1, 28, text("other_insured_group_number")),
     Field("9d", 26, 1, 28, text("other_insured_plan_name")),
     Field("10a", 20, 35, 1, when("employment_related", True)),
     Field("10a", 20, 41, 1, when("employment_related", False)),
@@ -432,21 +435,21 @@ FIELDS: tuple[Field, ...] = (
     Field("11a", 20, 68, 1, when("insured_sex", "M")),
     Field("11a", 20, 75, 1, when("insured_sex", "F")),
     Field("11c", 24, 50, 29, text("insured_plan_name")),
-    Field("11d", 26, 52, 1, when("has_other_health_plan", True)),
-    Field("11d", 26, 57, 1, when("has_other_health_plan", False)),
+    Field("11d", 26, 52, 1, when("has_other_plan", True)),
+    Field("11d", 26, 57, 1, when("has_other_plan", False)),
     Field("12", 29, 7, 17, when("patient_signature_on_file", True, mark="SIGNATURE ON FILE")),
     Field("13", 29, 55, 17, when("insured_signature_on_file", True, mark="SIGNATURE ON FILE")),
     Field("14", 32, 2, 10, date8("current_illness_date")),
     Field("14", 32, 16, 3, text("current_illness_qualifier")),
     Field("17", 34, 1, 2, text("referring_qualifier")),
-    Field("17", 34, 4, 25, text("referring_name")),
+    Field("17", 34, 4, 25, name_of("referring")),
     Field("17b", 34, 33, 15, text("referring_npi")),
-    Field("19", 36, 1, 48, text("additional_claim_info")),
+    Field("19", 36, 1, 48, text("additional_info")),
     # 21: ICD indicator 0 (ICD-10-CM), then A-L in three rows of four
     Field("21", 37, 42, 1, lambda claim: "0" if claim.diagnoses else ""),
     *(Field("21", 38 + index // 4, 3 + 13 * (index % 4), 8, diagnosis(index)) for index in range(12)),
-    Field("22", 38, 50, 11, text("resubmission_code")),
-    Field("22", 38, 62, 18, text("original_reference_number")),
+    Field("22", 38, 50, 11, resubmission_code),
+    Field("22", 38, 62, 18, text("original_reference")),
     Field("23", 40, 50, 29, text("prior_auth_number")),
     Field("25", 56, 1, 15, text("group_tin")),
     Field("25", 56, 17, 1, tax_id_mark("SSN")),
@@ -455,15 +458,15 @@ FIELDS: tuple[Field, ...] = (
     Field("27", 56, 38, 1, when("accept_assignment", True)),
     Field("27", 56, 43, 1, when("accept_assignment", False)),
     Field("29", 56, 62, 8, lambda claim: money(_read(claim, "amount_paid")), right=True),
-    Field("32", 58, 23, 26, text("service_facility_name")),
-    Field("32", 59, 23, 26, text("service_facility_street")),
-    Field("32", 60, 23, 26, city_state_zip("service_facility_")),
-    Field("32a", 61, 23, 10, text("service_facility_npi")),
-    Field("33", 57, 66, 14, phone_parts("billing_provider_phone", "area")),
-    Field("33", 57, 70, 8, phone_parts("billing_provider_phone", "number")),
+    Field("32", 58, 23, 26, text("facility_name")),
+    Field("32", 59, 23, 26, text("facility_address_line1")),
+    Field("32", 60, 23, 26, city_state_zip("facility_")),
+    Field("32a", 61, 23, 10, text("facility_npi")),
+    Field("33", 57, 66, 14, phone_parts("billing_phone", "area")),
+    Field("33", 57, 70, 8, phone_parts("billing_phone", "number")),
     Field("33", 58, 50, 29, billing_provider_name),
-    Field("33", 59, 50, 29, text("billing_provider_street")),
-    Field("33", 60, 50, 29, city_state_zip("billing_provider_")),
+    Field("33", 59, 50, 29, text("billing_address_line1")),
+    Field("33", 60, 50, 29, city_state_zip("billing_")),
     Field("33a", 61, 50, 10, text("billing_npi")),
 )
 # Box 28: the amount right-justified in columns 52-59 (cents in 58-59), or CONTINUED from column 52.

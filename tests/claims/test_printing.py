@@ -208,22 +208,26 @@ def test_the_full_form_draws_the_box_labels_inside_their_boxes(claim):
     assert in_box(pdf, "1a Insured's ID (member ID)", "1a")
 
 
-# --- boxes the model does not carry yet -------------------------------------------------------------------
-def test_boxes_the_claim_lacks_are_left_blank(claim):
+# --- the boxes of the rest of the CMS-1500 -----------------------------------------------------------------
+def test_boxes_the_claim_leaves_empty_are_left_blank(claim):
     pdf = cms1500_pdf(claim=claim, variant="data")
-    for box in ("4", "5", "6", "7", "9", "9a", "10a", "10b", "10c", "11", "11a", "12", "14", "17", "19", "22", "26"):
+    for box in ("4", "5", "7", "9", "9a", "11", "11a", "12", "14", "17", "19", "22", "26"):
         assert texts_in_box(pdf, box) == [], box
     assert texts_in_box(pdf, "32") == [] and texts_in_box(pdf, "29") == []
+    for box in ("10a", "10b", "10c"):  # every claim answers the condition questions: NO unless marked
+        assert texts_in_box(pdf, box) == ["X"], box
+    assert texts_in_box(pdf, "6") == ["X"]  # self, the default relationship
 
 
-def test_they_print_once_the_claim_has_the_fields(claim):
-    claim.patient_street = "12 Main St"
-    claim.patient_city, claim.patient_state, claim.patient_zip = "Springfield", "IL", "62701"
+def test_the_boxes_print_from_the_claims_fields(claim):
+    claim.patient_address_line1 = "12 Main St"
+    claim.patient_city, claim.patient_state, claim.patient_zip_code = "Springfield", "IL", "62701"
     claim.patient_phone = "(217) 555-0100"
     claim.auto_accident, claim.auto_accident_state = True, "NY"
     claim.employment_related = False
-    claim.resubmission_code, claim.original_reference_number = "7", "ICN0001"
-    claim.referring_qualifier, claim.referring_name, claim.referring_npi = "DN", "Smith, Ann", "1487654321"
+    claim.frequency_code, claim.original_reference = "7", "ICN0001"
+    claim.referring_qualifier, claim.referring_npi = "DN", "1487654321"
+    claim.referring_last_name, claim.referring_first_name = "Smith", "Ann"
     claim.patient_account_number = "ACCT42"
     pdf = cms1500_pdf(claim=claim, variant="data")
     assert in_box(pdf, "12 MAIN ST", "5")
@@ -234,6 +238,13 @@ def test_they_print_once_the_claim_has_the_fields(claim):
     assert texts_in_box(pdf, "22") == ["7", "ICN0001"]
     assert in_box(pdf, "DN", "17") and in_box(pdf, "SMITH, ANN", "17") and in_box(pdf, "1487654321", "17b")
     assert in_box(pdf, "ACCT42", "26")
+
+
+def test_a_replacement_prints_its_frequency_and_an_original_claim_leaves_box_22_blank(claim):
+    claim.frequency_code, claim.original_reference = "1", ""
+    assert texts_in_box(cms1500_pdf(claim=claim, variant="data"), "22") == []
+    claim.frequency_code, claim.original_reference = "8", "ICN0002"
+    assert texts_in_box(cms1500_pdf(claim=claim, variant="data"), "22") == ["8", "ICN0002"]
 
 
 def test_a_yes_no_box_marks_no_only_when_the_answer_is_no(claim):
@@ -277,13 +288,14 @@ def test_six_lines_fit_one_form(biller):
     assert "PAGE 1 OF 1" not in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
 
 
-def test_the_payer_address_and_the_billing_phone_print_once_they_exist(claim):
-    claim.payer.street, claim.payer.city, claim.payer.state, claim.payer.zip = "PO Box 1", "Albany", "NY", "12203"
-    claim.billing_provider_phone = "518-555-0142"
+def test_the_payer_address_and_the_billing_phone_print(claim):
+    payer = claim.payer
+    payer.address_line1, payer.city, payer.state, payer.zip_code = "PO Box 1", "Albany", "NY", "12203"
+    claim.billing_phone = "518-555-0142"
     pdf = cms1500_pdf(claim=claim, variant="data")
     assert texts_in_box(pdf, "carrier") == ["MEDICARE PART B", "PO BOX 1", "ALBANY, NY 12203"]
     assert in_box(pdf, "518", "33") and in_box(pdf, "555-0142", "33")
-    claim.billing_provider_phone = "555-0142 x12"  # not a 10-digit number: printed as it is
+    claim.billing_phone = "555-0142 x12"  # not a 10-digit number: printed as it is
     assert in_box(cms1500_pdf(claim=claim, variant="data"), "555-0142 X12", "33")
 
 
