@@ -67,6 +67,7 @@ def check_chunk(chunk: Chunk) -> dict[str, Any]:
             finding_count=len(claim["findings"]),
             findings=claim["findings"],
             unchecked=claim.get("unchecked", []),
+            unchecked_checks=claim.get("unchecked_checks", []),
         )
         for index, claim in enumerate(checked)
     )

@@ -79,6 +79,9 @@ class ClaimResult(models.Model):
     finding_count = models.PositiveIntegerField(default=0)
     findings = models.JSONField(default=list)
     unchecked = models.JSONField(default=list, blank=True)
+    unchecked_checks = models.JSONField(
+        default=list, blank=True, help_text="The checks that did not run, and why (the scrub format's unchecked_checks)."
+    )
 
     class Meta:
         ordering = ["batch", "position"]
@@ -98,6 +101,8 @@ class ClaimResult(models.Model):
         data = {"id": self.claim_id, "risk": self.risk, "findings": self.findings}
         if self.unchecked:
             data["unchecked"] = self.unchecked
+        if self.unchecked_checks:
+            data["unchecked_checks"] = self.unchecked_checks
         return data
 
 

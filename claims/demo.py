@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from codes.choices import Source
 from codes.models import ProcedureCode, Release
+from codes.selectors import ICD10CMEditions
 
 from . import services
 from .choices import (
@@ -494,6 +495,7 @@ class Planner:
         awv: dict[int, date] = {}
         followups: dict[int, date] = {}  # patient -> day of a procedure with a 10-day global
         visited: set[tuple[int, date]] = set()
+        editions = ICD10CMEditions.load()
         for encounter in encounters:
             patient = encounter.patient
             if encounter.duplicate_of is not None:
@@ -518,7 +520,13 @@ class Planner:
                 if last and (encounter.dos - last).days < 340:
                     kind = encounter.kind = "office"
             specialty = RHEUMATOLOGIST if kind in RHEUMATOLOGY_KINDS else INTERNIST
-            context = VisitContext(rng, patient, encounter.dos, (patient.number, specialty) in seen)
+            context = VisitContext(
+                rng,
+                patient,
+                encounter.dos,
+                (patient.number, specialty) in seen,
+                diagnoses_checked=editions.for_date(encounter.dos) is not None,
+            )
             clean = TEMPLATES[kind](context)
             seen.add((patient.number, specialty))
             if kind == "preventive" and patient.payer_type == PayerType.MEDICARE:
@@ -555,6 +563,7 @@ class VisitContext:
     patient: DemoPatient
     dos: date
     established: bool
+    diagnoses_checked: bool = True  # an ICD-10-CM edition of the date of service's fiscal year is loaded
 
     @property
     def age(self) -> int:
@@ -852,6 +861,8 @@ def m_no_24(c: VisitContext, visit: Visit) -> tuple[Visit, str] | None:
 
 
 def m_dx_heading(c: VisitContext, visit: Visit) -> tuple[Visit, str] | None:
+    if not c.diagnoses_checked:  # no code set of that fiscal year: the heading would go unnoticed
+        return None
     for index, code in enumerate(visit.diagnoses):
         if code in DX_HEADING:
             diagnoses = list(visit.diagnoses)
@@ -895,6 +906,8 @@ def m_bundled(c: VisitContext, visit: Visit) -> tuple[Visit, str] | None:
             return visit.with_lines([*visit.lines, DemoLine(column2)]), f"{column1} includes {column2}: remove it."
     if codes == ["96372", "J3420"]:
         return visit.with_lines([DemoLine("99211"), *visit.lines]), "A nurse visit is not billed with the injection."
+    if "80048" not in codes:  # both chemistry panels keyed from the lab order
+        return visit.with_lines([*visit.lines, DemoLine("80053"), DemoLine("80048")]), "80053 includes 80048: remove it."
     return None
 
 

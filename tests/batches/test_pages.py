@@ -240,6 +240,16 @@ def test_a_claims_result_lists_its_findings(biller_client, done_batch):
     assert f'href="{reverse("claims:rule_list")}#COD-EFFECTIVE"' in page
 
 
+def test_a_claims_result_says_which_checks_did_not_run_and_why(biller_client, done_batch):
+    """Only the HCPCS file is loaded here: the checks that could not run are named with their reasons."""
+    result = ClaimResult.objects.get(batch=done_batch, claim_id="C-00004")
+    assert result.unchecked_checks and result.as_dict()["unchecked_checks"] == result.unchecked_checks
+    page = biller_client.get(result.get_absolute_url()).content.decode()
+    for entry in result.unchecked_checks:
+        assert f'data-unchecked-check="{entry["category"]}"' in page
+        assert f"{entry['check']}" in page and entry["reason"] in page
+
+
 def test_the_results_of_a_batch_not_done_send_back_to_its_progress(biller, biller_client):
     batch = make_batch(biller, make_claims(3))
     response = biller_client.get(reverse("batches:batch_results", args=[batch.pk]))

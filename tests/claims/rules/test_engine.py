@@ -28,6 +28,7 @@ from claims.rules.inputs import ScrubInputError, parse_claim, parse_document
 from claims.rules.reference import REFERENCE_KEYS, TABLES
 from claims.rules.registry import Finding, NotChecked
 from codes.choices import MUEAdjudication, PTPModifierIndicator, Source
+from codes.models import DiagnosisCode
 from tests.codes.factories import make_code, make_fee, make_mue, make_pos, make_ptp, make_release
 
 from .builders import claim, line, reference
@@ -313,6 +314,10 @@ def all_tables(db):
     make_fee(releases[Source.PFS_RVU], "99213", "A")
     make_mue(releases[Source.MUE_PRACTITIONER], "99213", 1, adjudication_indicator=MUEAdjudication.DOS_CLINICAL)
     make_pos("11", "Office")
+    # The ICD-10-CM edition of the claims' fiscal year, with the diagnosis they carry (not a reference key:
+    # a finding names the edition it used).
+    icd10cm = make_release(Source.ICD10CM, "FY2026", effective_date=date(2025, 10, 1))
+    DiagnosisCode.objects.create(release=icd10cm, code="J45909", billable=True, description="Asthma, test")
     return labels
 
 
