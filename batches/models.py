@@ -80,7 +80,9 @@ class ClaimResult(models.Model):
     findings = models.JSONField(default=list)
     unchecked = models.JSONField(default=list, blank=True)
     unchecked_checks = models.JSONField(
-        default=list, blank=True, help_text="The checks that did not run, and why (the scrub format's unchecked_checks)."
+        default=list,
+        blank=True,
+        help_text="The checks that did not run, and why (the scrub format's unchecked_checks).",
     )
 
     class Meta:

@@ -907,7 +907,8 @@ def m_bundled(c: VisitContext, visit: Visit) -> tuple[Visit, str] | None:
     if codes == ["96372", "J3420"]:
         return visit.with_lines([DemoLine("99211"), *visit.lines]), "A nurse visit is not billed with the injection."
     if "80048" not in codes:  # both chemistry panels keyed from the lab order
-        return visit.with_lines([*visit.lines, DemoLine("80053"), DemoLine("80048")]), "80053 includes 80048: remove it."
+        panels = [DemoLine("80053"), DemoLine("80048")]
+        return visit.with_lines([*visit.lines, *panels]), "80053 includes 80048: remove it."
     return None
 
 

@@ -21,8 +21,10 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.forms.formsets import ManagementForm
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -135,13 +137,36 @@ class ClaimForm(cms1500.Cms1500FormMixin, SurrogateSafeFormMixin, forms.ModelFor
         self.fields["payer"].queryset = Payer.objects.order_by("name")
         self.fields["payer"].label = "Payer"
         self.fields["payer"].empty_label = "Choose the payer …"
+        lookup = reverse("codes:diagnosis_lookup")
         for letter in DIAGNOSIS_LETTERS:
-            self.fields[f"diagnosis_{letter.lower()}"] = forms.CharField(
+            name = f"diagnosis_{letter.lower()}"
+            # A code (8 characters at most), or words to look one up by (ICD-10-CM look-up, codes app): the box takes
+            # what is typed, the code is checked when the form is.
+            self.fields[name] = forms.CharField(
                 label=f"{letter}.",
                 required=False,
-                max_length=8,
+                validators=[MaxLengthValidator(8, "A diagnosis code has at most 8 characters (with the dot).")],
                 widget=forms.TextInput(
-                    attrs={"class": "diagnosis-input", "data-letter": letter, "autocomplete": "off", "size": 8}
+                    attrs={
+                        "class": "diagnosis-input code-mono",
+                        "data-letter": letter,
+                        "autocomplete": "off",
+                        "spellcheck": "false",
+                        "size": 8,
+                        "maxlength": 60,
+                        "data-code-autocomplete": "",
+                        "hx-get": lookup,
+                        "hx-trigger": "input changed delay:250ms",
+                        "hx-target": f"#id_{name}-suggestions",
+                        "hx-include": "#id_date_of_service",
+                        "hx-sync": "this:replace",
+                        "hx-swap": "innerHTML",
+                        "role": "combobox",
+                        "aria-autocomplete": "list",
+                        "aria-expanded": "false",
+                        "aria-controls": f"id_{name}-suggestions",
+                        "placeholder": "code or words",
+                    }
                 ),
             )
         self.order_fields(

@@ -142,6 +142,22 @@ def test_autocomplete_finds_a_code_by_words(biller_page):
     expect(line(page, 1).get_by_role("listbox")).to_have_count(0)
 
 
+def test_diagnosis_boxes_look_up_icd10cm_codes_by_words(biller_page):
+    """Box 21 looks codes up in the ICD-10-CM edition of the date of service's fiscal year (FY2026 here)."""
+    page = biller_page
+    page.goto("/claims/new/")
+    page.get_by_label("Date of service").fill("2026-03-09")
+    box = page.get_by_label("A.", exact=True)
+    box.fill("leiomyoma of uterus")
+    listbox = page.locator("#id_diagnosis_a-suggestions").get_by_role("listbox")
+    expect(listbox).to_have_attribute("data-edition", re.compile(r"^FY2026"))
+    option = listbox.get_by_role("option").filter(has_text="D25.9")
+    expect(option).to_contain_text("Billable")
+    option.click()
+    expect(box).to_have_value("D25.9")
+    expect(page.locator("#id_diagnosis_a-suggestions").get_by_role("listbox")).to_have_count(0)
+
+
 def test_diagnosis_pointers_offer_the_entered_diagnoses(biller_page):
     page = biller_page
     page.goto("/claims/new/")

@@ -157,6 +157,24 @@ def test_live_check_waits_for_payer_and_date(biller_client, medicare):
     assert 'data-rule="' not in html
 
 
+def test_diagnosis_boxes_are_icd10cm_look_ups_of_the_date_of_service(biller_client):
+    html = biller_client.get(NEW).content.decode()
+    lookup = reverse("codes:diagnosis_lookup")
+    for letter in "abcdefghijkl":
+        box = re.search(rf'<input [^>]*id="id_diagnosis_{letter}"[^>]*>', html)[0]
+        assert "data-code-autocomplete" in box and f'hx-get="{lookup}"' in box
+        assert 'hx-include="#id_date_of_service"' in box and f'hx-target="#id_diagnosis_{letter}-suggestions"' in box
+        assert f'id="id_diagnosis_{letter}-suggestions"' in html
+
+
+def test_words_left_in_a_diagnosis_box_are_not_saved(biller_client, medicare):
+    """Words typed to look a code up are not a code: a clear message at the box, nothing saved."""
+    data = entry_data(medicare, [{"code": "99213"}], diagnosis_a="leiomyoma of uterus")
+    response = biller_client.post(NEW, {**data, "action": "save"})
+    assert "A diagnosis code has at most 8 characters (with the dot)." in response.content.decode()
+    assert not Claim.objects.exists()
+
+
 def test_live_check_shows_entry_problems_at_the_line(biller_client, medicare):
     data = oral_drug_claim(medicare)
     data["lines-1-pointer_1"] = "C"
