@@ -158,8 +158,8 @@ def _copy_row(row: FeeScheduleIndicator, release: Release) -> FeeScheduleIndicat
     return FeeScheduleIndicator(**values)
 
 
-def _example_years() -> set[int]:
-    years = set()
+def _example_dates() -> set[date]:
+    dates = set()
     for param in EXAMPLES:
         example = param.values[0]
         if example is None:
@@ -167,20 +167,28 @@ def _example_years() -> set[int]:
         claim = example["claim"]
         for text in [claim.get("dos"), *(line.get("dos") for line in claim["lines"])]:
             if text:
-                years.add(date.fromisoformat(text).year)
-    return years
+                dates.add(date.fromisoformat(text))
+    return dates
+
+
+def _example_years() -> set[int]:
+    return {day.year for day in _example_dates()}
 
 
 @pytest.fixture(scope="module")
 def example_reference(django_db_setup, django_db_blocker):
-    """Starter data plus the supplement and the fee-schedule file of the examples' years, loaded once
-    for the module and rolled back after it."""
+    """Starter data with the shipped ICD-10-CM editions of the examples' fiscal years, plus the supplement and the
+    fee-schedule file of the examples' years, loaded once for the module and rolled back after it."""
     from io import StringIO
 
     from django.core.management import call_command
 
+    from codes.icd10cm import fiscal_year
+
+    years = sorted({fiscal_year(day) for day in _example_dates()})
+    editions = [arg for year in years for arg in ("--icd10cm-year", str(year))]
     with rolled_back(django_db_blocker):
-        call_command("load_starter_data", "--without-icd10cm", stdout=StringIO())
+        call_command("load_starter_data", *editions, stdout=StringIO())
         add_supplement()
         add_fee_schedule_files(_example_years())
         yield
