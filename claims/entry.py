@@ -404,7 +404,7 @@ def _prefill_source(request: HttpRequest) -> Claim | None:
 
 
 def _prefill_patient(source: Claim | None) -> Patient | None:
-    """The patient as entered on the source claim (boxes 1a, 2, 3)."""
+    """The patient as entered on the source claim (boxes 1a, 2, 3 and 5)."""
     if source is None:
         return None
     return Patient(
@@ -413,6 +413,12 @@ def _prefill_patient(source: Claim | None) -> Patient | None:
         first_name=source.patient_first_name,
         date_of_birth=source.patient_dob,
         sex=source.patient_sex,
+        address_line1=source.patient_address_line1,
+        address_line2=source.patient_address_line2,
+        city=source.patient_city,
+        state=source.patient_state,
+        zip_code=source.patient_zip_code,
+        phone=source.patient_phone,
     )
 
 

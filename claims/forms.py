@@ -81,6 +81,9 @@ def normalise_ndc(value: str) -> str:
     return "".join(part.zfill(width) for part, width in zip(parts, (5, 4, 2), strict=True))
 
 
+PATIENT_CONTACT_FIELDS = ("address_line1", "address_line2", "city", "state", "zip_code", "phone")
+
+
 class ClaimForm(cms1500.Cms1500FormMixin, SurrogateSafeFormMixin, forms.ModelForm):
     """The claim header, with the patient's fields (a patient is found by member ID and date of birth)."""
 
@@ -203,6 +206,8 @@ class ClaimForm(cms1500.Cms1500FormMixin, SurrogateSafeFormMixin, forms.ModelFor
                     patient_first_name=patient.first_name,
                     patient_dob=patient.date_of_birth,
                     patient_sex=patient.sex,
+                    # box 5, from the patient's address and phone
+                    **{f"patient_{name}": getattr(patient, name) for name in PATIENT_CONTACT_FIELDS},
                 )
         guard_fields(self.fields)
         self.helper = FormHelper()

@@ -98,6 +98,18 @@ def test_new_claim_from_a_claim_is_prefilled_with_its_patient_as_entered(biller_
     assert 'value="7AB1CD2EF34"' in html and 'value="Roe"' in html and 'value="1948-05-02"' in html
 
 
+def test_new_claim_for_this_patient_fills_box_5_too(biller_client, biller, db):
+    claim = make_claim(biller, patient=make_patient(last_name="Roe", member_id="7AB1CD2EF34"))
+    Claim.objects.filter(pk=claim.pk).update(
+        patient_address_line1="12 Elm St", patient_city="Albany", patient_state="NY", patient_zip_code="12203",
+        patient_phone="5185550100",
+    )  # fmt: skip
+    html = biller_client.get(NEW, {"from_claim": claim.pk}).content.decode()
+    for name, value in [("address_line1", "12 Elm St"), ("city", "Albany"), ("state", "NY"), ("zip_code", "12203")]:
+        assert re.search(rf'<input [^>]*name="patient_{name}"[^>]*value="{value}"', html), name
+    assert re.search(r'<input [^>]*name="patient_phone"[^>]*value="[^"]*518[^"]*"', html)
+
+
 def test_prefill_from_a_claim_the_biller_cannot_see_is_not_found(biller_client, other_biller, db):
     patient = make_patient(last_name="Roe", member_id="7AB1CD2EF34")
     theirs = make_claim(other_biller, patient=patient)
