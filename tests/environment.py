@@ -11,12 +11,15 @@ tests/test_security_headers.py runs with the production values). Values already 
 
 import os
 import secrets
+import tempfile
 
 TEST_ENVIRONMENT = {
     "DJANGO_SECRET_KEY": "claimdesk-test-" + secrets.token_urlsafe(48),
     "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
     "DJANGO_PLAIN_STATIC": "1",
     "DJANGO_SECURE_SSL_REDIRECT": "0",
+    # The reference indexes of a test run's databases, never those of the development database.
+    "CLAIMDESK_REFERENCE_INDEX_DIR": os.path.join(tempfile.gettempdir(), f"claimdesk-test-index-{os.getpid()}"),
 }
 
 os.environ["DJANGO_DEBUG"] = "0"
