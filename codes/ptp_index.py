@@ -32,7 +32,7 @@ import struct
 import tempfile
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -46,6 +46,7 @@ FORMAT_VERSION = 2
 MAGIC = b"CDPTPIX1"
 CODE_BITS = 21  # a pair is (column 1 number << CODE_BITS) | column 2 number
 FETCH_ROWS = 50_000  # rows read from the cursor at a time while building
+ROWS_KEPT = 50_000  # pairs whose rows a process keeps made (the pairs of a batch repeat)
 ROW_COLUMNS = ("column_1", "column_2", "effective_date", "deletion_date", "modifier_indicator", "rationale")
 
 
@@ -216,6 +217,9 @@ def build(release: Release, alias: str = "default") -> Path:
             handle.write(MAGIC + struct.pack("<Q", len(head)) + head)
             for blob in blobs:
                 handle.write(blob)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # readable as any file the app writes (mkstemp makes it private)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -264,27 +268,47 @@ class PTPIndex:
         self._firsts_by_second = arrays["firsts_by_second"]
         self._offsets_by_second = arrays["offsets_by_second"]
         self._days: dict[int, date | None] = {0: None}
-        self._column_one: dict[str, frozenset[str]] = {}  # made on first use; at most one per code
+        self._column_one: dict[str, bytes] = {}  # made on first use; at most one per code
+        self._rows: dict[tuple[str, str], tuple[PTPRow, ...]] = {}
 
     def is_column_two(self, code: str) -> bool:
         """Whether the code is column 2 of some row (any date)."""
         number = self._code_ids.get(code)
         return number is not None and self._offsets_by_second[number + 1] > self._offsets_by_second[number]
 
-    def column_one(self, code: str) -> frozenset[str]:
-        """The column-1 codes of the rows where the code is column 2 (any date)."""
-        found = self._column_one.get(code)
-        if found is None:
+    def column_one_among(self, code: str, codes: Iterable[str]) -> set[str]:
+        """Those of ``codes`` that are column 1 of a row where ``code`` is column 2 (any date)."""
+        bits = self._column_one.get(code)
+        if bits is None:
             number = self._code_ids.get(code)
             if number is None:
-                return frozenset()
+                return set()
+            # One bit per code number: the codes of the release's rows with this code as column 2.
+            bits = bytearray((len(self._codes) + 7) // 8)
             start, end = self._offsets_by_second[number], self._offsets_by_second[number + 1]
-            codes = self._codes
-            found = self._column_one[code] = frozenset([codes[first] for first in self._firsts_by_second[start:end]])
+            for first in self._firsts_by_second[start:end]:
+                bits[first >> 3] |= 1 << (first & 7)
+            self._column_one[code] = bits = bytes(bits)
+        found = set()
+        code_ids = self._code_ids
+        for other in codes:
+            number = code_ids.get(other)
+            if number is not None and bits[number >> 3] >> (number & 7) & 1:
+                found.add(other)
         return found
 
     def rows(self, column_1: str, column_2: str) -> tuple[PTPRow, ...]:
-        """The pair's rows in ``row_order`` (made anew on each call: nothing grows with the batch)."""
+        """The pair's rows in ``row_order`` (the rows of the last ``ROWS_KEPT`` pairs asked are kept)."""
+        key = (column_1, column_2)
+        found = self._rows.get(key)
+        if found is not None:
+            return found
+        if len(self._rows) >= ROWS_KEPT:
+            self._rows.clear()  # bounded: memory never grows with the batch
+        found = self._rows[key] = self._read_rows(column_1, column_2)
+        return found
+
+    def _read_rows(self, column_1: str, column_2: str) -> tuple[PTPRow, ...]:
         first, second = self._code_ids.get(column_1), self._code_ids.get(column_2)
         if first is None or second is None:
             return ()

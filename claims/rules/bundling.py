@@ -89,8 +89,8 @@ def ptp_hits(ctx: ClaimContext) -> dict[tuple[int, int], list[PTPPair]]:
         partner_codes = {partner.code for partner in partners}
         for line in lines:
             code, number = line.code, line.number
-            column_one = table.column_one(code)
-            if column_one.isdisjoint(partner_codes):
+            column_one = table.column_one_among(code, partner_codes)
+            if not column_one:
                 continue  # no partner has an edit with this line (the common case)
             for partner in partners:
                 if partner is line or partner.code not in column_one:

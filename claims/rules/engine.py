@@ -244,7 +244,9 @@ class RulePlan:
         self._ref = ref
         self._plans: dict[tuple[str, bool], tuple] = {}
         self._kinds: dict[tuple, _LineKind] = {}
+        self._shared_kinds: dict[frozenset[str], _LineKind] = {}
         self._by_code: dict[str, frozenset[str]] = {}
+        self._shared: dict[frozenset[str], frozenset[str]] = {}
         self._candidates: dict[tuple, tuple[tuple[int, Rule], ...]] = {}
         self._all_line_rules = tuple(rule for rule in rules if rule.scope != CLAIM)
         self._line_when_rules = tuple(rule for rule in self._all_line_rules if rule.when is not None)
@@ -282,13 +284,16 @@ class RulePlan:
             ref, code = self._ref, line.code
             allowed = self._by_code.get(code)
             if allowed is None:
-                allowed = self._by_code[code] = frozenset(
+                allowed = frozenset(
                     rule.id for rule in self._all_line_rules if rule.code_when is None or rule.code_when(ref, code)
                 )
-            found = self._kinds[key] = _LineKind(
-                allowed.difference(
-                    rule.id for rule in self._line_when_rules if rule.id in allowed and not rule.when(ref, line)
-                )
+                allowed = self._by_code[code] = self._shared.setdefault(allowed, allowed)
+            passing = allowed.difference(
+                rule.id for rule in self._line_when_rules if rule.id in allowed and not rule.when(ref, line)
+            )
+            # Kinds of line that pass the same rules are one kind (a batch of many codes has few such sets).
+            found = self._kinds[key] = self._shared_kinds.get(passing) or self._shared_kinds.setdefault(
+                passing, _LineKind(passing)
             )
         return found
 

@@ -307,6 +307,9 @@ _TEXT_LISTS: dict[tuple, tuple[str, ...]] = {(): ()}
 _TEXT_LISTS_LIMIT = 4096
 _MODIFIER_SETS: dict[tuple[str, ...], frozenset[str]] = {(): frozenset()}
 _BIG_INT = 10**100  # units beyond this are no units of service
+_OPTIONAL_LINE_FIELDS = ("ndc", "ndc_unit", "ndc_qty", "dose", "container", "narrative", "dos", "pos", "rendering_npi")
+_NOT_GIVEN = (None,) * len(_OPTIONAL_LINE_FIELDS)
+_ZERO = Decimal(0)
 
 
 def _modifier_set(modifiers: tuple[str, ...]) -> frozenset[str]:
@@ -340,7 +343,10 @@ def _parse_line(raw: Any, index: int, *, claim_id: str, claim_dos: date, claim_p
                 units = None
         except InvalidOperation:
             units = None  # reported by FMT-UNITS, not an input error: a biller may have typed anything
-    container = reader.text("container") or None
+    # Most lines give none of the drug and override fields: reading one that is not given gives its
+    # default, so when all are None they are not read one by one.
+    plain = tuple(map(raw.get, _OPTIONAL_LINE_FIELDS)) == _NOT_GIVEN
+    container = None if plain else (reader.text("container") or None)
     if container and container not in CONTAINERS:
         raise reader.error(f"must be one of {', '.join(CONTAINERS)}", "container")
     modifiers = reader.text_list("modifiers")
@@ -350,17 +356,17 @@ def _parse_line(raw: Any, index: int, *, claim_id: str, claim_dos: date, claim_p
         modifiers=modifiers,
         units=units,
         units_text="" if units_value is None else str(units_value),
-        charge=reader.number("charge", Decimal(0)),
+        charge=reader.number("charge", _ZERO),
         dx_pointers=reader.text_list("dx_pointers"),
-        ndc=reader.text("ndc") or None,
-        ndc_unit=(reader.text("ndc_unit").upper() or None),
-        ndc_qty=reader.number("ndc_qty"),
-        dose=_parse_dose(reader),
+        ndc=None if plain else (reader.text("ndc") or None),
+        ndc_unit=None if plain else (reader.text("ndc_unit").upper() or None),
+        ndc_qty=None if plain else reader.number("ndc_qty"),
+        dose=None if plain else _parse_dose(reader),
         container=container,
-        narrative=reader.text("narrative"),
-        dos=reader.date("dos") or claim_dos,
-        pos=reader.text("pos") or claim_pos,
-        rendering_npi=reader.text("rendering_npi") or npi,
+        narrative="" if plain else reader.text("narrative"),
+        dos=claim_dos if plain else (reader.date("dos") or claim_dos),
+        pos=claim_pos if plain else (reader.text("pos") or claim_pos),
+        rendering_npi=npi if plain else (reader.text("rendering_npi") or npi),
         modifier_set=_modifier_set(modifiers),
     )
 

@@ -132,6 +132,9 @@ class PlaceFacts:
     facility_type: str
 
 
+_UNKNOWN = object()  # a date not resolved to a release yet
+
+
 class _DayCache(dict):
     """One ``date`` object per distinct date (rows share a few hundred dates between them)."""
 
@@ -173,9 +176,9 @@ class PTPRows:
         """Whether the code is column 2 of some row (any date)."""
         return code in self._column_one
 
-    def column_one(self, code: str) -> frozenset[str]:
-        """The column-1 codes of the rows where the code is column 2 (any date)."""
-        return self._column_one.get(code, frozenset())
+    def column_one_among(self, code: str, codes: Iterable[str]) -> set[str]:
+        """Those of ``codes`` that are column 1 of a row where ``code`` is column 2 (any date)."""
+        return self._column_one.get(code, frozenset()).intersection(codes)
 
     def rows(self, column_1: str, column_2: str) -> tuple[PTPRow, ...]:
         """The pair's rows in ``row_order``."""
@@ -464,7 +467,11 @@ class ReferenceData:
         return cache[dos]
 
     def fee(self, code: str, dos: date, modifier: str = "") -> FeeFacts | None:
-        release_id = self._release_on(Source.PFS_RVU, dos, self._fee_release_by_date) if self._fee else None
+        if not self._fee:
+            return None
+        release_id = self._fee_release_by_date.get(dos, _UNKNOWN)
+        if release_id is _UNKNOWN:
+            release_id = self._release_on(Source.PFS_RVU, dos, self._fee_release_by_date)
         if release_id is None:
             return None
         return self._fee.get((release_id, code, modifier)) or (
@@ -472,7 +479,11 @@ class ReferenceData:
         )
 
     def mue(self, code: str, dos: date) -> MUEFacts | None:
-        release_id = self._release_on(Source.MUE_PRACTITIONER, dos, self._mue_release_by_date) if self._mue else None
+        if not self._mue:
+            return None
+        release_id = self._mue_release_by_date.get(dos, _UNKNOWN)
+        if release_id is _UNKNOWN:
+            release_id = self._release_on(Source.MUE_PRACTITIONER, dos, self._mue_release_by_date)
         if release_id is None:
             return None
         return self._mue.get((release_id, code))

@@ -95,6 +95,17 @@ def test_a_wrong_field_is_named(raw, field):
     assert (error.value.claim_id, error.value.line, error.value.field) == ("C-1", 1, field)
 
 
+def test_drug_and_override_fields_given_as_null_read_as_not_given():
+    optional = ("ndc", "ndc_unit", "ndc_qty", "dose", "container", "narrative", "dos", "pos", "rendering_npi")
+    nulls = dict.fromkeys(optional)
+    line = {"line": 1, "code": "99213", "modifiers": ["25"], "units": 2, "charge": 10.5}
+    assert read({**line, **nulls}) == read(line) == plain(
+        1, "99213", modifiers=("25",), units=Decimal(2), units_text="2", charge=Decimal("10.5")
+    )
+    given = read({**line, **nulls, "pos": "22", "container": "single_dose"})
+    assert (given.pos, given.container, given.dos) == ("22", "single_dose", DOS)
+
+
 def test_a_line_is_a_frozen_line_input():
     line = read({"line": 2, "code": "j1100", "modifiers": ["jz"], "units": 10, "charge": 14.5})
     assert type(line) is LineInput
