@@ -363,13 +363,16 @@ class ReferenceData:
         release = self._ptp_release
         if release is not None and new and isinstance(self.ptp, PTPRows):
             # Pairs among all loaded codes that involve a new one (the index, when used, holds every pair).
-            known = sorted(self._loaded_codes | codes)
-            found = ptp_index_module.active_rows(release.pk).filter(
-                Q(column_1__in=new, column_2__in=known) | Q(column_1__in=known, column_2__in=new)
-            )
+            # (Two queries, each served by an index on (release, column); one when nothing was loaded.)
+            queries = [ptp_index_module.active_rows(release.pk).filter(column_1__in=new, column_2__in=new)]
+            if self._loaded_codes:
+                old = sorted(self._loaded_codes)
+                queries.append(ptp_index_module.active_rows(release.pk).filter(column_1__in=new, column_2__in=old))
+                queries.append(ptp_index_module.active_rows(release.pk).filter(column_1__in=old, column_2__in=new))
             self.ptp.add(
                 PTPRow(column_1, column_2, day(start), day(end), indicator, rationale)
-                for column_1, column_2, start, end, indicator, rationale in found.values_list(
+                for query in queries
+                for column_1, column_2, start, end, indicator, rationale in query.values_list(
                     *ptp_index_module.ROW_COLUMNS
                 )
             )
