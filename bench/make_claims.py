@@ -11,7 +11,18 @@ RT/LT on bilateral-capable codes, 26 on some diagnostic tests, JZ on Medicare dr
 (drugs up to their MUE), a payer of each type (Medicare 50 %, commercial 35 %, Medicaid 15 %),
 and a date of service in 2025 (the RVU25 fee schedule year).
 
-Run: ``.venv/bin/python bench/make_claims.py OUT.json [--claims 20000] [--seed 20260501]``.
+Two mixes of codes (``--mix``):
+
+* ``common`` (default): the code universe of one billing team, about 2,000 codes drawn with a skew;
+* ``diverse``: a billing service with many specialties, procedures drawn uniformly from the whole
+  universe of codes in the PTP, MUE and RVU files (about 12,000 distinct codes in 20,000 claims),
+  with the PTP pairs, labs and add-ons of that universe; claims are realistic otherwise (same sizes,
+  modifiers, units, payers, dates).
+
+``write_repeated(path, count, claims)`` writes a big document (e.g. a million claims) as it goes, from
+a smaller list of claims repeated under new ids, for the streaming memory check.
+
+Run: ``.venv/bin/python bench/make_claims.py OUT.json [--claims 20000] [--seed 20260501] [--mix diverse]``.
 """
 
 from __future__ import annotations
@@ -41,6 +52,8 @@ FILES = {
 DOS_FIRST = date(2025, 1, 2)
 DOS_DAYS = 360
 CPT = re.compile(r"^\d{5}$")
+CPT_CATEGORY_III = re.compile(r"^\d{4}T$")
+MIXES = ("common", "diverse")
 EM_OFFICE = ["99202", "99203", "99204", "99205", "99211", "99212", "99213", "99214", "99215"]
 EM_OTHER = ["99221", "99222", "99223", "99231", "99232", "99233", "99281", "99282", "99283", "99284", "99285"]
 DRUG_ADMIN = ["96372", "96374", "96365"]
@@ -71,6 +84,7 @@ class Pools:
     pairs: list[tuple[str, str]]
     bilateral: set[str] = field(default_factory=set)
     pctc1: set[str] = field(default_factory=set)
+    universe: list[str] = field(default_factory=list)  # every usable code of the PTP, MUE and RVU files
 
 
 def _need(*keys: str) -> None:
@@ -116,6 +130,18 @@ def read_addons(usable: set[str]) -> list[tuple[str, str]]:
     return sorted(set(pairs))
 
 
+def read_ptp_codes() -> set[str]:
+    """Every code of the PTP file (column 1 or column 2 of any row)."""
+    codes: set[str] = set()
+    with gzip.open(FILES["ptp"], "rt", encoding="utf-8", newline="") as stream:
+        reader = csv.reader(stream)
+        next(reader)
+        for column_1, column_2, *_ in reader:
+            codes.add(column_1)
+            codes.add(column_2)
+    return codes
+
+
 def read_ptp_pairs(usable: set[str]) -> list[tuple[str, str]]:
     """Open (not deleted) PTP pairs with modifier indicator 0 or 1 whose two codes are both usable."""
     pairs = []
@@ -128,7 +154,7 @@ def read_ptp_pairs(usable: set[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def build_pools() -> Pools:
+def build_pools(mix: str = "common") -> Pools:
     _need(*FILES)
     rvu = read_rvu()
     mue = read_mue()
@@ -138,7 +164,7 @@ def build_pools() -> Pools:
         return rvu.get(code, {}).get("STATUS CODE", "")
 
     def is_valid(code: str) -> bool:
-        return bool(CPT.match(code)) or code in hcpcs
+        return bool(CPT.match(code) or CPT_CATEGORY_III.match(code)) or code in hcpcs
 
     em = [c for c in EM_OFFICE + EM_OTHER if status(c) == "A" and c in mue]
     procedures = sorted(
@@ -153,6 +179,13 @@ def build_pools() -> Pools:
     labs = sorted(c for c, row in rvu.items() if row["STATUS CODE"] == "X" and "80047" <= c <= "89398" and mue.get(c))
     drugs = sorted((c, mue[c]) for c in mue if c.startswith("J") and c in hcpcs and status(c) == "E" and mue[c] >= 1)
     usable = {c for c in set(procedures) | set(labs) | set(em) | {c for c, _ in drugs} | set(DRUG_ADMIN) if is_valid(c)}
+    universe: list[str] = []
+    if mix == "diverse":
+        # Every code of the three files that a claim can carry (a CPT or Category III number, or a current
+        # HCPCS Level II code) and that is payable somewhere (an MUE above 0, or no MUE row at all).
+        codes = read_ptp_codes() | set(mue) | set(rvu)
+        universe = sorted(c for c in codes if is_valid(c) and mue.get(c, 1) >= 1 and not c.startswith("99"))
+        usable |= set(universe)
     addon_usable = usable | {c for c, row in rvu.items() if row["GLOB DAYS"] == "ZZZ" and row["STATUS CODE"] == "A"}
     addons = [(a, p) for a, p in read_addons(addon_usable) if p in usable and mue.get(a, 0) >= 1]
     pairs = read_ptp_pairs(usable)
@@ -167,12 +200,14 @@ def build_pools() -> Pools:
         pairs=pairs,
         bilateral={c for c, row in rvu.items() if row["BILAT SURG"] in ("1", "3")},
         pctc1={c for c, row in rvu.items() if row["PCTC IND"] == "1"},
+        universe=universe,
     )
 
 
-def skewed(rng: random.Random, items: list):
-    """A few items are billed very often, most rarely (claims volume per code is highly skewed)."""
-    return items[int(len(items) * rng.random() ** SKEW)]
+def skewed(rng: random.Random, items: list, skew: float = SKEW):
+    """A few items are billed very often, most rarely (claims volume per code is highly skewed);
+    ``skew`` 1 draws uniformly."""
+    return items[int(len(items) * rng.random() ** skew)]
 
 
 def luhn_npi(rng: random.Random) -> str:
@@ -207,7 +242,7 @@ def _line(number: int, code: str, units: int = 1, modifiers: list[str] | None = 
     }
 
 
-def make_claim(index: int, rng: random.Random, pools: Pools, npis: list[str]) -> dict:
+def make_claim(index: int, rng: random.Random, pools: Pools, npis: list[str], skew: float = SKEW) -> dict:
     payer_type = rng.choices(["medicare", "commercial", "medicaid"], weights=[50, 35, 15])[0]
     size = rng.randint(1, 20)
     dos = DOS_FIRST + timedelta(days=rng.randrange(DOS_DAYS))
@@ -222,12 +257,12 @@ def make_claim(index: int, rng: random.Random, pools: Pools, npis: list[str]) ->
     if has_em:
         add(rng.choice(pools.em))
     if size > 1 and rng.random() < 0.5:
-        column_1, column_2 = skewed(rng, pools.pairs)
+        column_1, column_2 = skewed(rng, pools.pairs, skew)
         bypass = ["XS"] if rng.random() < MODIFIER_RATE["bypass"] else []
         add(column_1)
         add(column_2, bypass)
     if size > 2 and rng.random() < 0.25:
-        add_on, primary = skewed(rng, pools.addons)
+        add_on, primary = skewed(rng, pools.addons, skew)
         add(primary)
         add(add_on)
     if size > 2 and rng.random() < 0.25:
@@ -238,9 +273,9 @@ def make_claim(index: int, rng: random.Random, pools: Pools, npis: list[str]) ->
         add(drug, modifiers, units, container="single_dose")
     while len(codes_planned) < size:
         if rng.random() < 0.55:
-            add(skewed(rng, pools.labs))
+            add(skewed(rng, pools.labs, skew))
         else:
-            code = skewed(rng, pools.procedures)
+            code = skewed(rng, pools.procedures, skew)
             modifiers = []
             if code in pools.bilateral and rng.random() < MODIFIER_RATE["side"]:
                 modifiers.append(rng.choice(["RT", "LT"]))
@@ -296,23 +331,46 @@ def make_claim(index: int, rng: random.Random, pools: Pools, npis: list[str]) ->
     return claim
 
 
-def generate(count: int = 20_000, seed: int = 20260501, pools: Pools | None = None) -> dict:
-    """The scrub document: ``count`` claims, the same for the same seed and files."""
-    pools = pools or build_pools()
+def generate(count: int = 20_000, seed: int = 20260501, pools: Pools | None = None, mix: str = "common") -> dict:
+    """The scrub document: ``count`` claims, the same for the same seed, mix and files."""
+    if mix not in MIXES:
+        raise ValueError(f"unknown mix {mix!r}; one of {', '.join(MIXES)}")
+    pools = pools or build_pools(mix)
     order = random.Random(seed + 1)  # which codes are the popular ones: a fixed shuffle of each pool
     for name in ("procedures", "labs", "drugs", "addons", "pairs"):
         items = sorted(getattr(pools, name))
         order.shuffle(items)
         setattr(pools, name, items)
-    # The code universe of a billing team's batch: a few thousand codes, not the whole fee schedule.
-    pools.procedures = pools.procedures[:PROCEDURES]
-    pools.labs = pools.labs[:LABS]
+    if mix == "common":
+        # The code universe of a billing team's batch: a few thousand codes, not the whole fee schedule.
+        pools.procedures = pools.procedures[:PROCEDURES]
+        pools.labs = pools.labs[:LABS]
+        skew: float = SKEW
+    else:
+        # A billing service for many specialties: any code of the files, about equally often.
+        pools.procedures = sorted(set(pools.universe) - set(pools.labs))
+        skew = 1
     kept = set(pools.em) | set(pools.procedures) | set(pools.labs) | {c for c, _ in pools.drugs} | set(DRUG_ADMIN)
     pools.pairs = [(a, b) for a, b in pools.pairs if a in kept and b in kept]
     pools.addons = [(a, p) for a, p in pools.addons if p in kept]
     rng = random.Random(seed)
     npis = [luhn_npi(rng) for _ in range(25)]
-    return {"claims": [make_claim(index, rng, pools, npis) for index in range(1, count + 1)]}
+    return {"claims": [make_claim(index, rng, pools, npis, skew) for index in range(1, count + 1)]}
+
+
+def write_repeated(path: Path, count: int, claims: list[dict]) -> int:
+    """Write a scrub document of ``count`` claims to ``path`` as it goes (never the whole document in
+    memory): ``claims`` repeated in turn, each copy under a new id. Returns the bytes written."""
+    written = 0
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write('{"claims": [\n')
+        for index in range(count):
+            claim = claims[index % len(claims)]
+            text = json.dumps({**claim, "id": f"STREAM-{index + 1:07d}"})
+            handle.write(text if index == 0 else ",\n" + text)
+            written += len(text) + 2
+        handle.write("\n]}\n")
+    return written
 
 
 def main() -> int:
@@ -320,9 +378,10 @@ def main() -> int:
     parser.add_argument("output", type=Path)
     parser.add_argument("--claims", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=20260501)
+    parser.add_argument("--mix", choices=MIXES, default="common")
     args = parser.parse_args()
     try:
-        document = generate(args.claims, args.seed)
+        document = generate(args.claims, args.seed, mix=args.mix)
     except MissingData as error:
         print(f"make_claims: {error}", file=sys.stderr)
         return 2

@@ -5,7 +5,9 @@ postgres://postgres@127.0.0.1:5432/postgres; a database ``claimdesk_bench_scrub`
 dropped), the reference data is loaded as a user would (starter data, then the real CMS files of
 ../shared/data: HCPCS 2026 January, RVU25A, the full practitioner PTP quarter of 2.5 million pairs
 from ptp_practitioner_v30.1_2024Q2_pairs_derived.csv.gz, the 2026 Q2 practitioner MUE and add-on
-edits), 20,000 realistic claims are generated (``bench/make_claims.py``, fixed seed), and
+edits), 20,000 realistic claims are generated for each mix of codes (``bench/make_claims.py``, fixed
+seed: ``common``, about 2,000 codes of one billing team, and ``diverse``, the whole code universe of
+the PTP, MUE and RVU files), and for each mix
 
 * batch: ``manage.py scrub_claims claims.json --output out.json`` runs as a subprocess, timed end to
   end (process start, reading, loading reference data, all rules, writing) -> claims/s;
@@ -14,12 +16,17 @@ edits), 20,000 realistic claims are generated (``bench/make_claims.py``, fixed s
   reach >= 5 % of it;
 * memory: peak RSS of the batch subprocess (``os.wait4`` rusage of that child) vs 500 MB;
 * interactive: one 20-line claim through ``check_document`` (the path the browser uses) 200 times in
-  one process with the reference tables loaded: server time p95 vs 30 ms.
+  one process with the reference tables loaded: server time p95 vs 30 ms;
+
+and once, on SQLite, the streaming check: a document of 1,000,000 claims (the diverse claims repeated
+under new ids, written as it is generated) in and out of ``scrub_claims``: peak RSS vs 500 MB, and
+the time it took.
 
 Prints one line per measurement and exits 0 when every target is met, 1 otherwise, 2 when the
 shared data is absent. ``--profile`` also runs the batch under cProfile and prints where the time goes.
 
-Run: ``.venv/bin/python bench/scrub.py`` (``--sqlite-only``, ``--claims N``, ``--keep``, ``--profile``).
+Run: ``.venv/bin/python bench/scrub.py`` (``--sqlite-only``, ``--claims N``, ``--mix diverse``,
+``--stream-claims N`` (0: none), ``--keep``, ``--profile``).
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +69,7 @@ RSS_TARGET_MB = 500
 P95_TARGET_MS = 30.0
 INTERACTIVE_RUNS = 200
 INTERACTIVE_LINES = 20
+STREAM_CLAIMS = 1_000_000
 
 
 # --- child processes: one database each ---------------------------------------------------------------
@@ -193,10 +202,10 @@ def baseline(claims: list[dict]) -> dict:
     codes = {line["code"] for claim in claims for line in claim["lines"]}
     pairs = load_pairs(codes)
     line_codes = [[sys.intern(line["code"]) for line in claim["lines"]] for claim in claims]
-    best = float("inf")
+    best = best_cpu = float("inf")
     hits = 0
     for _ in range(3):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         hits = 0
         for codes_of_claim in line_codes:
             for i, first in enumerate(codes_of_claim):
@@ -204,7 +213,8 @@ def baseline(claims: list[dict]) -> dict:
                     if i != j and (first, second) in pairs:
                         hits += 1
         best = min(best, time.perf_counter() - start)
-    return {"seconds": best, "hits": hits, "pairs": len(pairs)}
+        best_cpu = min(best_cpu, time.process_time() - start_cpu)
+    return {"seconds": best, "cpu": best_cpu, "hits": hits, "pairs": len(pairs)}
 
 
 def summarise_output(out_path: Path, expected: int) -> str:
@@ -234,38 +244,47 @@ def print_profile(path: Path) -> None:
 
 
 # --- one database -------------------------------------------------------------------------------------
-def bench_database(
-    name: str, url: str, claims_path: Path, count: int, base: dict, directory: Path, *, profile: bool
-) -> bool:
-    setup = run_child("setup", url)
-    print(f"scrub setup {name}: reference data loaded in {setup['seconds']:.1f} s", flush=True)
-    out_path = directory / f"out-{name}.json"
-    batch = run_batch(url, claims_path, out_path)
-    rate = count / batch["seconds"]
-    base_rate = count / base["seconds"]
+@dataclass
+class Mix:
+    """One generated batch of claims (a mix of codes) and its baseline, measured on every database."""
+
+    name: str
+    path: Path
+    count: int
+    base: dict
+
+
+def bench_mix(name: str, url: str, mix: Mix, directory: Path, *, profile: bool) -> bool:
+    out_path = directory / f"out-{name}-{mix.name}.json"
+    batch = run_batch(url, mix.path, out_path)
+    rate = mix.count / batch["seconds"]
+    base_rate = mix.count / mix.base["seconds"]
     ratio = rate / base_rate
+    label = f"{name} {mix.name} mix"
+    # On a shared machine wall time moves with what else runs; CPU time much less: the ratio of CPU
+    # times (the batch's processes together against the baseline's loop) is printed beside it.
+    cpu_ratio = mix.base["cpu"] / batch["cpu"]
     print(
-        f"scrub batch {name}: {count} claims in {batch['seconds']:.1f} s = {rate:.0f} claims/s; "
+        f"scrub batch {label}: {mix.count} claims in {batch['seconds']:.1f} s = {rate:.0f} claims/s; "
         f"baseline {base_rate:.0f} claims/s; ratio {ratio:.1%} (target >= {RATIO_TARGET:.0%}); "
-        f"CPU {batch['cpu']:.1f} s (user+sys, workers included), load average {batch['load']:.2f}",
+        f"CPU {batch['cpu']:.1f} s (user+sys, workers included) against the baseline's {mix.base['cpu']:.2f} s: "
+        f"{cpu_ratio:.1%}; load average {batch['load']:.2f}",
         flush=True,
     )
+    print(f"scrub memory {label}: peak RSS {batch['rss_mb']:.0f} MB (target < {RSS_TARGET_MB} MB)", flush=True)
+    print(f"scrub output {label}: {summarise_output(out_path, mix.count)}", flush=True)
+    out_path.unlink(missing_ok=True)
+    interactive = run_child("interactive", url, str(mix.path))
     print(
-        f"scrub memory {name}: peak RSS {batch['rss_mb']:.0f} MB (target < {RSS_TARGET_MB} MB)",
-        flush=True,
-    )
-    print(f"scrub output {name}: {summarise_output(out_path, count)}", flush=True)
-    interactive = run_child("interactive", url, str(claims_path))
-    print(
-        f"scrub interactive {name}: {INTERACTIVE_LINES}-line claim x {INTERACTIVE_RUNS}: "
+        f"scrub interactive {label}: {INTERACTIVE_LINES}-line claim x {INTERACTIVE_RUNS}: "
         f"p50 {interactive['p50']:.1f} ms, p95 {interactive['p95']:.1f} ms, max {interactive['max']:.1f} ms, "
         f"{interactive['queries']} queries per check (target p95 <= {P95_TARGET_MS:.0f} ms on SQLite)",
         flush=True,
     )
     if profile:
-        profile_path = directory / f"scrub-{name}.prof"
-        run_batch(url, claims_path, directory / f"out-{name}-profiled.json", profile=profile_path)
-        print(f"== cProfile of scrub_claims on {name}", flush=True)
+        profile_path = directory / f"scrub-{name}-{mix.name}.prof"
+        run_batch(url, mix.path, directory / f"out-{name}-{mix.name}-profiled.json", profile=profile_path)
+        print(f"== cProfile of scrub_claims on {label}", flush=True)
         print_profile(profile_path)
     ok = ratio >= RATIO_TARGET and batch["rss_mb"] < RSS_TARGET_MB
     if name == "sqlite":
@@ -273,17 +292,83 @@ def bench_database(
     return ok
 
 
-def bench_postgresql(claims_path: Path, count: int, base: dict, directory: Path, *, profile: bool) -> bool | None:
+def count_results(out_path: Path) -> int:
+    """Claims in a (big) JSON output, counted as it is read: one ``"risk"`` key per claim."""
+    count = 0
+    tail = b""
+    with out_path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            block = tail + chunk
+            count += block.count(b'"risk": ')
+            tail = block[-16:]
+            count -= tail.count(b'"risk": ')  # counted again with the next block
+        count += tail.count(b'"risk": ')
+    return count
+
+
+def bench_stream(name: str, url: str, path: Path, count: int, directory: Path) -> bool:
+    """The batch's memory must not grow with the batch: ``count`` claims in and out under the target."""
+    out_path = directory / f"out-{name}-stream.json"
+    batch = run_batch(url, path, out_path)
+    written = count_results(out_path)
+    out_path.unlink(missing_ok=True)
+    print(
+        f"scrub stream {name}: {count} claims ({path.stat().st_size / 1e9:.1f} GB) in {batch['seconds']:.0f} s "
+        f"= {count / batch['seconds']:.0f} claims/s; peak RSS {batch['rss_mb']:.0f} MB "
+        f"(target < {RSS_TARGET_MB} MB); {written} claims written",
+        flush=True,
+    )
+    return batch["rss_mb"] < RSS_TARGET_MB and written == count
+
+
+def bench_database(
+    name: str, url: str, mixes: list[Mix], directory: Path, *, profile: bool, stream: tuple[Path, int] | None
+) -> bool:
+    setup = run_child("setup", url)
+    print(f"scrub setup {name}: reference data loaded in {setup['seconds']:.1f} s", flush=True)
+    ok = True
+    for mix in mixes:
+        ok = bench_mix(name, url, mix, directory, profile=profile) and ok
+    if stream is not None:
+        ok = bench_stream(name, url, *stream, directory) and ok
+    return ok
+
+
+def bench_postgresql(mixes: list[Mix], directory: Path, *, profile: bool) -> bool | None:
     with scratch_postgres(BENCH_DB, "scrub") as url:
         if url is None:
             return None
-        return bench_database("postgresql", url, claims_path, count, base, directory, profile=profile)
+        return bench_database("postgresql", url, mixes, directory, profile=profile, stream=None)
+
+
+def prepare_mix(name: str, count: int, seed: int, directory: Path) -> tuple[Mix, list[dict]]:
+    started = time.perf_counter()
+    document = make_claims.generate(count, seed, mix=name)
+    path = directory / f"claims-{name}.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    claims = document["claims"]
+    lines = sum(len(c["lines"]) for c in claims)
+    codes = len({line["code"] for c in claims for line in c["lines"]})
+    print(
+        f"scrub {name} mix: generated {count} claims ({lines} lines, {codes} distinct codes) "
+        f"in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    base = baseline(claims)
+    print(
+        f"scrub baseline {name} mix: PTP look-ups of {count} claims in {base['seconds']:.2f} s "
+        f"({base['pairs']} preloaded pairs, {base['hits']} hits)",
+        flush=True,
+    )
+    return Mix(name, path, count, base), claims
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--claims", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=20260501)
+    parser.add_argument("--mix", choices=make_claims.MIXES, action="append", help="only this mix (repeatable)")
+    parser.add_argument("--stream-claims", type=int, default=STREAM_CLAIMS, help="claims of the memory check; 0: none")
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the temporary files (path printed)")
     parser.add_argument("--profile", action="store_true", help="also profile the batch run with cProfile")
@@ -300,40 +385,33 @@ def main() -> int:
         print(f"scrub: cannot run, shared data absent: {', '.join(missing)}", file=sys.stderr)
         return 2
     directory = Path(tempfile.mkdtemp(prefix="claimdesk-scrub-bench-"))
+    # The reference index files of the scratch databases live and go with them.
+    os.environ["CLAIMDESK_REFERENCE_INDEX_DIR"] = str(directory / "reference-index")
     try:
-        started = time.perf_counter()
+        mixes = []
+        stream = None
         try:
-            document = make_claims.generate(args.claims, args.seed)
+            for name in args.mix or make_claims.MIXES:
+                mix, claims = prepare_mix(name, args.claims, args.seed, directory)
+                mixes.append(mix)
+                if args.stream_claims and (name == "diverse" or len(args.mix or ()) == 1):
+                    path = directory / "claims-stream.json"
+                    started = time.perf_counter()
+                    make_claims.write_repeated(path, args.stream_claims, claims)
+                    print(
+                        f"scrub stream: wrote {args.stream_claims} claims ({name} mix repeated) "
+                        f"in {time.perf_counter() - started:.0f} s",
+                        flush=True,
+                    )
+                    stream = (path, args.stream_claims)
+                del claims
         except make_claims.MissingData as error:
             print(f"scrub: {error}", file=sys.stderr)
             return 2
-        claims_path = directory / "claims.json"
-        claims_path.write_text(json.dumps(document), encoding="utf-8")
-        lines = sum(len(c["lines"]) for c in document["claims"])
-        codes = len({line["code"] for c in document["claims"] for line in c["lines"]})
-        print(
-            f"scrub: generated {args.claims} claims ({lines} lines, {codes} distinct codes) "
-            f"in {time.perf_counter() - started:.1f} s",
-            flush=True,
-        )
-        base = baseline(document["claims"])
-        print(
-            f"scrub baseline: PTP look-ups of {args.claims} claims in {base['seconds']:.2f} s "
-            f"({base['pairs']} preloaded pairs, {base['hits']} hits)",
-            flush=True,
-        )
-        del document
-        ok = bench_database(
-            "sqlite",
-            f"sqlite:///{directory / 'bench.sqlite3'}",
-            claims_path,
-            args.claims,
-            base,
-            directory,
-            profile=args.profile,
-        )
+        url = f"sqlite:///{directory / 'bench.sqlite3'}"
+        ok = bench_database("sqlite", url, mixes, directory, profile=args.profile, stream=stream)
         if not args.sqlite_only:
-            ok = bench_postgresql(claims_path, args.claims, base, directory, profile=args.profile) is not False and ok
+            ok = bench_postgresql(mixes, directory, profile=args.profile) is not False and ok
     except RuntimeError as error:
         print(f"scrub: {error}", file=sys.stderr)
         return 1

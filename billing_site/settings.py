@@ -208,6 +208,8 @@ STORAGES = {
 
 # Uploaded CMS files for the admin preview are kept here between preview and confirm.
 IMPORT_UPLOAD_DIR = Path(os.environ.get("CLAIMDESK_IMPORT_UPLOAD_DIR", VAR_DIR / "uploads"))  # shared by all servers
+# Compact indexes of big reference tables (the PTP edits of a release), built on import, read by the batch check.
+REFERENCE_INDEX_DIR = Path(os.environ.get("CLAIMDESK_REFERENCE_INDEX_DIR", VAR_DIR / "reference-index"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The largest body POST /api/claims/scrub/ accepts (bytes); larger batches go through scrub_claims.

@@ -9,8 +9,11 @@ tests/test_security_headers.py runs with the production values). Values already 
 ``DJANGO_DEBUG``: the settings are always loaded as production loads them, whatever the shell exported.
 """
 
+import atexit
 import os
 import secrets
+import shutil
+import tempfile
 
 TEST_ENVIRONMENT = {
     "DJANGO_SECRET_KEY": "claimdesk-test-" + secrets.token_urlsafe(48),
@@ -20,5 +23,10 @@ TEST_ENVIRONMENT = {
 }
 
 os.environ["DJANGO_DEBUG"] = "0"
+if "CLAIMDESK_REFERENCE_INDEX_DIR" not in os.environ:
+    # The reference indexes of a test run's databases, never those of the development database; gone at exit.
+    _index_dir = tempfile.mkdtemp(prefix="claimdesk-test-index-")
+    os.environ["CLAIMDESK_REFERENCE_INDEX_DIR"] = _index_dir
+    atexit.register(shutil.rmtree, _index_dir, ignore_errors=True)
 for _name, _value in TEST_ENVIRONMENT.items():
     os.environ.setdefault(_name, _value)

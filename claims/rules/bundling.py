@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from weakref import WeakKeyDictionary
 
 from ..choices import Category, Severity
 from .context import ANATOMIC_MODIFIERS, DISTINCT_MODIFIERS, ClaimContext, is_em, is_lab
@@ -60,28 +59,6 @@ class PTPPair:
         return f", already billed for {self.partner.dos:%Y-%m-%d} on another claim,"
 
 
-# Per reference data: column-2 code -> the column-1 codes it has PTP rows with (built once per batch).
-_PTP_INDEX: WeakKeyDictionary[ReferenceData, tuple[object, int, dict[str, frozenset[str]]]] = WeakKeyDictionary()
-
-
-def column_one_codes(ref: ReferenceData) -> dict[str, frozenset[str]]:
-    """For each code that is column 2 of some PTP row, the column-1 codes of its rows."""
-    table = ref.ptp
-    entry = _PTP_INDEX.get(ref)
-    if entry is not None and entry[0] is table and entry[1] == len(table):
-        return entry[2]
-    index: dict[str, set[str]] = {}
-    for column_1, column_2 in table:
-        found = index.get(column_2)
-        if found is None:
-            index[column_2] = {column_1}
-        else:
-            found.add(column_1)
-    frozen = {code: frozenset(codes) for code, codes in index.items()}
-    _PTP_INDEX[ref] = (table, len(table), frozen)
-    return frozen
-
-
 _HITS_KEY = "bundling.ptp_hits"
 _NO_PAIRS: tuple[PTPPair, ...] = ()
 
@@ -89,55 +66,49 @@ _NO_PAIRS: tuple[PTPPair, ...] = ()
 def ptp_hits(ctx: ClaimContext) -> dict[tuple[int, int], list[PTPPair]]:
     """Every active PTP hit of the claim, computed once per claim: (column-2 line number, modifier
     indicator) -> the pairs in partner order (claim lines, then billed history), one per partner with
-    the first row of that indicator."""
+    the first row of that indicator (rows in ``codes.ptp_index.row_order``)."""
     hits = ctx.cache.get(_HITS_KEY)
     if hits is not None:
         return hits  # type: ignore[return-value]
     hits = {}
-    index = column_one_codes(ctx.ref)
-    if index:
-        ptp = ctx.ref.ptp
-        history = ctx.claim.history
-        groups: dict[tuple, list[LineInput]] = {}
-        for line in ctx.active_lines:
-            if line.code in index:
-                key = (line.dos, line.rendering_npi)
-                found = groups.get(key)
-                if found is None:
-                    groups[key] = [line]
-                else:
-                    found.append(line)
-        for (dos, npi), lines in groups.items():
-            partners: list[LineInput | HistoryItem] = list(ctx.lines_on(dos, npi))
-            if history:
-                partners.extend(item for item in ctx.same_provider_history(dos, npi) if billed(item))
-            partner_codes = {partner.code for partner in partners}
-            for line in lines:
-                column_1 = index[line.code]
-                if column_1.isdisjoint(partner_codes):
-                    continue  # no partner has an edit with this line (the common case)
-                code, number = line.code, line.number
-                for partner in partners:
-                    if partner is line or partner.code not in column_1:
+    table = ctx.ref.ptp
+    history = ctx.claim.history
+    groups: dict[tuple, list[LineInput]] = {}
+    for line in ctx.active_lines:
+        if table.is_column_two(line.code):
+            key = (line.dos, line.rendering_npi)
+            found = groups.get(key)
+            if found is None:
+                groups[key] = [line]
+            else:
+                found.append(line)
+    for (dos, npi), lines in groups.items():
+        partners: list[LineInput | HistoryItem] = list(ctx.lines_on(dos, npi))
+        if history:
+            partners.extend(item for item in ctx.same_provider_history(dos, npi) if billed(item))
+        partner_codes = {partner.code for partner in partners}
+        for line in lines:
+            code, number = line.code, line.number
+            column_one = table.column_one_among(code, partner_codes)
+            if not column_one:
+                continue  # no partner has an edit with this line (the common case)
+            for partner in partners:
+                if partner is line or partner.code not in column_one:
+                    continue
+                if isinstance(partner, LineInput) and partner.number == number:
+                    continue
+                seen: set[int] = set()
+                for row in table.rows(partner.code, code):
+                    indicator = row.modifier_indicator
+                    if indicator in seen or not row.applies_on(dos):
                         continue
-                    if isinstance(partner, LineInput) and partner.number == number:
-                        continue
-                    seen: set[int] = set()
-                    for row in ptp.get((partner.code, code), ()):
-                        indicator = row.modifier_indicator
-                        if indicator in seen or indicator not in (0, 1):
-                            continue
-                        # PTPRow.applies_on, inline: effective <= DOS < deletion
-                        start, end = row.effective_date, row.deletion_date
-                        if (start is not None and dos < start) or (end is not None and dos >= end):
-                            continue
-                        seen.add(indicator)
-                        key = (number, indicator)
-                        found = hits.get(key)
-                        if found is None:
-                            hits[key] = [PTPPair(partner, line, row)]
-                        else:
-                            found.append(PTPPair(partner, line, row))
+                    seen.add(indicator)
+                    key = (number, indicator)
+                    found = hits.get(key)
+                    if found is None:
+                        hits[key] = [PTPPair(partner, line, row)]
+                    else:
+                        found.append(PTPPair(partner, line, row))
     ctx.cache[_HITS_KEY] = hits
     return hits
 
@@ -162,7 +133,7 @@ def ptp_mi0_denied(ctx: ClaimContext, line: LineInput) -> bool:
 
 def _has_ptp_rows(ref: ReferenceData, code: str) -> bool:
     """Code pre-filter: the code is column 2 of some PTP row (any date)."""
-    return code in column_one_codes(ref)
+    return ref.ptp.is_column_two(code)
 
 
 def _has_hits_with(indicator: int):

@@ -1,30 +1,23 @@
 """Run every registered rule over claims, apply the catalogue's precedence (§0.6), grade the risk.
 
-``check_document(data)`` is the one path the batch check, the API and the browser share: JSON in
-(``scrub-format.md``), JSON out. ``check_claims(claims)`` does the same for parsed ``ClaimInput``s.
-Reference data is loaded once per batch (``ReferenceData.load``), payers and the demographic table
-once per batch, so the number of queries does not depend on the number of claims or lines.
+``check_document(data)`` is the path the API and the browser share: JSON in (``scrub-format.md``),
+JSON out. ``check_claims(claims)`` does the same for parsed ``ClaimInput``s. Reference data is loaded
+once per call for the claims' codes (``ReferenceData.load``), payers and the demographic table once,
+so the number of queries does not depend on the number of claims or lines. The batch check of
+``scrub_claims`` (a stream of claims, worker processes) is ``batch.iter_batch``; it runs the same
+``check_claim``.
 """
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
-import os
-import pickle
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from django.db import connections
-
-from codes.validators import has_unpaired_surrogate
-
 from ..choices import Category, Risk, Severity
 from .context import LIABILITY_MODIFIERS, ClaimContext, ResolvedPayer
-from .inputs import ClaimInput, PayerConfigInput, ScrubInputError, parse_claim, parse_document
+from .inputs import ClaimInput, PayerConfigInput, parse_document
 from .reference import ReferenceData, table_missing_reason
 from .registry import CLAIM, Finding, NotChecked, Rule, registry
 
@@ -107,71 +100,17 @@ def _ensure_rules_loaded() -> None:
 class BatchData:
     """Everything loaded once per batch: reference facts, stored payers, demographic edits."""
 
-    def __init__(self, claims: Sequence[ClaimInput], *, ref: ReferenceData | None = None, payer_names=None):
+    def __init__(
+        self, claims: Sequence[ClaimInput], *, ref: ReferenceData | None = None, load_payers: bool | None = None
+    ):
         from ..models import DemographicEdit, Payer
 
         self.ref = ref if ref is not None else ReferenceData.load(claims)
-        names = payer_names if payer_names is not None else {c.payer_name.lower() for c in claims if c.payer_name}
-        self.payers = {p.name.lower(): p for p in Payer.objects.all()} if names else {}
+        if load_payers is None:
+            load_payers = any(c.payer_name for c in claims)
+        self.payers = {p.name.lower(): p for p in Payer.objects.all()} if load_payers else {}
         self.demographic_edits = tuple(DemographicEdit.objects.filter(active=True))
         self._resolved: dict[tuple[str, str, PayerConfigInput], ResolvedPayer] = {}
-
-    @classmethod
-    def from_parts(cls, ref: ReferenceData, payers: Iterable[Any], demographic_edits: Iterable[Any]) -> BatchData:
-        """Batch data from what was already read (``ReferencePrefetch``): no queries."""
-        batch = cls.__new__(cls)
-        batch.ref = ref
-        batch.payers = {p.name.lower(): p for p in payers}
-        batch.demographic_edits = tuple(demographic_edits)
-        batch._resolved = {}
-        return batch
-
-    @classmethod
-    def from_raw(cls, raw_claims: Sequence[Any]) -> BatchData:
-        """Load for claims not parsed yet (the batch check parses them in worker processes).
-
-        Reads only the codes, dates, NDCs and payer names; malformed values are skipped here and
-        reported by the parser.
-        """
-        codes: set[str] = set()
-        dates: set[date] = set()
-        ndcs: set[str] = set()
-        names: set[str] = set()
-
-        def day(value: Any) -> date | None:
-            try:
-                return date.fromisoformat(value.strip()) if isinstance(value, str) else None
-            except ValueError:
-                return None
-
-        def readable(value: Any) -> bool:  # text a database can take (a lone surrogate is the parser's to report)
-            return not isinstance(value, str) or value.isascii() or not has_unpaired_surrogate(value)
-
-        for raw in raw_claims:
-            if not isinstance(raw, dict):
-                continue
-            if isinstance(raw.get("payer_name"), str) and raw["payer_name"] and readable(raw["payer_name"]):
-                names.add(raw["payer_name"].strip().lower())
-            claim_day = day(raw.get("dos"))
-            if claim_day:
-                dates.add(claim_day)  # the diagnoses' fiscal year
-            for group in ("lines", "history"):
-                items = raw.get(group)
-                if not isinstance(items, list):
-                    continue
-                for item in items:
-                    if not isinstance(item, dict):
-                        continue
-                    code = item.get("code")
-                    if isinstance(code, str | int) and not isinstance(code, bool) and readable(code):
-                        codes.add(str(code).strip().upper())
-                    item_day = day(item.get("dos")) or claim_day
-                    if item_day:
-                        dates.add(item_day)
-                    ndc = item.get("ndc")
-                    if isinstance(ndc, str) and ndc and readable(ndc):
-                        ndcs.add(ndc.replace("-", "").strip())
-        return cls((), ref=ReferenceData.for_codes(codes, dates, ndcs), payer_names=names)
 
     def payer_for(self, claim: ClaimInput) -> ResolvedPayer:
         # The result depends on the payer name, type and inline settings only: resolved once for each
@@ -329,7 +268,9 @@ class RulePlan:
         self._ref = ref
         self._plans: dict[tuple[str, bool], tuple] = {}
         self._kinds: dict[tuple, _LineKind] = {}
+        self._shared_kinds: dict[frozenset[str], _LineKind] = {}
         self._by_code: dict[str, frozenset[str]] = {}
+        self._shared: dict[frozenset[str], frozenset[str]] = {}
         self._candidates: dict[tuple, tuple[tuple[int, Rule], ...]] = {}
         line_rules = tuple(rule for rule in rules if rule.scope != CLAIM)
         if not use_prefilters:  # no line or code pre-filter; every claim pre-filter's bit is 0 (never skips)
@@ -375,13 +316,16 @@ class RulePlan:
             ref, code = self._ref, line.code
             allowed = self._by_code.get(code)
             if allowed is None:
-                allowed = self._by_code[code] = frozenset(
+                allowed = frozenset(
                     rule.id for rule in self._all_line_rules if rule.code_when is None or rule.code_when(ref, code)
                 )
-            found = self._kinds[key] = _LineKind(
-                allowed.difference(
-                    rule.id for rule in self._line_when_rules if rule.id in allowed and not rule.when(ref, line)
-                )
+                allowed = self._by_code[code] = self._shared.setdefault(allowed, allowed)
+            passing = allowed.difference(
+                rule.id for rule in self._line_when_rules if rule.id in allowed and not rule.when(ref, line)
+            )
+            # Kinds of line that pass the same rules are one kind (a batch of many codes has few such sets).
+            found = self._kinds[key] = self._shared_kinds.get(passing) or self._shared_kinds.setdefault(
+                passing, _LineKind(passing)
             )
         return found
 
@@ -463,263 +407,3 @@ def check_claims(
 def check_document(data: Any, *, today: date | None = None, use_prefilters: bool = True) -> dict[str, Any]:
     """Parse (raising ``ScrubInputError`` for malformed input) and check a whole scrub document."""
     return check_claims(parse_document(data, today=today), use_prefilters=use_prefilters)
-
-
-# --- the batch check: many claims, parsed and checked in worker processes ---------------------------
-PARALLEL_MINIMUM = 400  # claims; below this one process is faster than starting workers
-_WORK: dict[str, Any] = {}  # what forked workers inherit: raw claims, batch data, plan, today, encoder
-
-
-def _start_worker() -> None:
-    # Checking claims makes no reference cycles (each claim's objects are freed by reference counting;
-    # a test holds this), so in a worker the garbage collector's scans are pure cost.
-    gc.disable()
-
-
-def _check_range(bounds: tuple[int, int]) -> tuple[list[str], Any]:
-    """(the claim ids, the results: a list of dicts, or the claims encoded and combined into one piece)."""
-    raw_claims, batch, plan, today = _WORK["raw"], _WORK["batch"], _WORK["plan"], _WORK["today"]
-    encode, combine = _WORK["encode"], _WORK["combine"]
-    ids: list[str] = []
-    results: list[Any] = []
-    for index in range(*bounds):
-        claim = parse_claim(raw_claims[index], index + 1, today=today)
-        ctx = ClaimContext(claim, batch.ref, batch.payer_for(claim), batch.demographic_edits)
-        result = check_claim(ctx, plan).as_dict()
-        ids.append(result["id"])
-        results.append(result if encode is None else encode(result))
-    return ids, results if encode is None else combine(results)
-
-
-def default_jobs(claim_count: int) -> int:
-    if claim_count < PARALLEL_MINIMUM or "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
-def _warm_up() -> None:
-    """Load what every claim needs once, before forking, so workers share it instead of each loading it
-    (the reference data, ICD-10-CM code sets included, is read before this)."""
-    _ensure_rules_loaded()
-
-
-def _forkable_connections() -> bool:
-    """Whether other processes may use the database: not inside a transaction (e.g. a test case, whose
-    rows no other connection sees) and not an in-memory SQLite database."""
-    for connection in connections.all(initialized_only=True):
-        if connection.in_atomic_block:
-            return False
-    connection = connections["default"]
-    return not (connection.vendor == "sqlite" and connection.is_in_memory_db())
-
-
-def iter_batch(
-    data: Any,
-    *,
-    jobs: int | None = None,
-    today: date | None = None,
-    release_input: bool = False,
-    encode: Callable[[dict[str, Any]], Any] | None = None,
-    combine: Callable[[list[Any]], Any] | None = None,
-    prefetch: ReferencePrefetch | None = None,
-) -> tuple[dict[str, str], Iterator[Any]]:
-    """The batch check of ``scrub_claims``: (reference releases used, the claim results in input order).
-
-    Reference data is loaded once in this process (or taken from ``prefetch``); with ``jobs`` > 1 the
-    claims are parsed and checked in forked workers that share it (copy-on-write, so the PTP table is
-    not loaded once per process), and results are handed on as they come, so the caller can write
-    them without holding them all. ``encode`` turns each result into what the caller writes (in the
-    workers, so this process only copies text); with ``combine`` as well, the workers join the encoded
-    results of consecutive claims into one piece, and the iterator gives such pieces. Malformed input
-    raises ``ScrubInputError`` (naming claim, line and field) from the iterator, possibly after some
-    results: write to a temporary file and keep it only when the iterator ends. ``release_input`` lets
-    this process drop the input claims once the workers have them.
-    """
-    if not isinstance(data, dict):
-        raise ScrubInputError("the document must be a JSON object with a 'claims' list")
-    raw_claims = data.get("claims")
-    if not isinstance(raw_claims, list):
-        raise ScrubInputError("the document must have a 'claims' list", field="claims")
-    jobs = default_jobs(len(raw_claims)) if jobs is None else max(1, jobs)
-    _ensure_rules_loaded()
-    if jobs == 1:  # parse everything first: malformed input costs no database work
-        claims = parse_document(data, today=today)
-        batch = (prefetch.result() if prefetch is not None else None) or BatchData(claims)
-        plan = RulePlan(batch.ref)
-
-        def checked_in_process() -> Iterator[Any]:
-            for claim in claims:
-                ctx = ClaimContext(claim, batch.ref, batch.payer_for(claim), batch.demographic_edits)
-                result = check_claim(ctx, plan).as_dict()
-                yield result if encode is None else encode(result)
-
-        return batch.ref.releases_used(), checked_in_process()
-
-    _warm_up()
-    batch = (prefetch.result() if prefetch is not None else None) or BatchData.from_raw(raw_claims)
-    plan = RulePlan(batch.ref)
-    today = today or date.today()
-    # The input and the reference data live until the end: keep them out of the garbage collector's
-    # scans, and keep the workers from copying the pages those scans would touch. (No collection
-    # first: the parsed input holds no cycles, and a full scan of it costs as much as a second.)
-    gc.freeze()
-
-    def checked_in_workers() -> Iterator[Any]:
-        count = len(raw_claims)
-        size = max(50, count // (jobs * 24) + 1)  # small enough that no worker finishes long after the others
-        ranges = [(start, min(start + size, count)) for start in range(0, count, size)]
-        # Workers never query; close the parent's connections so no socket is shared across the fork
-        # (not inside a transaction, e.g. a test case: the workers leave the connection untouched).
-        if not any(connection.in_atomic_block for connection in connections.all(initialized_only=True)):
-            connections.close_all()
-        _WORK.update(
-            raw=raw_claims,
-            batch=batch,
-            plan=plan,
-            today=today,
-            encode=encode,
-            combine=combine if encode is not None else None,
-        )
-        seen: set[str] = set()
-        try:
-            with multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker) as pool:
-                _WORK.clear()
-                if release_input:
-                    raw_claims.clear()  # the workers have their own copy; free this process's
-                for ids, results in pool.imap(_check_range, ranges):
-                    for claim_id in ids:
-                        if claim_id in seen:
-                            raise ScrubInputError(f"claim ids must be unique; repeated: {claim_id}", field="id")
-                        seen.add(claim_id)
-                    if encode is None or combine is None:
-                        yield from results
-                    else:
-                        yield results
-        finally:
-            _WORK.clear()
-            gc.unfreeze()
-
-    return batch.ref.releases_used(), checked_in_workers()
-
-
-# --- reading the reference data while the input is parsed -----------------------------------------
-PREFETCH_MINIMUM_BYTES = 1 << 20  # smaller documents are read and checked faster without another process
-
-
-# ``"key": "text"`` or ``"key": 123`` (codes and NDCs may be given as numbers).
-_PREFETCH_VALUES = {
-    key: re.compile(rb'"' + key.encode() + rb'"\s*:\s*(?:"([^"]*)"|(-?[0-9]+))')
-    for key in ("code", "dos", "ndc", "payer_name")
-}
-
-
-def _json_values(raw: bytes) -> dict[str, set[tuple[bytes, bytes]]]:
-    """Every distinct text or whole-number value of the keys ``code``, ``dos``, ``ndc`` and
-    ``payer_name`` anywhere in a JSON text without escapes, as (text, number) pairs.
-
-    Wherever the claim parser reads one of these keys it takes only text (or a whole number for a code
-    or NDC) and rejects the document otherwise, so these are all the values it can read."""
-    return {key: set(pattern.findall(raw)) for key, pattern in _PREFETCH_VALUES.items()}
-
-
-def _text_values(values: set[tuple[bytes, bytes]]) -> set[str]:
-    """The strings, and the whole numbers as text (the reader takes a code or NDC given as a number)."""
-    out = set()
-    for text, number in values:
-        if text:
-            out.add(text.decode())
-        elif number and number.lstrip(b"-").isdigit():
-            out.add(str(int(number)))
-    return out
-
-
-def prefetch_rows(raw: bytes) -> tuple | None:
-    """The reference rows, stored payers and demographic edits for an input document, read from its
-    raw text without parsing it: every ``code``, ``dos``, ``ndc`` and ``payer_name`` value anywhere in
-    the text. That is a superset of what the claims hold, and reference rows for more codes, dates and
-    NDCs change no finding. None when the text has escapes (a key or value could hide behind one):
-    the caller then loads from the parsed claims.
-    """
-    from ..models import DemographicEdit, Payer
-
-    if b"\\" in raw:  # with no escapes, each JSON string is its bytes between two quotes
-        return None
-    values = _json_values(raw)
-    codes = {code.strip().upper() for code in _text_values(values["code"])}
-    dates = set()
-    for text, _ in values["dos"]:
-        try:
-            dates.add(date.fromisoformat(text.decode().strip()))
-        except ValueError:
-            continue  # the parser reports it
-    ndcs = {ndc.replace("-", "").strip() for ndc in _text_values(values["ndc"])}
-    names = [value for value in values["payer_name"] if value[0] or value[1]]
-    rows = ReferenceData.fetch_rows(codes, dates, ndcs)
-    payers = list(Payer.objects.all()) if names else []
-    return rows, payers, list(DemographicEdit.objects.filter(active=True))
-
-
-def _prefetch_in_child(raw: bytes, channel: Any) -> None:
-    gc.disable()  # a short-lived process that makes no reference cycles
-    try:
-        payload = prefetch_rows(raw)
-    except Exception:  # e.g. a database that is not migrated: the parent loads and reports it
-        payload = None
-    finally:
-        connections.close_all()
-    channel.send_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
-    channel.close()
-
-
-class ReferencePrefetch:
-    """The batch's reference data, read by a forked process from the raw input text while this process
-    parses the JSON (the two take about as long, and the batch check waits for both).
-
-        prefetch = ReferencePrefetch.start(raw)
-        data = json.loads(raw)
-        ...iter_batch(data, prefetch=prefetch)...
-        prefetch.close()
-    """
-
-    def __init__(self, process: Any, channel: Any):
-        self._process = process
-        self._channel = channel
-        self._result: BatchData | None = None
-        self._done = False
-
-    @classmethod
-    def start(cls, raw: bytes) -> ReferencePrefetch | None:
-        """Start reading, or None when it would not pay or cannot be done here (no fork, a small
-        document, a database other processes cannot see)."""
-        if len(raw) < PREFETCH_MINIMUM_BYTES or "fork" not in multiprocessing.get_all_start_methods():
-            return None
-        if not _forkable_connections():
-            return None
-        connections.close_all()  # no database socket shared across the fork
-        context = multiprocessing.get_context("fork")
-        receive, send = context.Pipe(duplex=False)
-        process = context.Process(target=_prefetch_in_child, args=(raw, send), daemon=True)
-        process.start()
-        send.close()
-        return cls(process, receive)
-
-    def result(self) -> BatchData | None:
-        """The batch data, or None when it could not be read ahead (load it in this process)."""
-        if not self._done:
-            self._done = True
-            try:
-                payload = pickle.loads(self._channel.recv_bytes())
-            except (EOFError, OSError, pickle.UnpicklingError):
-                payload = None
-            self.close()
-            if payload is not None:
-                rows, payers, edits = payload
-                self._result = BatchData.from_parts(ReferenceData.from_rows(rows), payers, edits)
-        return self._result
-
-    def close(self) -> None:
-        """Stop the reading process if it still runs (e.g. the input was malformed)."""
-        if self._process.is_alive() and not self._done:
-            self._process.terminate()
-        self._process.join()
-        self._channel.close()

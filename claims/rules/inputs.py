@@ -175,13 +175,6 @@ class ClaimInput:
         return self.frequency_code in REPLACING_FREQUENCIES and bool(self.original_reference)
 
 
-class _ClaimSlots:
-    """The slots of ``ClaimInput``, writable (see ``_LineSlots``)."""
-
-    __slots__ = ClaimInput.__slots__
-
-
-_new_claim_slots = object.__new__
 _NO_PAYER_CONFIG = PayerConfigInput()
 
 PAYER_TYPES = ("medicare", "medicaid", "commercial")
@@ -269,6 +262,13 @@ class _Reader:
             return ()
         if not isinstance(value, list):
             raise self.error("must be a list", name)
+        try:  # lists of codes repeat (modifiers, pointers): each distinct one is read once
+            key = tuple(value)
+            found = _TEXT_LISTS.get(key)
+        except TypeError:  # an item is a list or an object (reported below)
+            key = found = None
+        if found is not None:
+            return found
         out = []
         for item in value:
             if isinstance(item, bool) or not isinstance(item, str | int):
@@ -276,7 +276,10 @@ class _Reader:
             if has_unpaired_surrogate(item):
                 raise self.error(unpaired_surrogate_problem(item), name)
             out.append(_as_text(item, self, name).strip().upper())
-        return tuple(out)
+        found = tuple(out)
+        if key is not None and len(_TEXT_LISTS) < _TEXT_LISTS_LIMIT and all(type(item) is str for item in key):
+            _TEXT_LISTS[key] = found
+        return found
 
     def obj(self, name: str, prefix: str | None = None) -> _Reader | None:
         value = self.data.get(name)
@@ -312,163 +315,72 @@ def _parse_dose(reader: _Reader) -> Dose | None:
     return Dose(amount=amount, unit=dose.text("unit").lower(), discarded=discarded)
 
 
+# Text lists seen before (their JSON items as a tuple) -> the clean codes; modifier tuples -> their set.
+_TEXT_LISTS: dict[tuple, tuple[str, ...]] = {(): ()}
+_TEXT_LISTS_LIMIT = 4096
+_MODIFIER_SETS: dict[tuple[str, ...], frozenset[str]] = {(): frozenset()}
+_BIG_INT = 10**100  # units beyond this are no units of service
 _OPTIONAL_LINE_FIELDS = ("ndc", "ndc_unit", "ndc_qty", "dose", "container", "narrative", "dos", "pos", "rendering_npi")
+_NOT_GIVEN = (None,) * len(_OPTIONAL_LINE_FIELDS)
 _ZERO = Decimal(0)
 
 
-_LINE_DEFAULTS = (None,) * len(_OPTIONAL_LINE_FIELDS)
-
-
-class _LineSlots:
-    """The slots of ``LineInput``, writable: a plain line is filled here and then becomes a
-    ``LineInput`` by changing its class (same slot layout). A frozen dataclass sets each field with
-    ``object.__setattr__``, ten times slower than these plain stores, and the batch check reads
-    hundreds of thousands of lines."""
-
-    __slots__ = LineInput.__slots__
-
-
-_new_line_slots = object.__new__
-# Modifier and pointer lists seen before (their JSON items as a tuple) -> the clean codes.
-_CODE_LISTS: dict[tuple, tuple[str, ...]] = {(): ()}
-_CODE_LISTS_LIMIT = 4096
-# Modifier tuples seen before -> the same modifiers as a set.
-_MODIFIER_SETS: dict[tuple[str, ...], frozenset[str]] = {(): frozenset()}
-# Whole-number units seen before -> (Decimal, text).
-_INT_UNITS: dict[int, tuple[Decimal, str]] = {}
-_BIG_INT = 10**100  # units beyond this are read (and reported) by the general reader
-
-
-def _simple_codes(value: Any) -> tuple[str, ...] | None:
-    if value is None:
-        return ()
-    if type(value) is not list:
-        return None
-    key = tuple(value)
-    try:
-        found = _CODE_LISTS.get(key)
-    except TypeError:  # an item is a list or an object: not plain codes
-        return None
-    if found is not None:
-        return found
-    out = []
-    for item in value:
-        if type(item) is not str or not item.isascii():
-            return None
-        out.append(item.strip().upper())
-    found = tuple(out)
-    if len(_CODE_LISTS) < _CODE_LISTS_LIMIT:
-        _CODE_LISTS[key] = found
+def _modifier_set(modifiers: tuple[str, ...]) -> frozenset[str]:
+    found = _MODIFIER_SETS.get(modifiers)
+    if found is None:
+        found = frozenset(modifiers)
+        if len(_MODIFIER_SETS) < _TEXT_LISTS_LIMIT:
+            _MODIFIER_SETS[modifiers] = found
     return found
 
 
-def _simple_decimal(value: Any) -> Decimal | None:
-    kind = type(value)
-    if kind is int:
-        return Decimal(value)
-    if kind is float:
-        number = Decimal(str(value))
-        return number if number.is_finite() else None
-    return None
-
-
-def _fast_line(raw: Any, index: int, claim_dos: date, claim_pos: str, npi: str) -> LineInput | None:
-    """The common case, read without the general reader: plain types, no optional drug or override
-    fields. Returns None for anything else, which ``_parse_line`` then reads (and reports) in full."""
-    if type(raw) is not dict:
-        return None
-    get = raw.get
-    if tuple(map(get, _OPTIONAL_LINE_FIELDS)) != _LINE_DEFAULTS:
-        return None
-    number = get("line", index)
-    code = get("code")
-    if type(number) is not int or type(code) is not str or not code.isascii():
-        return None
-    code = code.strip().upper()
-    modifiers = _simple_codes(get("modifiers"))
-    pointers = _simple_codes(get("dx_pointers"))
-    units_value = get("units", 1)
-    if type(units_value) is int:
-        if not -_BIG_INT < units_value < _BIG_INT:
-            return None
-        units_pair = _INT_UNITS.get(units_value)
-        if units_pair is None:
-            units_pair = (Decimal(units_value), str(units_value))
-            if -1000 <= units_value <= 1000:
-                _INT_UNITS[units_value] = units_pair
-        units, units_text = units_pair
-    else:
-        units = _simple_decimal(units_value)
-        units_text = str(units_value)
-    charge_value = get("charge")
-    charge = _ZERO if charge_value is None else _simple_decimal(charge_value)
-    if not code or modifiers is None or pointers is None or units is None or charge is None:
-        return None
-    line = _new_line_slots(_LineSlots)
-    line.number = number
-    line.code = code
-    line.dos = claim_dos
-    line.pos = claim_pos
-    line.modifiers = modifiers
-    line.units = units
-    line.units_text = units_text
-    line.charge = charge
-    line.dx_pointers = pointers
-    line.ndc = line.ndc_unit = line.ndc_qty = line.dose = line.container = None
-    line.narrative = ""
-    line.rendering_npi = npi
-    modifier_set = _MODIFIER_SETS.get(modifiers)
-    if modifier_set is None:
-        modifier_set = frozenset(modifiers)
-        if len(_MODIFIER_SETS) < _CODE_LISTS_LIMIT:
-            _MODIFIER_SETS[modifiers] = modifier_set
-    line.modifier_set = modifier_set
-    line.__class__ = LineInput
-    return line
-
-
 def _parse_line(raw: Any, index: int, *, claim_id: str, claim_dos: date, claim_pos: str, npi: str) -> LineInput:
-    fast = _fast_line(raw, index, claim_dos, claim_pos, npi)
-    if fast is not None:
-        return fast
     number_hint = raw.get("line") if isinstance(raw, dict) else None
-    line_no = number_hint if isinstance(number_hint, int) and not isinstance(number_hint, bool) else index
+    line_no = number_hint if type(number_hint) is int else index
     reader = _Reader(raw, claim_id=claim_id, line=line_no)
-    if "line" in raw and (isinstance(raw["line"], bool) or not isinstance(raw["line"], int)):
+    if "line" in raw and type(raw["line"]) is not int:
         raise reader.error("must be a whole number", "line")
     units_value = raw.get("units", 1)
-    if isinstance(units_value, bool) or not isinstance(units_value, int | float | str | None.__class__):
-        raise reader.error(f"must be a number, not {type(units_value).__name__}", "units")
-    if has_unpaired_surrogate(units_value):
-        raise reader.error(unpaired_surrogate_problem(units_value), "units")
-    if type(units_value) is int and not -_BIG_INT < units_value < _BIG_INT:
-        raise reader.error("is a number far too large to be units of service", "units")
-    try:
-        units = Decimal(str(units_value).strip()) if units_value not in (None, "") else None
-        if units is not None and not units.is_finite():
-            units = None
-    except InvalidOperation:
-        units = None  # reported by FMT-UNITS, not an input error: a biller may have typed anything
-    container = reader.text("container") or None
+    if type(units_value) is int:  # the common case
+        if not -_BIG_INT < units_value < _BIG_INT:
+            raise reader.error("is a number far too large to be units of service", "units")
+        units = Decimal(units_value)
+    else:
+        if isinstance(units_value, bool) or not isinstance(units_value, float | str | None.__class__):
+            raise reader.error(f"must be a number, not {type(units_value).__name__}", "units")
+        if has_unpaired_surrogate(units_value):
+            raise reader.error(unpaired_surrogate_problem(units_value), "units")
+        try:
+            units = Decimal(str(units_value).strip()) if units_value not in (None, "") else None
+            if units is not None and not units.is_finite():
+                units = None
+        except InvalidOperation:
+            units = None  # reported by FMT-UNITS, not an input error: a biller may have typed anything
+    # Most lines give none of the drug and override fields: reading one that is not given gives its
+    # default, so when all are None they are not read one by one.
+    plain = tuple(map(raw.get, _OPTIONAL_LINE_FIELDS)) == _NOT_GIVEN
+    container = None if plain else (reader.text("container") or None)
     if container and container not in CONTAINERS:
         raise reader.error(f"must be one of {', '.join(CONTAINERS)}", "container")
+    modifiers = reader.text_list("modifiers")
     return LineInput(
         number=line_no,
         code=reader.text("code", required=True).upper(),
-        modifiers=reader.text_list("modifiers"),
+        modifiers=modifiers,
         units=units,
         units_text="" if units_value is None else str(units_value),
-        charge=reader.number("charge", Decimal(0)),
+        charge=reader.number("charge", _ZERO),
         dx_pointers=reader.text_list("dx_pointers"),
-        ndc=reader.text("ndc") or None,
-        ndc_unit=(reader.text("ndc_unit").upper() or None),
-        ndc_qty=reader.number("ndc_qty"),
-        dose=_parse_dose(reader),
+        ndc=None if plain else (reader.text("ndc") or None),
+        ndc_unit=None if plain else (reader.text("ndc_unit").upper() or None),
+        ndc_qty=None if plain else reader.number("ndc_qty"),
+        dose=None if plain else _parse_dose(reader),
         container=container,
-        narrative=reader.text("narrative"),
-        dos=reader.date("dos") or claim_dos,
-        pos=reader.text("pos") or claim_pos,
-        rendering_npi=reader.text("rendering_npi") or npi,
+        narrative="" if plain else reader.text("narrative"),
+        dos=claim_dos if plain else (reader.date("dos") or claim_dos),
+        pos=claim_pos if plain else (reader.text("pos") or claim_pos),
+        rendering_npi=npi if plain else (reader.text("rendering_npi") or npi),
+        modifier_set=_modifier_set(modifiers),
     )
 
 
@@ -588,12 +500,10 @@ def parse_claim(raw: Any, index: int = 1, *, today: date | None = None) -> Claim
         claim_dos = min(_line_date(line, i, claim_id) for i, line in enumerate(raw_lines, start=1))
     claim_pos = reader.text("pos")
     rendering = reader.text("rendering_npi")
-    lines = []
-    for i, raw_line in enumerate(raw_lines, start=1):
-        line = _fast_line(raw_line, i, claim_dos, claim_pos, rendering)
-        if line is None:
-            line = _parse_line(raw_line, i, claim_id=claim_id, claim_dos=claim_dos, claim_pos=claim_pos, npi=rendering)
-        lines.append(line)
+    lines = [
+        _parse_line(raw_line, i, claim_id=claim_id, claim_dos=claim_dos, claim_pos=claim_pos, npi=rendering)
+        for i, raw_line in enumerate(raw_lines, start=1)
+    ]
     numbers = {line.number for line in lines}
     if len(numbers) != len(lines):
         raise reader.error("line numbers must be unique", "lines")
@@ -601,34 +511,49 @@ def parse_claim(raw: Any, index: int = 1, *, today: date | None = None) -> Claim
     if not isinstance(raw_history, list):
         raise reader.error("must be a list", "history")
     # The fields in the order they were always read, so the first of several errors is the same one.
-    claim = _new_claim_slots(_ClaimSlots)
-    claim.id = claim_id
-    claim.payer_type = payer_type
-    claim.payer_name = reader.text("payer_name")
+    payer_name = reader.text("payer_name")
     config = reader.obj("payer_config")
-    claim.payer_config = _NO_PAYER_CONFIG if config is None else _parse_payer_config(config)
-    claim.state = reader.text("state").upper()
-    claim.patient = patient
-    claim.billing_npi = reader.text("billing_npi")
-    claim.rendering_npi = rendering
-    claim.referring_npi = reader.text("referring_npi")
-    claim.ordering_npi = reader.text("ordering_npi")
-    claim.rendering_specialty = reader.text("rendering_specialty")
-    claim.group_tin = reader.text("group_tin")
-    claim.dos = claim_dos
-    claim.pos = claim_pos
-    claim.submission_date = reader.date("submission_date") or today or date.today()
-    claim.diagnoses = tuple(d.replace(" ", "") for d in reader.text_list("diagnoses"))
-    claim.prior_auth_number = reader.text("prior_auth_number")
-    claim.frequency_code = reader.text("frequency_code", "1")
-    claim.history = (
+    payer_config = _NO_PAYER_CONFIG if config is None else _parse_payer_config(config)
+    state = reader.text("state").upper()
+    billing_npi = reader.text("billing_npi")
+    referring_npi = reader.text("referring_npi")
+    ordering_npi = reader.text("ordering_npi")
+    rendering_specialty = reader.text("rendering_specialty")
+    group_tin = reader.text("group_tin")
+    submission_date = reader.date("submission_date") or today or date.today()
+    diagnoses = tuple(d.replace(" ", "") for d in reader.text_list("diagnoses"))
+    prior_auth_number = reader.text("prior_auth_number")
+    frequency_code = reader.text("frequency_code", "1")
+    history = (
         tuple(_parse_history(item, i, claim_id=claim_id) for i, item in enumerate(raw_history)) if raw_history else ()
     )
-    claim.lines = tuple(lines)
-    claim.original_reference = reader.text("original_reference")
-    claim.accident_type, claim.accident_state = _parse_accident(reader.obj("accident"))
-    claim.__class__ = ClaimInput
-    return claim
+    original_reference = reader.text("original_reference")
+    accident_type, accident_state = _parse_accident(reader.obj("accident"))
+    return ClaimInput(
+        id=claim_id,
+        payer_type=payer_type,
+        lines=tuple(lines),
+        dos=claim_dos,
+        pos=claim_pos,
+        payer_name=payer_name,
+        payer_config=payer_config,
+        state=state,
+        patient=patient,
+        billing_npi=billing_npi,
+        rendering_npi=rendering,
+        referring_npi=referring_npi,
+        ordering_npi=ordering_npi,
+        rendering_specialty=rendering_specialty,
+        group_tin=group_tin,
+        submission_date=submission_date,
+        diagnoses=diagnoses,
+        prior_auth_number=prior_auth_number,
+        frequency_code=frequency_code,
+        history=history,
+        original_reference=original_reference,
+        accident_type=accident_type,
+        accident_state=accident_state,
+    )
 
 
 def parse_document(data: Any, *, today: date | None = None) -> list[ClaimInput]:

@@ -1,25 +1,26 @@
 """The only place the rules touch the database.
 
 ``ReferenceData.load(claims)`` reads every reference table the rules need with one query per table
-for all codes of the claim or the whole batch, and hands the rules plain frozen records and dicts.
-Dates are resolved in memory against each line's date of service: PTP and add-on rows by their own
-dates (newest loaded release), MUE and fee-schedule rows by the release that applied on the date
-(``codes.selectors.ReleaseTimeline``).
+for the codes of the claims (``reference_keys``: their lines' and history's codes and NDCs), and hands
+the rules plain frozen records and dicts; ``extend(claims)`` adds the codes of more claims (the batch
+check, a chunk at a time). Dates are resolved in memory against each line's date of service: PTP and
+add-on rows by their own dates (newest loaded release), MUE and fee-schedule rows by the release that
+applied on the date (``codes.selectors.ReleaseTimeline``). The PTP pairs of a big batch come from the
+release's memory-mapped index (``codes.ptp_index``) instead of the table.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import partial
 
-from django.db import connections
+from django.db.models import Q
 
-from codes.choices import CodeSystem, Source
-from codes.classify import classify
+from codes import ptp_index as ptp_index_module
+from codes.choices import Source
 from codes.dates import applies_between
 from codes.icd10cm import DiagnosisCodeSet, fiscal_year
 from codes.models import (
@@ -30,9 +31,9 @@ from codes.models import (
     NDCCrosswalk,
     PlaceOfService,
     ProcedureCode,
-    PTPEdit,
     Release,
 )
+from codes.ptp_index import PTPIndex, PTPRow, row_order
 from codes.selectors import ICD10CMEditions, ReleaseTimeline, fee_schedule_release_covering
 
 from .inputs import ClaimInput
@@ -126,22 +127,6 @@ class MUEFacts:
 
 
 @dataclass(frozen=True, slots=True)
-class PTPRow:
-    column_1: str
-    column_2: str
-    effective_date: date | None
-    deletion_date: date | None
-    modifier_indicator: int
-    rationale: str
-
-    def applies_on(self, dos: date) -> bool:
-        """Active on the date: effective <= DOS < deletion, and indicator 0 or 1 (catalogue §3.3)."""
-        return self.modifier_indicator in (0, 1) and applies_between(
-            dos, self.effective_date, self.deletion_date, end_exclusive=True
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class AddOnRow:
     add_on_code: str
     primary_code: str
@@ -169,43 +154,57 @@ class PlaceFacts:
     facility_type: str
 
 
-class _PTPRowSlots:
-    """The slots of ``PTPRow``, writable: a row is filled here and then becomes a ``PTPRow`` (same
-    slot layout), several times faster than the frozen dataclass's constructor for 10^5 rows."""
-
-    __slots__ = PTPRow.__slots__
-
-
-_new_slots = object.__new__
-
-
-def _ptp_row(values: tuple) -> PTPRow:
-    row = _new_slots(_PTPRowSlots)
-    row.column_1, row.column_2, row.effective_date, row.deletion_date, row.modifier_indicator, row.rationale = values
-    row.__class__ = PTPRow
-    return row
+_UNKNOWN = object()  # a date not resolved to a release yet
 
 
 class _DayCache(dict):
-    """One ``date`` object per distinct date (PTP rows share a few hundred dates between them), from a
-    date or, as SQLite's cursor gives it, ISO text."""
+    """One ``date`` object per distinct date (rows share a few hundred dates between them)."""
 
-    def __call__(self, day: date | str | None) -> date | None:
+    def __call__(self, day: date | None) -> date | None:
         if day is None:
             return None
         found = self.get(day)
         if found is None:
-            found = self[day] = day if isinstance(day, date) else date.fromisoformat(day)
+            found = self[day] = day
         return found
 
 
-def _cursor_rows(queryset) -> list[tuple]:
-    """The rows of a ``values_list`` query as the database cursor returns them (no field converters:
-    dates may come as ISO text)."""
-    sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+class PTPRows:
+    """PTP rows held in memory, grouped by pair (the rows of the claim's codes on the interactive path,
+    or rules' tests). The batch check reads the same rows from ``codes.ptp_index.PTPIndex``; both
+    answer ``rows`` and ``is_column_two`` the same way."""
+
+    def __init__(self, rows: Iterable[PTPRow] = ()):
+        self._rows: dict[tuple[str, str], tuple[PTPRow, ...]] = {}
+        self._column_one: dict[str, frozenset[str]] = {}
+        self.add(rows)
+
+    def add(self, rows: Iterable[PTPRow]) -> None:
+        """Add the rows of pairs not held yet (those of newly loaded codes)."""
+        by_pair: dict[tuple[str, str], list[PTPRow]] = defaultdict(list)
+        for row in rows:
+            by_pair[(row.column_1, row.column_2)].append(row)
+        column_one: dict[str, set[str]] = defaultdict(set)
+        for pair, found in by_pair.items():
+            self._rows[pair] = tuple(sorted(found, key=row_order))
+            column_one[pair[1]].add(pair[0])
+        for code, found in column_one.items():
+            self._column_one[code] = self._column_one.get(code, frozenset()) | found
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def is_column_two(self, code: str) -> bool:
+        """Whether the code is column 2 of some row (any date)."""
+        return code in self._column_one
+
+    def column_one_among(self, code: str, codes: Iterable[str]) -> set[str]:
+        """Those of ``codes`` that are column 1 of a row where ``code`` is column 2 (any date)."""
+        return self._column_one.get(code, frozenset()).intersection(codes)
+
+    def rows(self, column_1: str, column_2: str) -> tuple[PTPRow, ...]:
+        """The pair's rows in ``row_order``."""
+        return self._rows.get((column_1, column_2), ())
 
 
 _CODE_COLUMNS = (
@@ -238,63 +237,30 @@ class DiagnosisEdition:
     code_set: DiagnosisCodeSet
 
 
-@dataclass(slots=True)
-class ReferenceRows:
-    """The rows ``ReferenceData.fetch_rows`` read: plain values, cheap to hand to another process."""
-
-    releases: list
-    dates: frozenset[date]
-    codes: list[tuple] = field(default_factory=list)
-    modifiers: list[tuple] = field(default_factory=list)
-    places: list[tuple] = field(default_factory=list)
-    fee: list[tuple] = field(default_factory=list)
-    mue: list[tuple] = field(default_factory=list)
-    ptp: list[tuple] = field(default_factory=list)
-    aoc: list[tuple] = field(default_factory=list)
-    ndc: list[tuple] = field(default_factory=list)
-    # (code, release id): the real PFS releases listing a CPT code that the release covering one of
-    # its dates of service does not list (for "last listed in RVU20D").
-    fee_listed: list[tuple] = field(default_factory=list)
-
-
-def _releases_for(timeline: ReleaseTimeline, source: str, dates: Iterable[date]) -> dict[date, Release]:
-    """The release of ``source`` that applies on each date (dates without one are left out)."""
-    resolved = {}
-    for day in dates:
-        release = timeline.for_date(source, day)
-        if release is not None:
-            resolved[day] = release
-    return resolved
-
-
-def _fee_listings_of_missing_cpt_codes(
-    timeline: ReleaseTimeline, codes: Iterable[str], dates: Iterable[date], fee: list[tuple]
-) -> list[tuple]:
-    """(code, release id) of every real PFS release listing a CPT code that a release covering one of
-    the dates does not list: one query, and only when there is such a code (a deleted or mistyped
-    one). Nothing when a licensed CPT file is loaded (it decides CPT validity then)."""
-    if any(not release.is_starter for release in timeline.releases(Source.CPT)):
-        return []
-    covering = {release.pk for release in map(partial(fee_schedule_release_covering, timeline), dates) if release}
-    if not covering:
-        return []
-    listed = {(release_id, code) for release_id, code, *_ in fee}
-    missing = sorted(
-        code
-        for code in codes
-        if classify(code).system == CodeSystem.CPT and any((pk, code) not in listed for pk in covering)
-    )
-    if not missing:
-        return []
-    return list(
-        FeeScheduleIndicator.objects.filter(code__in=missing, release__is_starter=False)
-        .values_list("code", "release_id")
-        .distinct()
-    )
+def reference_keys(claims: Iterable[ClaimInput]) -> tuple[set[str], set[str]]:
+    """What the reference data of some claims is looked up by: the codes of their lines and history,
+    and the NDCs of their lines (11 digits). The one place that gathers them."""
+    codes: set[str] = set()
+    ndcs: set[str] = set()
+    for claim in claims:
+        for line in claim.lines:
+            codes.add(line.code)
+            if line.ndc:
+                ndcs.add(line.ndc.replace("-", "").strip())
+        for item in claim.history:
+            codes.add(item.code)
+    return codes, ndcs
 
 
 class ReferenceData:
-    """Reference facts for a set of claims, loaded with one query per table."""
+    """Reference facts for a set of claims, loaded with one query per table.
+
+    ``load(claims)`` reads the facts of the claims' codes; ``extend(claims)`` adds those of more claims'
+    codes not loaded yet (the batch check, a chunk of claims at a time: memory grows with the codes
+    seen, never with the claims). The releases, modifiers and places of service are read once, whole.
+    PTP rows come from the database for the loaded codes, or, with ``ptp_index=True``, from the
+    newest practitioner release's index (``codes.ptp_index``: every pair, shared by processes).
+    """
 
     def __init__(self) -> None:
         self.timeline = ReleaseTimeline([])
@@ -303,7 +269,7 @@ class ReferenceData:
         self.places: dict[str, PlaceFacts] = {}
         self._fee: dict[tuple[int, str, str], FeeFacts] = {}
         self._mue: dict[tuple[int, str], MUEFacts] = {}
-        self.ptp: dict[tuple[str, str], list[PTPRow]] = {}
+        self.ptp: PTPRows | PTPIndex = PTPRows()
         self.ptp_release_label = ""
         self.aoc: dict[str, list[AddOnRow]] = {}
         self.aoc_release_label = ""
@@ -311,248 +277,173 @@ class ReferenceData:
         self.crosswalk_codes: frozenset[str] = frozenset()  # codes that have crosswalk rows
         self.ndc_release_label = ""
         self._release_labels: dict[int, str] = {}
-        self._fee_release_by_date: dict[date, int] = {}
-        self._mue_release_by_date: dict[date, int] = {}
+        self._fee_release_by_date: dict[date, int | None] = {}
+        self._mue_release_by_date: dict[date, int | None] = {}
         self._loaded_tables: set[str] | None = None  # set only for in-memory reference data (tests)
         self._default_release: int | None = None
         # Code systems whose whole code set is loaded (a CMS HCPCS file, a licensed CPT file): only
         # for those is a well-formed code that is not in the table known to be invalid. The starter
         # data holds a few hundred codes only.
         self.complete_systems: frozenset[str] = frozenset()
-        self._mue_by_code: dict[str, tuple[MUEFacts, ...]] | None = None
-        self._fee_by_code: dict[str, tuple[FeeFacts, ...]] | None = None
-        # CPT validity from public data (no licensed CPT file): the real PFS release covering each date
-        # of service, the (release id, code) pairs it lists, and the real releases listing a code that
-        # a covering release does not.
+        self._mue_by_code: dict[str, tuple[MUEFacts, ...]] = {}
+        self._fee_by_code: dict[str, tuple[FeeFacts, ...]] = {}
+        self._loaded_codes: set[str] = set()
+        self._loaded_ndcs: set[str] = set()
+        self._ptp_release: Release | None = None
+        # CPT validity from public data (no licensed CPT file): the real PFS release covering each date of
+        # service, and the fee-schedule releases listing each loaded code (the fee rows of every release are
+        # loaded for a code), for "last listed in RVU20D".
         self._cpt_release_by_date: dict[date, Release | None] = {}
         self._fee_listed: set[tuple[int, str]] = set()
-        self._other_listings: dict[str, list[Release]] = {}
-        # ICD-10-CM: the loaded editions by fiscal year, and the code sets of the batch's fiscal years (read
-        # before the batch forks its workers, so they share them). In-memory reference data (tests) may
-        # give one code set for every date instead.
+        self._listings: dict[str, set[int]] = defaultdict(set)
+        # ICD-10-CM: the loaded editions by fiscal year, and the code sets read so far (one per fiscal year, on
+        # first use). In-memory reference data (tests) may give one code set for every date instead.
         self._icd10cm = ICD10CMEditions([])
         self._diagnosis_editions: dict[int, DiagnosisEdition | None] = {}
         self._every_date_edition: DiagnosisEdition | None = None
 
     # --- loading ----------------------------------------------------------------------------
     @classmethod
-    def load(cls, claims: Iterable[ClaimInput]) -> ReferenceData:
-        claims = list(claims)
-        codes: set[str] = set()
-        ndcs: set[str] = set()
-        dates: set[date] = set()
-        for claim in claims:
-            dates.add(claim.dos)  # the diagnoses' fiscal year
-            for line in claim.lines:
-                codes.add(line.code)
-                dates.add(line.dos)
-                if line.ndc:
-                    ndcs.add(line.ndc.replace("-", "").strip())
-            for item in claim.history:
-                codes.add(item.code)
-                dates.add(item.dos)
-        return cls.for_codes(codes, dates, ndcs)
+    def load(cls, claims: Iterable[ClaimInput], *, ptp_index: bool = False) -> ReferenceData:
+        ref = cls.start(ptp_index=ptp_index)
+        ref.extend(claims)
+        return ref
 
     @classmethod
-    def for_codes(cls, codes: set[str], dates: set[date], ndcs: set[str] = frozenset()) -> ReferenceData:
-        return cls.from_rows(cls.fetch_rows(codes, dates, ndcs))
-
-    @classmethod
-    def fetch_rows(cls, codes: set[str], dates: set[date], ndcs: set[str] = frozenset()) -> ReferenceRows:
-        """The reference rows for these codes, dates of service and NDCs: one query per table, plain
-        tuples only (``from_rows`` makes the look-up structures; the batch check reads the rows in
-        another process while this one reads the input)."""
-        releases = list(Release.objects.all())
-        timeline = ReleaseTimeline(releases)
-        code_list = sorted(codes)
-        day = _DayCache()
-        rows = ReferenceRows(releases=releases, dates=frozenset(dates))
-        rows.codes = [
-            (*row[:7], day(row[7]), day(row[8]), *row[9:])
-            for row in ProcedureCode.objects.filter(code__in=code_list).values_list(*_CODE_COLUMNS)
-        ]
-        rows.modifiers = [
-            (code, group, day(start), day(end))
-            for code, group, start, end in Modifier.objects.values_list(
-                "code", "ncci_group", "effective_date", "termination_date"
-            )
-        ]
-        rows.places = list(PlaceOfService.objects.values_list("code", "name", "facility_type"))
-        fee_releases = {r.pk for r in _releases_for(timeline, Source.PFS_RVU, dates).values()}
-        if fee_releases:
-            rows.fee = list(
-                FeeScheduleIndicator.objects.filter(release_id__in=fee_releases, code__in=code_list).values_list(
-                    "release_id",
-                    "code",
-                    "modifier",
-                    "status",
-                    "pctc_indicator",
-                    "global_days",
-                    "multiple_procedure",
-                    "bilateral_surgery",
-                )
-            )
-        rows.fee_listed = _fee_listings_of_missing_cpt_codes(timeline, codes, dates, rows.fee)
-        mue_releases = {r.pk for r in _releases_for(timeline, Source.MUE_PRACTITIONER, dates).values()}
-        if mue_releases:
-            rows.mue = list(
-                MUELimit.objects.filter(release_id__in=mue_releases, code__in=code_list).values_list(
-                    "release_id", "code", "value", "adjudication_indicator", "rationale"
-                )
-            )
-        release = timeline.newest(Source.PTP_PRACTITIONER)
-        if release is not None:
-            # 10^5 rows: read through the cursor, with each distinct date and text made once, column by
-            # column (the ORM's per-value converters cost more than the query).
-            found = _cursor_rows(
-                PTPEdit.objects.filter(
-                    release_id=release.pk,
-                    column_1__in=code_list,
-                    column_2__in=code_list,
-                    modifier_indicator__in=(0, 1),
-                ).values_list(
-                    "column_1", "column_2", "effective_date", "deletion_date", "modifier_indicator", "rationale"
-                )
-            )
-            if found:
-                column_1, column_2, starts, ends, indicators, rationales = zip(*found, strict=True)
-                texts = {text: text for text in {*column_1, *column_2, *rationales}}
-                days = {value: day(value) for value in {*starts, *ends}}
-                rows.ptp = list(
-                    zip(
-                        map(texts.__getitem__, column_1),
-                        map(texts.__getitem__, column_2),
-                        map(days.__getitem__, starts),
-                        map(days.__getitem__, ends),
-                        indicators,
-                        map(texts.__getitem__, rationales),
-                        strict=True,
-                    )
-                )
-        release = timeline.newest(Source.AOC)
-        if release is not None:
-            rows.aoc = [
-                (code, primary, edit_type, day(start), day(end), notes)
-                for code, primary, edit_type, start, end, notes in AddOnEdit.objects.filter(
-                    release_id=release.pk, add_on_code__in=code_list
-                ).values_list("add_on_code", "primary_code", "edit_type", "effective_date", "deletion_date", "notes")
-            ]
-        release = timeline.newest(Source.NDC_CROSSWALK)
-        if release is not None:
-            from django.db.models import Q
-
-            rows.ndc = list(
-                NDCCrosswalk.objects.filter(release_id=release.pk)
-                .filter(Q(code__in=code_list) | Q(ndc__in=sorted(ndcs)))
-                .values_list("ndc", "code")
-            )
-        return rows
-
-    @classmethod
-    def from_rows(cls, rows: ReferenceRows) -> ReferenceData:
-        """The look-up structures the rules read, from ``fetch_rows``' rows."""
+    def start(cls, *, ptp_index: bool = False) -> ReferenceData:
+        """The releases, modifiers and places of service, and no code's facts yet (``extend`` adds them)."""
         ref = cls()
-        ref.timeline = ReleaseTimeline(rows.releases)
+        day = _DayCache()
+        releases = list(Release.objects.all())
+        ref.timeline = ReleaseTimeline(releases)
         ref._release_labels = {r.pk: r.label for source in Source for r in ref.timeline.releases(source)}
         ref.complete_systems = frozenset(
             system
             for system, source in (("HCPCS", Source.HCPCS), ("CPT", Source.CPT))
             if any(not release.is_starter for release in ref.timeline.releases(source))
         )
-        labels = ref._release_labels
-        for (
-            code,
-            system,
-            category,
-            section,
-            label,
-            short,
-            long,
-            added,
-            term,
-            cov,
-            add_on,
-            unlisted,
-            drug,
-            amount,
-            unit,
-            route,
-            release_id,
-            origin,
-        ) in rows.codes:
-            ref.codes[code] = CodeFacts(
+        ref.modifiers = {
+            code: ModifierFacts(code, group, day(start), day(end))
+            for code, group, start, end in Modifier.objects.values_list(
+                "code", "ncci_group", "effective_date", "termination_date"
+            )
+        }
+        ref.places = {
+            row[0]: PlaceFacts(*row) for row in PlaceOfService.objects.values_list("code", "name", "facility_type")
+        }
+        ref._icd10cm = ICD10CMEditions(release for release in releases if release.source == Source.ICD10CM)
+        release = ref.timeline.newest(Source.PTP_PRACTITIONER)
+        if release is not None:
+            ref.ptp_release_label = release.label
+            ref._ptp_release = release
+            if ptp_index:
+                try:
+                    ref.ptp = ptp_index_module.open_index(release)
+                except OSError:  # no index can be written here: the rows of the codes, from the table
+                    ref.ptp = PTPRows()
+        release = ref.timeline.newest(Source.AOC)
+        ref.aoc_release_label = release.label if release is not None else ""
+        release = ref.timeline.newest(Source.NDC_CROSSWALK)
+        ref.ndc_release_label = release.label if release is not None else ""
+        return ref
+
+    def extend(self, claims: Iterable[ClaimInput]) -> None:
+        """Load the facts of the claims' codes and NDCs that are not loaded yet: one query per table."""
+        codes, ndcs = reference_keys(claims)
+        codes -= self._loaded_codes
+        ndcs -= self._loaded_ndcs
+        if not codes and not ndcs:
+            return
+        day = _DayCache()
+        labels = self._release_labels
+        new = sorted(codes)
+        for row in ProcedureCode.objects.filter(code__in=new).values_list(*_CODE_COLUMNS):
+            code, system, category, section, label, short, long, added, term, *rest, release_id, origin = row
+            self.codes[code] = CodeFacts(
                 code,
                 system,
                 category,
                 section,
                 label,
                 long or short or label,
-                added,
-                term,
-                cov,
-                add_on,
-                unlisted,
-                drug,
-                amount,
-                unit,
-                route,
+                day(added),
+                day(term),
+                *rest,
                 labels.get(release_id, ""),
                 origin,
             )
-        ref.modifiers = {row[0]: ModifierFacts(*row) for row in rows.modifiers}
-        ref.places = {row[0]: PlaceFacts(*row) for row in rows.places}
-        ref._fee_release_by_date = {
-            day: r.pk for day, r in _releases_for(ref.timeline, Source.PFS_RVU, rows.dates).items()
-        }
-        for release_id, code, modifier, status, pctc, glob, mult, bilat in rows.fee:
-            ref._fee[(release_id, code, modifier)] = FeeFacts(
-                code, modifier, status, pctc, glob, mult, bilat, labels.get(release_id, "")
+        fee_releases = [r.pk for r in self.timeline.releases(Source.PFS_RVU)]
+        if fee_releases and new:
+            fee_by_code: dict[str, list[FeeFacts]] = defaultdict(list)
+            for release_id, code, modifier, *values in FeeScheduleIndicator.objects.filter(
+                release_id__in=fee_releases, code__in=new
+            ).values_list(
+                "release_id",
+                "code",
+                "modifier",
+                "status",
+                "pctc_indicator",
+                "global_days",
+                "multiple_procedure",
+                "bilateral_surgery",
+            ):
+                facts = self._fee[(release_id, code, modifier)] = FeeFacts(
+                    code, modifier, *values, labels.get(release_id, "")
+                )
+                self._fee_listed.add((release_id, code))
+                self._listings[code].add(release_id)
+                if not modifier:
+                    fee_by_code[code].append(facts)
+            self._fee_by_code.update((code, tuple(rows)) for code, rows in fee_by_code.items())
+        mue_releases = [r.pk for r in self.timeline.releases(Source.MUE_PRACTITIONER)]
+        if mue_releases and new:
+            mue_by_code: dict[str, list[MUEFacts]] = defaultdict(list)
+            for release_id, code, value, mai, rationale in MUELimit.objects.filter(
+                release_id__in=mue_releases, code__in=new
+            ).values_list("release_id", "code", "value", "adjudication_indicator", "rationale"):
+                facts = self._mue[(release_id, code)] = MUEFacts(
+                    code, value, mai, rationale, labels.get(release_id, "")
+                )
+                mue_by_code[code].append(facts)
+            self._mue_by_code.update((code, tuple(rows)) for code, rows in mue_by_code.items())
+        release = self._ptp_release
+        if release is not None and new and isinstance(self.ptp, PTPRows):
+            # Pairs among all loaded codes that involve a new one (the index, when used, holds every pair).
+            # (Two queries, each served by an index on (release, column); one when nothing was loaded.)
+            queries = [ptp_index_module.active_rows(release.pk).filter(column_1__in=new, column_2__in=new)]
+            if self._loaded_codes:
+                old = sorted(self._loaded_codes)
+                queries.append(ptp_index_module.active_rows(release.pk).filter(column_1__in=new, column_2__in=old))
+                queries.append(ptp_index_module.active_rows(release.pk).filter(column_1__in=old, column_2__in=new))
+            self.ptp.add(
+                PTPRow(column_1, column_2, day(start), day(end), indicator, rationale)
+                for query in queries
+                for column_1, column_2, start, end, indicator, rationale in query.values_list(
+                    *ptp_index_module.ROW_COLUMNS
+                )
             )
-            ref._fee_listed.add((release_id, code))
-        ref._cpt_release_by_date = {day: fee_schedule_release_covering(ref.timeline, day) for day in rows.dates}
-        by_pk = {release.pk: release for release in rows.releases}
-        for code, release_id in rows.fee_listed:
-            ref._other_listings.setdefault(code, []).append(by_pk[release_id])
-        for found in ref._other_listings.values():
-            found.sort(key=lambda release: release.effective_date)
-        ref._mue_release_by_date = {
-            day: r.pk for day, r in _releases_for(ref.timeline, Source.MUE_PRACTITIONER, rows.dates).items()
-        }
-        for release_id, code, value, mai, rationale in rows.mue:
-            ref._mue[(release_id, code)] = MUEFacts(code, value, mai, rationale, labels.get(release_id, ""))
-        release = ref.timeline.newest(Source.PTP_PRACTITIONER)
+        release = self.timeline.newest(Source.AOC)
+        if release is not None and new:
+            for row in AddOnEdit.objects.filter(release_id=release.pk, add_on_code__in=new).values_list(
+                "add_on_code", "primary_code", "edit_type", "effective_date", "deletion_date", "notes"
+            ):
+                code, primary, edit_type, start, end, notes = row
+                self.aoc.setdefault(code, []).append(AddOnRow(code, primary, edit_type, day(start), day(end), notes))
+        release = self.timeline.newest(Source.NDC_CROSSWALK)
         if release is not None:
-            ref.ptp_release_label = release.label
-            ptp: dict[tuple[str, str], list[PTPRow]] = {}
-            for row in rows.ptp:
-                key = (row[0], row[1])
-                found = ptp.get(key)
-                if found is None:
-                    ptp[key] = [_ptp_row(row)]
-                else:
-                    found.append(_ptp_row(row))
-            ref.ptp = ptp
-        release = ref.timeline.newest(Source.AOC)
-        if release is not None:
-            ref.aoc_release_label = release.label
-            aoc: dict[str, list[AddOnRow]] = defaultdict(list)
-            for row in rows.aoc:
-                aoc[row[0]].append(AddOnRow(*row))
-            ref.aoc = dict(aoc)
-        release = ref.timeline.newest(Source.NDC_CROSSWALK)
-        if release is not None:
-            ref.ndc_release_label = release.label
+            # Every row of a new code and of a new NDC, so both look-ups are whole for what is loaded.
             by_ndc: dict[str, set[str]] = defaultdict(set)
-            covered = set()
-            for ndc, code in rows.ndc:
+            for ndc, code in (
+                NDCCrosswalk.objects.filter(release_id=release.pk)
+                .filter(Q(code__in=new) | Q(ndc__in=sorted(ndcs)))
+                .values_list("ndc", "code")
+            ):
                 by_ndc[ndc].add(code)
-                covered.add(code)
-            ref.ndc_codes = {ndc: frozenset(c) for ndc, c in by_ndc.items()}
-            ref.crosswalk_codes = frozenset(covered)
-        ref._icd10cm = ICD10CMEditions(release for release in rows.releases if release.source == Source.ICD10CM)
-        for day in rows.dates:
-            ref.diagnosis_edition(day)
-        return ref
+            for ndc, found_codes in by_ndc.items():
+                self.ndc_codes[ndc] = self.ndc_codes.get(ndc, frozenset()) | found_codes
+            self.crosswalk_codes = self.crosswalk_codes.union(*by_ndc.values())
+        self._loaded_codes |= codes
+        self._loaded_ndcs |= ndcs
 
     @classmethod
     def from_facts(
@@ -583,8 +474,12 @@ class ReferenceData:
         ref.codes = {c.code: c for c in codes}
         ref._fee = {(1, f.code, f.modifier): f for f in fee}
         ref._mue = {(1, m.code): m for m in mue}
-        for row in ptp:
-            ref.ptp.setdefault((row.column_1, row.column_2), []).append(row)
+        for facts in ref._fee.values():
+            if not facts.modifier:
+                ref._fee_by_code[facts.code] = (*ref._fee_by_code.get(facts.code, ()), facts)
+        for facts in ref._mue.values():
+            ref._mue_by_code[facts.code] = (*ref._mue_by_code.get(facts.code, ()), facts)
+        ref.ptp = PTPRows(ptp)
         for row in aoc:
             ref.aoc.setdefault(row.add_on_code, []).append(row)
         ref.modifiers = {m.code: m for m in modifiers}
@@ -599,7 +494,7 @@ class ReferenceData:
             "codes": True,
             "fee_schedule": bool(ref._fee),
             "mue": bool(ref._mue),
-            "ptp": bool(ref.ptp),
+            "ptp": bool(len(ref.ptp)),
             "aoc": bool(ref.aoc),
             "pos": bool(ref.places),
             "ndc_crosswalk": bool(ref.ndc_codes),
@@ -618,8 +513,20 @@ class ReferenceData:
     def code(self, code: str) -> CodeFacts | None:
         return self.codes.get(code)
 
+    def _release_on(self, source: str, dos: date, cache: dict[date, int | None]) -> int | None:
+        if self._default_release is not None:
+            return self._default_release
+        if dos not in cache:
+            release = self.timeline.for_date(source, dos)
+            cache[dos] = release.pk if release is not None else None
+        return cache[dos]
+
     def fee(self, code: str, dos: date, modifier: str = "") -> FeeFacts | None:
-        release_id = self._fee_release_by_date.get(dos, self._default_release) if self._fee else None
+        if not self._fee:
+            return None
+        release_id = self._fee_release_by_date.get(dos, _UNKNOWN)
+        if release_id is _UNKNOWN:
+            release_id = self._release_on(Source.PFS_RVU, dos, self._fee_release_by_date)
         if release_id is None:
             return None
         return self._fee.get((release_id, code, modifier)) or (
@@ -629,22 +536,31 @@ class ReferenceData:
     def cpt_fee_schedule(self, dos: date) -> Release | None:
         """The real PFS relative value release that says which CPT codes exist on ``dos``
         (``codes.selectors.fee_schedule_release_covering``), or None when no loaded file can."""
-        found = self._cpt_release_by_date.get(dos, False)
-        if found is False:  # a date the batch did not load (a rule test): resolve it now
-            found = self._cpt_release_by_date[dos] = fee_schedule_release_covering(self.timeline, dos)
-        return found
+        if dos not in self._cpt_release_by_date:
+            self._cpt_release_by_date[dos] = fee_schedule_release_covering(self.timeline, dos)
+        return self._cpt_release_by_date[dos]
 
     def fee_schedule_lists(self, release: Release, code: str) -> bool:
         """Whether the fee-schedule release lists the code (with or without a modifier)."""
         return (release.pk, code) in self._fee_listed
 
     def fee_schedule_listings(self, code: str) -> list[Release]:
-        """The real PFS releases listing a CPT code that the release covering one of the batch's dates
-        does not list, oldest first (for the message of a deleted code)."""
-        return self._other_listings.get(code, [])
+        """The real (not starter) PFS releases listing a CPT code, oldest first (for the message of a deleted
+        code: "last listed in RVU20D")."""
+        listing = self._listings.get(code, ())
+        found = [
+            release
+            for release in self.timeline.releases(Source.PFS_RVU)
+            if release.pk in listing and not release.is_starter
+        ]
+        return sorted(found, key=lambda release: release.effective_date)
 
     def mue(self, code: str, dos: date) -> MUEFacts | None:
-        release_id = self._mue_release_by_date.get(dos, self._default_release) if self._mue else None
+        if not self._mue:
+            return None
+        release_id = self._mue_release_by_date.get(dos, _UNKNOWN)
+        if release_id is _UNKNOWN:
+            release_id = self._release_on(Source.MUE_PRACTITIONER, dos, self._mue_release_by_date)
         if release_id is None:
             return None
         return self._mue.get((release_id, code))
@@ -652,22 +568,11 @@ class ReferenceData:
     def mue_rows(self, code: str) -> tuple[MUEFacts, ...]:
         """The code's MUE rows in every loaded release, whatever the date: for pre-filters that
         must know whether a rule could fire on the code at all."""
-        if self._mue_by_code is None:
-            by_code: dict[str, list[MUEFacts]] = defaultdict(list)
-            for facts in self._mue.values():
-                by_code[facts.code].append(facts)
-            self._mue_by_code = {code: tuple(rows) for code, rows in by_code.items()}
         return self._mue_by_code.get(code, ())
 
     def fee_rows(self, code: str) -> tuple[FeeFacts, ...]:
         """The code's fee-schedule rows without a modifier (those ``fee(code, dos)`` returns) in every
         loaded release, whatever the date: for pre-filters."""
-        if self._fee_by_code is None:
-            by_code: dict[str, list[FeeFacts]] = defaultdict(list)
-            for (_release, code_key, modifier), facts in self._fee.items():
-                if not modifier:
-                    by_code[code_key].append(facts)
-            self._fee_by_code = {code: tuple(rows) for code, rows in by_code.items()}
         return self._fee_by_code.get(code, ())
 
     def addon_rows(self, add_on_code: str, dos: date) -> list[AddOnRow]:

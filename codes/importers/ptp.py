@@ -47,7 +47,8 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from ..choices import PTP_SOURCE, PTPSetting
+from .. import ptp_index
+from ..choices import PTP_SOURCE, PTPSetting, Source
 from ..models import PTPEdit, Release
 from .archives import check_archive, open_gzip_text, open_member
 from .base import BaseImporter, Counts, ImportFileError, TableResult, ensure_codes_exist, progress, sha256_of
@@ -220,6 +221,8 @@ class PTPImporter(BaseImporter):
         if total == 0:
             raise self.error("the file holds no PTP rows")
         ensure_codes_exist(codes, note=f"NCCI PTP {self.setting.value} {release.label}")
+        if release.source == Source.PTP_PRACTITIONER:  # the table the rules read
+            ptp_index.build_after_commit(release)
         if previous is None:
             return Counts(added=total, total=total)
         return _diff_counts(release.pk, previous.pk, total)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import io
 import json
 import re
 from datetime import date
@@ -304,18 +305,20 @@ def test_pre_filters_never_change_the_findings(example_reference, db, monkeypatc
     assert any(claim["findings"] for claim in with_pre_filters["claims"])
 
 
-def test_reference_data_read_from_the_raw_text_gives_the_same_findings(example_reference, db):
-    """The batch check reads the reference data from the input's raw text (every code, date and NDC in
-    it) while the JSON is parsed: the worked examples (history, drugs, NDCs, payer settings) come out
-    exactly as when the data is loaded from the parsed claims."""
-    from claims.rules.engine import BatchData, check_claims, check_document, prefetch_rows
-    from claims.rules.inputs import parse_document
-    from claims.rules.reference import ReferenceData
+def test_batch_check_a_few_claims_at_a_time_gives_the_same_findings(example_reference, db, monkeypatch):
+    """The batch check reads the claims as a stream and loads the reference data a chunk of claims at a
+    time (the codes not seen before), with the PTP pairs from the release's index: the worked examples
+    (history, drugs, NDCs, payer settings), two claims per chunk, come out exactly as when the data is
+    loaded for the whole document at once."""
+    from claims.rules import batch
+    from claims.rules.engine import check_document
 
+    monkeypatch.setattr(batch, "CHUNK_CLAIMS", 2)
+    monkeypatch.setattr(batch, "READ_BYTES", 64)
     document = _examples_document()
-    rows, payers, edits = prefetch_rows(json.dumps(document).encode())
-    batch = BatchData.from_parts(ReferenceData.from_rows(rows), payers, edits)
-    assert check_claims(parse_document(document), batch=batch) == check_document(document)
+    stream = io.BytesIO(json.dumps(document, indent=1).encode())
+    reference_data, results = batch.iter_batch(batch.read_claims(stream), jobs=1)
+    assert {"claims": list(results), "reference_data": reference_data} == check_document(document)
 
 
 def test_checking_claims_makes_no_reference_cycles(example_reference, db):

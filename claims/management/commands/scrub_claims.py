@@ -1,6 +1,8 @@
 """Check a batch of claims for denial risks: ``manage.py scrub_claims INPUT.json [--output OUT] [--format ...]``.
 
 The input and output documents are those of ``scrub-format.md`` (the same as ``POST /api/claims/scrub/``).
+The input is read claim by claim and results are written as they come (with ``--output``), so a batch of
+any size runs in bounded memory; printed output is held until every claim is checked.
 Exit status 0 when the claims were checked, whatever was found; 2 for input that cannot be read or is
 malformed (the error names the claim id, line and field), in which case nothing is written.
 """
@@ -20,8 +22,8 @@ from typing import TextIO
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from claims.output import FORMATS, parse_json
-from claims.rules.engine import ReferencePrefetch, default_jobs, iter_batch
+from claims.output import FORMATS
+from claims.rules.batch import iter_batch, read_claims
 from claims.rules.inputs import ScrubInputError
 
 INPUT_ERROR = 2
@@ -67,31 +69,21 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         source = options["input"]
         try:
-            raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+            stream = sys.stdin.buffer if source == "-" else Path(source).open("rb")  # noqa: SIM115 (closed below)
         except OSError as error:
             raise CommandError(f"cannot read {source}: {error.strerror or error}", returncode=INPUT_ERROR) from None
         target = Path(options["output"]) if options["output"] else None
         output_format = FORMATS[options["format"]]
-        # A big batch's reference data is read by another process while this one parses the JSON.
-        prefetch = ReferencePrefetch.start(raw) if options["jobs"] != 1 else None
-        # Reading and checking make no reference cycles: the garbage collector's scans of the parsed
-        # input (millions of objects) would only cost time.
+        # Reading and checking make no reference cycles: the garbage collector's scans would only cost time.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            data = parse_json(raw)
-            del raw
-            claims = data.get("claims") if isinstance(data, dict) else None
-            jobs = options["jobs"] if options["jobs"] is not None else default_jobs(len(claims or ()))
             reference_data, results = iter_batch(
-                data,
-                jobs=jobs,
-                release_input=True,
+                read_claims(stream),
+                jobs=options["jobs"],
                 encode=output_format.encode,
                 combine=output_format.combine,
-                prefetch=prefetch,
             )
-            del data, claims
             if target is not None:
                 # Results are written as they come; the file replaces the target only when all is checked.
                 with atomic_output(target) as handle:
@@ -109,7 +101,7 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"cannot write {target}: {error.strerror or error}") from None
         finally:
-            if prefetch is not None:
-                prefetch.close()
+            if stream is not sys.stdin.buffer:
+                stream.close()
             if collecting:
                 gc.enable()

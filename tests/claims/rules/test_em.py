@@ -144,7 +144,7 @@ class TestInterpretationOnlyHistory:
 @pytest.mark.django_db
 class TestInterpretationOnlyFromTheDatabase:
     """The history lines' codes are among the codes whose fee-schedule facts are loaded, in the one-claim path
-    (``check_document``) and in the batch path (``BatchData.from_raw``, what the worker processes use)."""
+    (``check_document``) and in the batch path (``ReferenceData.extend``, what the batch check's chunks use)."""
 
     @pytest.fixture
     def fee_schedule(self):
@@ -168,8 +168,10 @@ class TestInterpretationOnlyFromTheDatabase:
         assert [(f["line"], f["rule"]) for f in result["findings"] if f["rule"] == "EM-NEW-EST"] == expected
 
     def test_batch_path_loads_the_history_codes(self, fee_schedule):
-        from claims.rules.engine import BatchData
+        from claims.rules.inputs import parse_document
+        from claims.rules.reference import ReferenceData
 
-        batch = BatchData.from_raw(self.document("93010")["claims"])
-        facts = batch.ref.fee("93010", date(2025, 5, 1))
+        ref = ReferenceData.start(ptp_index=True)
+        ref.extend(parse_document(self.document("93010")))
+        facts = ref.fee("93010", date(2025, 5, 1))
         assert facts is not None and facts.pctc_indicator == "2"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import io
 import json
 from datetime import date
 from typing import Any
@@ -13,17 +14,10 @@ import pytest
 
 from claims.choices import Category, Risk
 from claims.models import PAYER_TYPE_DEFAULTS, Payer
+from claims.rules import batch as batch_module
 from claims.rules import check_document, load_rule_modules, registry
-from claims.rules.engine import (
-    PREFETCH_MINIMUM_BYTES,
-    BatchData,
-    ClaimResult,
-    ReferencePrefetch,
-    check_claim,
-    grade_risk,
-    iter_batch,
-    prefetch_rows,
-)
+from claims.rules.batch import iter_batch, read_claims
+from claims.rules.engine import BatchData, ClaimResult, check_claim, grade_risk
 from claims.rules.inputs import ScrubInputError, parse_claim, parse_document
 from claims.rules.reference import REFERENCE_KEYS, TABLES
 from claims.rules.registry import Finding, NotChecked
@@ -480,9 +474,7 @@ def test_starter_code_set_does_not_make_other_codes_invalid():
 
 def check_in_workers(document, *, jobs):
     """``iter_batch`` (the batch check of scrub_claims) collected into one output document."""
-    from claims.rules.engine import iter_batch
-
-    reference_data, results = iter_batch(document, jobs=jobs)
+    reference_data, results = iter_batch(document["claims"], jobs=jobs)
     return {"claims": list(results), "reference_data": reference_data}
 
 
@@ -563,40 +555,92 @@ def check_claim_of(data: dict[str, Any], ref) -> list[Finding]:
     return findings(data, ref)
 
 
-def test_raw_text_reading_names_every_code_date_and_ndc(db):
-    """``prefetch_rows`` takes codes (text or numbers), dates and NDCs from anywhere in the text."""
-    release = make_release(Source.CPT, label="CPT 2026")
-    for code in ("99213", "96372", "J1100"):
-        make_code(code, release=release)
-    document = {
-        "claims": [
-            {
-                "id": "R-1",
-                "payer_type": "medicare",
-                "payer_name": "Medicare Part B",
-                "dos": "2026-03-02",
-                "history": [{"code": "96372", "dos": "2025-12-01"}],
-                "lines": [{"line": 1, "code": 99213}, {"line": 2, "code": " j1100 ", "ndc": "00409-3795-01"}],
-            }
-        ]
-    }
-    rows, payers, edits = prefetch_rows(json.dumps(document, indent=1).encode())
-    assert {row[0] for row in rows.codes} == {"99213", "96372", "J1100"}
-    assert rows.dates == {date(2026, 3, 2), date(2025, 12, 1)}
-    assert prefetch_rows(json.dumps({**document, "note": 'say "hello"'}).encode()) is None  # an escape
+def read_all(text: str, read_bytes: int, monkeypatch) -> list[Any]:
+    monkeypatch.setattr(batch_module, "READ_BYTES", read_bytes)
+    return list(read_claims(io.BytesIO(text.encode())))
 
 
-def test_reading_ahead_is_not_started_for_small_documents_or_inside_a_transaction(db):
-    assert ReferencePrefetch.start(b'{"claims": []}') is None
-    assert ReferencePrefetch.start(b" " * (PREFETCH_MINIMUM_BYTES + 1)) is None  # a test case's transaction
+@pytest.mark.parametrize("read_bytes", [1, 3, 7, 64, 1 << 20])
+def test_claims_are_read_one_at_a_time_whatever_the_window(read_bytes, monkeypatch):
+    """The streaming reader gives exactly the claims ``json.loads`` reads, wherever the blocks it reads
+    cut the text (inside strings, escapes, numbers, literals and multi-byte characters)."""
+    claims = [
+        {"id": "Ä-1", "payer_type": "medicare", "lines": [{"code": 99213, "units": 12.5, "ndc": None}]},
+        {"id": 'quote"d \\ \u00e9', "flag": True, "other": False, "n": -1e3, "list": [[], {}, "ü€𝄞"]},
+        12345,
+        "text",
+    ]
+    document = {"note": {"claims": "not these"}, "claims": claims, "tail": [1, 2, 3]}
+    for text in (
+        json.dumps(document),
+        json.dumps(document, indent=2, ensure_ascii=False),
+        "\ufeff" + json.dumps(document),
+    ):
+        assert read_all(text, read_bytes, monkeypatch) == claims
+    assert read_all('{"claims": []}', read_bytes, monkeypatch) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "is not valid JSON: Expecting value (line 1, column 1)"),
+        ("{not json", "is not valid JSON: Expecting property name enclosed in double quotes (line 1, column 2)"),
+        (
+            '{"claims": [\n  {"id": 1},\n  {"id": 2,,}\n]}',
+            "is not valid JSON: Expecting property name enclosed in double quotes (line 3, column 12)",
+        ),
+        ('{"claims": [{"id": 1}', "is not valid JSON: Expecting ',' delimiter (line 1, column 22)"),
+        ('{"claims": [{"id": "open', "is not valid JSON: Unterminated string starting at (line 1, column 20)"),
+        ('{"claims": [1]} x', "is not valid JSON: Extra data (line 1, column 17)"),
+        ('{"claims": [NaN]}', "NaN is not a JSON number"),
+        ('[{"id": 1}]', "the document must be a JSON object with a 'claims' list"),
+        ('{"claim": []}', "the document must have a 'claims' list"),
+        ('{"claims": "none"}', "the document must have a 'claims' list"),
+        ('{"claims": [], "claims": []}', "more than one 'claims' list"),
+    ],
+)
+@pytest.mark.parametrize("read_bytes", [5, 1 << 20])
+def test_malformed_documents_are_reported_with_line_and_column(text, expected, read_bytes, monkeypatch):
+    try:
+        json.loads(text)
+    except ValueError as error:  # the reader says what json says, where it says it
+        if "JSON" in expected:
+            assert f"{error.msg} (line {error.lineno}, column {error.colno})" in expected
+    with pytest.raises(ScrubInputError) as error:
+        read_all(text, read_bytes, monkeypatch)
+    assert expected in str(error.value)
+
+
+def test_bytes_that_are_not_utf8_are_reported():
+    with pytest.raises(ScrubInputError, match="not UTF-8"):
+        list(read_claims(io.BytesIO(b'{"claims": [{"id": "\xff"}]}')))
+
+
+def test_the_input_is_read_only_as_fast_as_it_is_checked(db, monkeypatch):
+    """The batch check holds a bounded number of chunks: a claim far down the input is not read before
+    the first results are out."""
+    monkeypatch.setattr(batch_module, "CHUNK_CLAIMS", 5)
+    read = []
+
+    def claims():
+        for number in range(1, 1000):
+            read.append(number)
+            yield {"id": f"S-{number}", "payer_type": "commercial", "dos": "2026-03-02", "lines": [{"code": "99213"}]}
+
+    _, results = iter_batch(claims(), jobs=1)
+    next(results)
+    assert len(read) <= batch_module.PARALLEL_MINIMUM + batch_module.CHUNK_CLAIMS
 
 
 @pytest.mark.django_db(transaction=True)
-def test_reference_data_read_ahead_by_another_process_gives_the_same_results():
+def test_worker_processes_reading_the_database_themselves_give_the_same_results(monkeypatch):
+    """Each worker process loads the reference facts of its chunks' codes itself (the PTP pairs from the
+    shared index): thousands of claims in two workers come out as ``check_document`` gives them."""
     from django.db import connection
 
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         pytest.skip("an in-memory SQLite database cannot be read by another process")
+    monkeypatch.setattr(batch_module, "CHUNK_CLAIMS", 97)
     release = make_release(Source.PTP_PRACTITIONER, label="v32.2")
     codes_release = make_release(Source.CPT, label="CPT 2026")
     for code in ("96372", "99211", "99213"):
@@ -614,16 +658,8 @@ def test_reference_data_read_ahead_by_another_process_gives_the_same_results():
                 {"line": 2, "code": "99211" if number % 2 else "99213", "charge": 20, "dx_pointers": ["A"]},
             ],
         }
-        for number in range(4000)
+        for number in range(2000)
     ]
-    raw = json.dumps({"claims": claims}).encode()
-    assert len(raw) > PREFETCH_MINIMUM_BYTES
-    expected = check_document(json.loads(raw))
-    prefetch = ReferencePrefetch.start(raw)
-    assert prefetch is not None
-    try:
-        reference_data, results = iter_batch(json.loads(raw), jobs=2, prefetch=prefetch)
-        assert {"claims": list(results), "reference_data": reference_data} == expected
-    finally:
-        prefetch.close()
+    expected = check_document({"claims": claims})
+    assert check_in_workers({"claims": claims}, jobs=2) == expected
     assert {f["rule"] for f in expected["claims"][1]["findings"]} == {"PTP-MI0"}
