@@ -246,6 +246,8 @@ def iter_batch(
     iterator = iter(claims)
     head = list(itertools.islice(iterator, PARALLEL_MINIMUM))
     today = today or date.today()
+    if not head:  # said before any database work
+        raise ScrubInputError(NO_CLAIMS_MESSAGE, field="claims")
     claim_dates = set()
     for index, raw in enumerate(head, start=1):
         claim_dates.add(parse_claim(raw, index, today=today).dos)  # a malformed document costs no database work

@@ -116,7 +116,7 @@ HOSTILE_FILES = [
         json.dumps({"claims": [{**CLEAN, "lines": [{"line": 1, "code": "\udc00"}]}]}),
         "claim CLEAN-1, line 1, field 'code': contains an unpaired surrogate",
     ),
-    ("[" * 100_000, "nested too deeply"),
+    ('{"claims": ' + "[" * 100_000, "nested too deeply"),
     ('{"claims": [{"id": "A", "units": NaN}]}', "NaN is not a JSON number"),
     ('{"claims": [' + "1" * 5000 + "]}", "too many digits"),
     ('"just text"', "must be a JSON object"),
