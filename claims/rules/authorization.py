@@ -39,7 +39,10 @@ def authorization_missing(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
 
 
 AUTHORIZATION_MATCH = "Authorization match (dates, codes and units)"
-NO_AUTHORIZATION_RECORDS = "ClaimDesk keeps no authorization records to compare the authorization number with"
+NO_AUTHORIZATION_RECORDS = (
+    "ClaimDesk keeps no authorization records to compare the authorization number with; "
+    "check the dates, codes and units against the payer's authorization"
+)
 
 
 @register(

@@ -170,7 +170,8 @@ def dx_invalid(ctx: ClaimContext) -> Iterator[Hit]:
                 category=Category.FORMAT,
                 check="Diagnosis code validity",
                 reason=f"no ICD-10-CM code set loaded for fiscal year {year} (dates of service "
-                f"{fiscal_year_start(year):%Y-%m-%d} to {fiscal_year_end(year):%Y-%m-%d})",
+                f"{fiscal_year_start(year):%Y-%m-%d} to {fiscal_year_end(year):%Y-%m-%d}); check the codes by "
+                "hand, and ask an administrator to import CMS's ICD-10-CM file of that year",
             )
     else:
         checked = (diagnoses.check(code, edition.code_set) for code in dict.fromkeys(ctx.claim.diagnoses))

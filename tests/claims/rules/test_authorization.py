@@ -54,7 +54,8 @@ def test_auth_mismatch_is_reported_as_not_checked_on_a_claim_with_an_authorizati
         {
             "category": "AUTHORIZATION",
             "check": "Authorization match (dates, codes and units)",
-            "reason": "ClaimDesk keeps no authorization records to compare the authorization number with",
+            "reason": "ClaimDesk keeps no authorization records to compare the authorization number with; "
+            "check the dates, codes and units against the payer's authorization",
             "lines": None,
         }
     ]

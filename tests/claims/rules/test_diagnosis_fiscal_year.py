@@ -73,7 +73,8 @@ def test_a_fiscal_year_without_an_edition_is_reported_as_not_checked(editions):
     assert not_run(result) == [
         {
             **DX_VALIDITY,
-            "reason": "no ICD-10-CM code set loaded for fiscal year 2024 (dates of service 2023-10-01 to 2024-09-30)",
+            "reason": "no ICD-10-CM code set loaded for fiscal year 2024 (dates of service 2023-10-01 to 2024-09-30); "
+            "check the codes by hand, and ask an administrator to import CMS's ICD-10-CM file of that year",
             "lines": None,
         }
     ]
