@@ -419,6 +419,16 @@ LINE_FIELDS = [
 ]
 
 
+class FiniteDecimalField(forms.DecimalField):
+    """A decimal field that refuses NaN and infinities as it reads the value, not only when it validates it:
+    Django's own compares the value with the initial one first (``has_changed``), and "sNaN" raises there."""
+
+    def to_python(self, value):
+        number = super().to_python(value)
+        if number is not None and not number.is_finite():
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
 class LineForm(SurrogateSafeFormMixin, forms.ModelForm):
     """One service line. Modifiers and diagnosis pointers are four boxes each, as on the paper form.
 
@@ -435,14 +445,14 @@ class LineForm(SurrogateSafeFormMixin, forms.ModelForm):
     pointer_2 = forms.CharField(label="Diagnosis pointer 2", required=False, max_length=1)
     pointer_3 = forms.CharField(label="Diagnosis pointer 3", required=False, max_length=1)
     pointer_4 = forms.CharField(label="Diagnosis pointer 4", required=False, max_length=1)
-    charge = forms.DecimalField(
+    charge = FiniteDecimalField(
         label="Charge $ (24F)",
         max_digits=10,
         decimal_places=2,
         error_messages={"required": "Enter the line's charge."},
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
     )  # no initial: the model's default 0 would hide a forgotten charge
-    units = forms.DecimalField(
+    units = FiniteDecimalField(
         label="Units (24G)",
         max_digits=9,
         decimal_places=3,
@@ -464,6 +474,7 @@ class LineForm(SurrogateSafeFormMixin, forms.ModelForm):
     class Meta:
         model = ClaimLine
         fields = LINE_FIELDS
+        field_classes = {name: FiniteDecimalField for name in ("ndc_quantity", "dose_amount", "dose_discarded")}
         labels = {
             "date_of_service": "Date (24A)",
             "place_of_service": "POS (24B)",

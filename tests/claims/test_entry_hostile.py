@@ -241,7 +241,8 @@ HOSTILE_TEXT = st.one_of(
     st.text(
         alphabet=st.sampled_from(list("\ud800\udbff\udc00\udfff\x00\x07\x1b\r\n\t\u202e\ufffd aZ9-./%&=+")), max_size=12
     ),
-    st.sampled_from(["", " ", "\ud800", "a\udfffb", "\x00", "NaN", "Infinity", "-0", "1e999", "٣", "²", "𝟗𝟗𝟐𝟏𝟑"]),
+    st.sampled_from(["", " ", "\ud800", "a\udfffb", "\x00", "NaN", "sNaN",
+        "Infinity", "-0", "1e999", "٣", "²", "𝟗𝟗𝟐𝟏𝟑"]),
 )
 DATES = st.one_of(
     st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(lambda day: day.isoformat()),
@@ -369,3 +370,12 @@ def test_random_posts_to_the_live_check_never_fail_and_save_nothing(biller_clien
     response = (post_raw if raw else post_as_browser)(biller_client, LIVE, pairs)
     assert response.status_code in (200, 404), response.status_code  # 404: a claim id the biller cannot see
     assert counts() == before and Claim.objects.get(pk=claim.pk).version == version
+
+
+@pytest.mark.parametrize("field", ["units", "charge", "ndc_quantity", "dose_amount"])
+def test_a_signalling_nan_is_a_typing_error_not_a_server_error(biller_client, medicare, field):
+    """Django's decimal field compares "sNaN" with the initial value before validating it, which raised."""
+    data = entry_data(medicare, [{"code": "99213", field: "sNaN"}])
+    response = biller_client.post(reverse("claims:claim_new"), {**data, "action": "save"})
+    assert response.status_code == 422 and "Enter a number." in response.content.decode()  # the form, with its errors
+    assert not Claim.objects.exists()
