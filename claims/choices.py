@@ -58,6 +58,7 @@ class ClaimStatus(models.TextChoices):
     READY = "ready", "Ready to send"
     FLAGGED = "flagged", "Flagged for review"
     REVIEWED = "reviewed", "Reviewed"
+    SENT = "sent", "Sent"  # exported in an 837P interchange (edi); a correction is a new claim (frequency 7)
     VOIDED = "voided", "Voided"
 
 

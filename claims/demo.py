@@ -1208,9 +1208,9 @@ class Loader:
         claim.place_of_service, claim.date_of_service = visit.pos, encounter.dos
         claim.diagnoses, claim.prior_auth_number = list(visit.diagnoses), visit.prior_auth
         fill_cms1500_boxes(claim, encounter, visit, self.payers)
-        claim = services.save_claim(
-            claim,
-            visit.claim_lines(),
+        claim = services.claim_save(
+            claim=claim,
+            lines=visit.claim_lines(),
             patient=encounter.patient.entered(),
             user=user,
             version=claim.version if track.pk else None,
@@ -1219,7 +1219,7 @@ class Loader:
         return claim
 
     def check(self, track: ClaimTrack, user, when: datetime) -> services.CheckResult:
-        result = services.check_claim(Claim(pk=track.pk), user=user, today=when.date())
+        result = services.claim_check(claim=Claim(pk=track.pk), user=user, today=when.date())
         track.checked_at(when)
         return result
 
@@ -1276,8 +1276,8 @@ class Loader:
         return lambda: next(draws, 0.9999)
 
     def submit(self, track: ClaimTrack, user, when: datetime, *, overrides: dict[str, str], sample: bool = False):
-        claim = services.submit_claim(
-            Claim(pk=track.pk),
+        claim = services.claim_submit(
+            claim=Claim(pk=track.pk),
             user=user,
             overrides=overrides,
             today=when.date(),

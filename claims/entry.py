@@ -4,7 +4,7 @@ One page does it all. As the biller types, the form is posted (debounced) to ``l
 rules on the claim as entered, saving nothing, and answers with the risk summary and, out of band, the
 findings under each line. Without JavaScript the *Check* button posts the whole form: the claim is saved,
 checked, and the page shows the same findings. *Submit* saves, checks once more and sends the claim on
-(``services.submit_claim``); errors left must be acknowledged, each with a written reason.
+(``services.claim_submit``); errors left must be acknowledged, each with a written reason.
 """
 
 from __future__ import annotations
@@ -329,7 +329,7 @@ def _reason_errors(request: HttpRequest) -> list[EntryError]:
 
 
 def _overrides(state: EntryState, reasons: dict[str, str]) -> dict[str, str]:
-    """The posted reasons as ``services.submit_claim`` takes them: finding key → reason."""
+    """The posted reasons as ``services.claim_submit`` takes them: finding key → reason."""
     saved = [view for view in state.lines if not view.deleted and not view.blank]  # numbered 1.. when saved
     scope_line = {view.prefix: number for number, view in enumerate(saved, start=1)}
     out = {}
@@ -424,7 +424,7 @@ def _prefill_patient(source: Claim | None) -> Patient | None:
 
 def _conflict(request: HttpRequest, claim: Claim | None, formset) -> str:
     """Why a save of an existing claim must not go ahead: the form says no version, another version than the
-    claim's, or names a line no longer on the claim. Empty when it may (``save_claim`` checks it once more
+    claim's, or names a line no longer on the claim. Empty when it may (``claim_save`` checks it once more
     under its lock, for a save that happens at the same moment)."""
     if claim is None:
         return ""
@@ -492,9 +492,9 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     instance = form.build_claim()
     lines = [line_form.instance for line_form in formset.active_forms()]
     try:
-        saved = services.save_claim(
-            instance,
-            lines,
+        saved = services.claim_save(
+            claim=instance,
+            lines=lines,
             patient=form.build_patient(),
             user=request.user,
             version=_posted_number(request.POST.get("version")),
@@ -508,12 +508,12 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         messages.success(request, f"{saved.number} saved as a draft.")
         return redirect("claims:claim_edit", pk=saved.pk)
     if action == "check":
-        result = services.check_claim(saved, user=request.user)
+        result = services.claim_check(claim=saved, user=request.user)
         messages.info(request, f"{saved.number} checked: {_result_text(result)}.")
         return redirect("claims:claim_edit", pk=saved.pk)
     overrides = _overrides(state, reasons)
     try:
-        submitted = services.submit_claim(saved, user=request.user, overrides=overrides)
+        submitted = services.claim_submit(claim=saved, user=request.user, overrides=overrides)
     except services.UnacknowledgedFindings as error:
         messages.error(request, f"{saved.number} saved but not submitted. {error}")
         return redirect("claims:claim_edit", pk=saved.pk)

@@ -516,10 +516,18 @@ class Claim(models.Model):
 
     @property
     def is_editable(self) -> bool:
-        """Billers may change a claim until it waits for review, is approved or is voided."""
-        if self.status in (ClaimStatus.FLAGGED, ClaimStatus.VOIDED) or self.queue_reason:
+        """Billers may change a claim until it waits for review, is approved, sent or voided (a sent claim is
+        corrected by a new claim with frequency 7, replacement, naming the payer's claim number)."""
+        if self.status in (ClaimStatus.FLAGGED, ClaimStatus.SENT, ClaimStatus.VOIDED) or self.queue_reason:
             return False
         return not (self.status == ClaimStatus.REVIEWED and self.review_outcome == ReviewOutcome.APPROVED)
+
+    @property
+    def is_exportable(self) -> bool:
+        """Ready and not waiting for review, or approved by a reviewer: what an 837P export may send."""
+        if self.status == ClaimStatus.READY:
+            return not self.queue_reason
+        return self.status == ClaimStatus.REVIEWED and self.review_outcome == ReviewOutcome.APPROVED
 
     @property
     def is_returned(self) -> bool:

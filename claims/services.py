@@ -46,13 +46,13 @@ from .models import (
 from .rules import check_document
 
 # Earlier claims that count as billed for the history rules (duplicates, global surgery, new patient …).
-SENT_STATUSES = (ClaimStatus.READY, ClaimStatus.FLAGGED, ClaimStatus.REVIEWED)
+SENT_STATUSES = (ClaimStatus.READY, ClaimStatus.FLAGGED, ClaimStatus.REVIEWED, ClaimStatus.SENT)
 
 
 # Findings that are typing errors in what was entered, not a payer's judgement: units that are not a number, an
 # NPI that fails its check digit, a place of service that does not exist, more modifiers than fit, a date of
 # service after today or before birth, a diagnosis pointer to no diagnosis. No reason can send them on: the
-# biller fixes the field. The entry page offers no *Acknowledge* box for them and ``submit_claim`` ignores a
+# biller fixes the field. The entry page offers no *Acknowledge* box for them and ``claim_submit`` ignores a
 # reason given for one. (Coding, payer and history findings stay acknowledgeable: a documented exception exists.)
 MUST_FIX_RULES = frozenset({"FMT-UNITS", "FMT-NPI-LUHN", "FMT-POS", "FMT-MOD-COUNT", "FMT-DOS", "FMT-DX-COUNT"})
 
@@ -520,8 +520,8 @@ def _lines_saved(claim: Claim, lines: Sequence[ClaimLine], current: Sequence[Cla
 
 
 @transaction.atomic
-def save_claim(
-    claim: Claim, lines: Sequence[ClaimLine], *, patient: Patient, user, version: int | None = None
+def claim_save(
+    *, claim: Claim, lines: Sequence[ClaimLine], patient: Patient, user, version: int | None = None
 ) -> Claim:
     """Create or update a claim with its lines (numbered in order). Any edit returns it to draft.
 
@@ -695,7 +695,7 @@ def _checked_event(claim: Claim, result: CheckResult, *, user) -> None:
 
 
 @transaction.atomic
-def check_claim(claim: Claim, *, user, today: date | None = None) -> CheckResult:
+def claim_check(*, claim: Claim, user, today: date | None = None) -> CheckResult:
     """Check a saved claim and keep the findings: draft → checked."""
     claim = Claim.objects.select_for_update().select_related("payer", "patient").get(pk=claim.pk)
     if not claim.is_editable:
@@ -855,9 +855,9 @@ def _snapshot(
     return snapshot
 
 
-def submit_claim(
-    claim: Claim,
+def claim_submit(
     *,
+    claim: Claim,
     user,
     overrides: dict[str, str] | None = None,
     today: date | None = None,

@@ -26,6 +26,7 @@ STATUS_STYLE = {
     ClaimStatus.READY: ("success", "bi-send-check"),
     ClaimStatus.FLAGGED: ("warning", "bi-flag-fill"),
     ClaimStatus.REVIEWED: ("primary", "bi-person-check"),
+    ClaimStatus.SENT: ("success", "bi-envelope-check"),
     ClaimStatus.VOIDED: ("dark", "bi-slash-circle"),
 }
 CATEGORY_LABELS = dict(Category.choices)

@@ -38,10 +38,12 @@ def flagged_claim(biller) -> Claim:
     patient = Patient(
         last_name="Doe", first_name="Jane", date_of_birth=date(1950, 3, 1), sex="F", member_id="1EG4TE5MK72"
     )
-    claim = services.save_claim(Claim(**claim_header(), payer=make_payer()), lines, patient=patient, user=biller)
-    services.check_claim(claim, user=biller)
+    claim = services.claim_save(
+        claim=Claim(**claim_header(), payer=make_payer()), lines=lines, patient=patient, user=biller
+    )
+    services.claim_check(claim=claim, user=biller)
     overrides = {finding.key: f"Documented: {finding.rule}" for finding in claim.findings.all()}
-    claim = services.submit_claim(claim, user=biller, overrides=overrides, draw=lambda: 0.99)
+    claim = services.claim_submit(claim=claim, user=biller, overrides=overrides, draw=lambda: 0.99)
     assert claim.status == ClaimStatus.FLAGGED
     return claim
 

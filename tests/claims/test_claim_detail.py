@@ -351,7 +351,7 @@ def test_checking_a_claim_stores_the_checks_that_did_not_run(biller_client, bill
     from claims import services
 
     claim = make_claim(biller, lines=[make_line("99213"), make_line("99201")])
-    services.check_claim(claim, user=biller, today=date(2026, 3, 12))
+    services.claim_check(claim=claim, user=biller, today=date(2026, 3, 12))
     claim.refresh_from_db()
     cpt = [entry for entry in claim.unchecked_checks if entry["check"] == "CPT code validity"]
     assert cpt == [NOT_RUN[0]]

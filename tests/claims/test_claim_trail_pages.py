@@ -117,7 +117,7 @@ def test_the_history_tab_tells_the_trail_in_plain_words(client, biller):
     claim.refresh_from_db()
     line = claim.lines.get()
     line.code = "96374"
-    services.save_claim(claim, [line], patient=claim.patient, user=biller, version=claim.version)
+    services.claim_save(claim=claim, lines=[line], patient=claim.patient, user=biller, version=claim.version)
     client.force_login(biller)
     response = client.get(reverse("claims:claim_history", args=[claim.pk]))
     assert response.status_code == 200

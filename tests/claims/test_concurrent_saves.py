@@ -5,7 +5,7 @@ These are real concurrent requests: two threads, each with its own database conn
 thread), post the edit page through the whole request stack against the test database (PostgreSQL in CI's
 second run; on SQLite a file database, as in production, since the in-memory test database cannot be
 shared by two connections that write). The only help they get is a barrier that lets both reach
-``save_claim`` with the same version before either saves, and a short pause inside the winner's
+``claim_save`` with the same version before either saves, and a short pause inside the winner's
 transaction, so the two saves overlap every time rather than by luck."""
 
 from __future__ import annotations
@@ -78,7 +78,9 @@ def _claim(biller) -> Claim:
 
     patient = Patient(last_name="Doe", first_name="Jane", date_of_birth="1950-03-01", sex="F", member_id="1EG4TE5MK72")
     lines = [make_line("96372"), make_line("J8499")]
-    return services.save_claim(Claim(**claim_header(), payer=make_payer()), lines, patient=patient, user=biller)
+    return services.claim_save(
+        claim=Claim(**claim_header(), payer=make_payer()), lines=lines, patient=patient, user=biller
+    )
 
 
 def _client(user) -> Client:
@@ -88,9 +90,9 @@ def _client(user) -> Client:
 
 
 def _race(monkeypatch, posts: list[tuple[Client, str, dict[str, str]]]) -> list[int]:
-    """Post each form from its own thread; both reach ``save_claim`` before either saves."""
+    """Post each form from its own thread; both reach ``claim_save`` before either saves."""
     barrier = threading.Barrier(len(posts), timeout=20)
-    real_save, real_lines_saved = services.save_claim, services._lines_saved
+    real_save, real_lines_saved = services.claim_save, services._lines_saved
 
     def save_together(*args, **kwargs):
         barrier.wait()  # every request has passed the page's own version check with the same version
@@ -100,7 +102,7 @@ def _race(monkeypatch, posts: list[tuple[Client, str, dict[str, str]]]) -> list[
         time.sleep(0.3)  # the winner holds the claim's version while the other tries to take it
         return real_lines_saved(*args, **kwargs)
 
-    monkeypatch.setattr(services, "save_claim", save_together)
+    monkeypatch.setattr(services, "claim_save", save_together)
     monkeypatch.setattr(services, "_lines_saved", slow_lines_saved)
     statuses: list[int | BaseException] = [0] * len(posts)
 
@@ -117,7 +119,7 @@ def _race(monkeypatch, posts: list[tuple[Client, str, dict[str, str]]]) -> list[
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    monkeypatch.setattr(services, "save_claim", real_save)
+    monkeypatch.setattr(services, "claim_save", real_save)
     monkeypatch.setattr(services, "_lines_saved", real_lines_saved)
     assert all(isinstance(status, int) for status in statuses), statuses
     return statuses
@@ -152,7 +154,7 @@ def test_two_saves_of_the_same_version_at_once_one_wins_and_nothing_is_lost(monk
 
 
 def test_a_save_at_the_same_moment_as_a_service_save_is_refused_too(monkeypatch, people):
-    """The page's save and a save by another path (``save_claim`` itself, as the demo loader does)."""
+    """The page's save and a save by another path (``claim_save`` itself, as the demo loader does)."""
     biller, supervisor = people
     claim = _claim(biller)
     url = reverse("claims:claim_edit", args=[claim.pk])
@@ -161,7 +163,7 @@ def test_a_save_at_the_same_moment_as_a_service_save_is_refused_too(monkeypatch,
     mine.update({"lines-0-code": "J1100", "action": "save"})
     results: list[object] = []
     barrier = threading.Barrier(2, timeout=20)
-    real_save = services.save_claim
+    real_save = services.claim_save
 
     def save_together(*args, **kwargs):
         barrier.wait()
@@ -173,19 +175,19 @@ def test_a_save_at_the_same_moment_as_a_service_save_is_refused_too(monkeypatch,
             lines = list(stored.lines.all())
             lines[1].units = 3
             barrier.wait()
-            real_save(stored, lines, patient=stored.patient, user=supervisor, version=1)
+            real_save(claim=stored, lines=lines, patient=stored.patient, user=supervisor, version=1)
             results.append("saved")
         except services.StaleClaimError:
             results.append("stale")
         finally:
             connections.close_all()
 
-    monkeypatch.setattr(services, "save_claim", save_together)
+    monkeypatch.setattr(services, "claim_save", save_together)
     other = threading.Thread(target=service_save)
     other.start()
     response = billers.post(url, mine)
     other.join(timeout=60)
-    monkeypatch.setattr(services, "save_claim", real_save)
+    monkeypatch.setattr(services, "claim_save", real_save)
     page = {302: "saved", 409: "stale"}.get(response.status_code, str(response.status_code))
     assert sorted([results[0], page]) == ["saved", "stale"]
     claim.refresh_from_db()

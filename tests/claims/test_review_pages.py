@@ -60,16 +60,16 @@ def new_patient(**fields) -> Patient:
 def saved(user, codes=ORAL_DRUG, *, patient: Patient | None = None, **header) -> Claim:
     claim = Claim(**{**claim_header(), "payer": header.pop("payer", None) or make_payer(), **header})
     lines = [make_line(code, charge=Decimal("25")) for code in codes]
-    return services.save_claim(claim, lines, patient=patient or new_patient(), user=user)
+    return services.claim_save(claim=claim, lines=lines, patient=patient or new_patient(), user=user)
 
 
 def submit(claim: Claim, user, *, draw: float = 0.99, warnings: bool = False) -> Claim:
     """Submit with a reason for every error (and warning): flagged when errors, else ready and sampled when
     ``draw`` is below the chance."""
-    services.check_claim(claim, user=user, today=TODAY)
+    services.claim_check(claim=claim, user=user, today=TODAY)
     severities = (Severity.ERROR, Severity.WARNING) if warnings else (Severity.ERROR,)
     overrides = {f.key: f"reason for {f.rule}" for f in claim.findings.filter(severity__in=severities)}
-    return services.submit_claim(claim, user=user, overrides=overrides, today=TODAY, draw=lambda: draw)
+    return services.claim_submit(claim=claim, user=user, overrides=overrides, today=TODAY, draw=lambda: draw)
 
 
 def flagged(user, codes=ORAL_DRUG, **header) -> Claim:
@@ -356,9 +356,9 @@ def test_bulk_assign_gives_the_ticked_claims_to_a_reviewer(supervisor_client, qu
 
 def test_bulk_assign_refuses_claims_the_reviewer_edited(supervisor_client, biller, supervisor2):
     edited = saved(biller, DUPLICATE)
-    services.save_claim(
-        edited,
-        [make_line("99213"), make_line("99213")],
+    services.claim_save(
+        claim=edited,
+        lines=[make_line("99213"), make_line("99213")],
         patient=new_patient(),
         user=supervisor2,
         version=edited.version,
@@ -641,8 +641,8 @@ def test_unknown_action_is_refused(supervisor_client, biller):
 def test_nobody_reviews_a_claim_they_edited(biller, supervisor2):
     claim = saved(biller)
     lines = [make_line(code, charge=Decimal("25")) for code in ORAL_DRUG]
-    services.save_claim(
-        claim, lines, patient=new_patient(), user=supervisor2, version=claim.version
+    services.claim_save(
+        claim=claim, lines=lines, patient=new_patient(), user=supervisor2, version=claim.version
     )  # a supervisor edits it
     claim = flagged_from(claim, biller)
     client = client_of(supervisor2)
@@ -671,8 +671,8 @@ def test_a_claim_that_came_back_shows_what_changed(supervisor_client, supervisor
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.DRAFT
     lines = [make_line("96374", charge=Decimal("25")), make_line("J8499", charge=Decimal("10"))]
-    services.save_claim(
-        claim, lines, patient=new_patient(member_id=claim.member_id), user=biller, version=claim.version
+    services.claim_save(
+        claim=claim, lines=lines, patient=new_patient(member_id=claim.member_id), user=biller, version=claim.version
     )
     claim = flagged_from(claim, biller)
     review = services.open_review(claim)
@@ -693,9 +693,9 @@ def test_the_finding_changes_between_submissions(supervisor_client, biller):
     claim = flagged(biller, DUPLICATE)
     decide(supervisor_client, claim, "return", note="Duplicate line")
     claim.refresh_from_db()
-    services.save_claim(
-        claim,
-        [make_line(c, charge=Decimal("25")) for c in ORAL_DRUG],
+    services.claim_save(
+        claim=claim,
+        lines=[make_line(c, charge=Decimal("25")) for c in ORAL_DRUG],
         patient=new_patient(member_id=claim.member_id),
         user=biller,
         version=claim.version,
@@ -744,8 +744,8 @@ def test_review_page_query_count_of_a_claim_that_came_back(supervisor_client, su
         services.review_return(claim=claim, user=supervisor, note="again")
         claim.refresh_from_db()
         lines = [make_line(code, charge=Decimal("25")) for code in codes]
-        services.save_claim(
-            claim, lines, patient=new_patient(member_id=claim.member_id), user=biller, version=claim.version
+        services.claim_save(
+            claim=claim, lines=lines, patient=new_patient(member_id=claim.member_id), user=biller, version=claim.version
         )
         return flagged_from(claim, biller)
 

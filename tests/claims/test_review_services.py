@@ -45,7 +45,7 @@ def entered_patient(**fields) -> Patient:
 def save(user, lines=None, **patient_fields) -> Claim:
     lines = lines or [make_line("96372", charge=Decimal("25")), make_line("J8499", charge=Decimal("10"))]
     claim = Claim(**{**claim_header(), "payer": make_payer()})
-    return services.save_claim(claim, lines, patient=entered_patient(**patient_fields), user=user)
+    return services.claim_save(claim=claim, lines=lines, patient=entered_patient(**patient_fields), user=user)
 
 
 REASONS = {f"1:{ROUTE}": "Route documented as IM", f"2:{ORAL}": "Secondary payer covers it"}
@@ -55,9 +55,9 @@ def flag(user, **patient_fields) -> Claim:
     """A claim submitted with every error acknowledged (route and oral-drug ones with their own reasons):
     flagged, in the queue."""
     claim = save(user, **patient_fields)
-    services.check_claim(claim, user=user, today=TODAY)
+    services.claim_check(claim=claim, user=user, today=TODAY)
     overrides = {f.key: REASONS.get(f.key, f"Reason for {f.rule}") for f in claim.findings.filter(severity="ERROR")}
-    return services.submit_claim(claim, user=user, overrides=overrides, today=TODAY, draw=lambda: NOT_SAMPLED)
+    return services.claim_submit(claim=claim, user=user, overrides=overrides, today=TODAY, draw=lambda: NOT_SAMPLED)
 
 
 def override_keys(claim: Claim) -> list[str]:
@@ -111,8 +111,10 @@ def test_a_later_edit_makes_a_new_snapshot_and_leaves_the_old_one(flagged, bille
     frozen = dict(first.data)
     services.review_return(claim=flagged, user=supervisor, note="Use the IM drug code")
     claim = Claim.objects.get(pk=flagged.pk)
-    services.save_claim(claim, [make_line("99213")], patient=entered_patient(), user=biller, version=claim.version)
-    services.submit_claim(claim, user=biller, today=TODAY, draw=lambda: SAMPLED)
+    services.claim_save(
+        claim=claim, lines=[make_line("99213")], patient=entered_patient(), user=biller, version=claim.version
+    )
+    services.claim_submit(claim=claim, user=biller, today=TODAY, draw=lambda: SAMPLED)
     snapshots = list(ClaimSnapshot.objects.filter(claim=flagged).order_by("number"))
     assert [s.number for s in snapshots] == [1, 2]
     assert snapshots[1].queue_reason == QueueReason.RESUBMITTED  # back to the queue, whatever the draw
@@ -134,7 +136,7 @@ def test_flagged_claims_always_enter_the_queue(flagged):
 
 def test_a_sampled_ready_claim_enters_the_queue_with_its_reason(db, biller):
     claim = save(biller, lines=[make_line("99213")])
-    claim = services.submit_claim(claim, user=biller, today=TODAY, draw=lambda: SAMPLED)
+    claim = services.claim_submit(claim=claim, user=biller, today=TODAY, draw=lambda: SAMPLED)
     assert claim.status == ClaimStatus.READY and claim.queue_reason == QueueReason.RANDOM_SAMPLE  # risk none
     assert not claim.is_editable
     snapshot = claim.snapshots.get()
@@ -144,7 +146,9 @@ def test_a_sampled_ready_claim_enters_the_queue_with_its_reason(db, biller):
 
 
 def test_an_unsampled_ready_claim_records_why_not(db, biller):
-    claim = services.submit_claim(save(biller, lines=[make_line("99213")]), user=biller, today=TODAY, draw=lambda: 0.5)
+    claim = services.claim_submit(
+        claim=save(biller, lines=[make_line("99213")]), user=biller, today=TODAY, draw=lambda: 0.5
+    )
     assert claim.queue_reason == "" and not ClaimReview.objects.filter(claim=claim).exists()
     event = AuditEvent.objects.get(claim_id=claim.pk, action="review.not_sampled")
     assert "not sampled: none risk" in event.summary and "drew 0.5000" in event.summary
@@ -239,16 +243,18 @@ def test_nobody_reviews_a_claim_they_created_or_edited(db, biller, supervisor, s
     with pytest.raises(services.ReviewError, match="another supervisor must review it"):
         services.review_approve(claim=own, user=supervisor)
     edited = save(biller, member_id="EDITED1")
-    services.save_claim(
-        edited,
-        [make_line("96372"), make_line("J8499")],
+    services.claim_save(
+        claim=edited,
+        lines=[make_line("96372"), make_line("J8499")],
         patient=entered_patient(member_id="EDITED1"),
         user=supervisor,
         version=edited.version,
     )
-    services.check_claim(edited, user=biller, today=TODAY)
+    services.claim_check(claim=edited, user=biller, today=TODAY)
     overrides = {f.key: "r" for f in edited.findings.filter(severity="ERROR")}
-    edited = services.submit_claim(edited, user=biller, overrides=overrides, today=TODAY, draw=lambda: NOT_SAMPLED)
+    edited = services.claim_submit(
+        claim=edited, user=biller, overrides=overrides, today=TODAY, draw=lambda: NOT_SAMPLED
+    )
     assert supervisor.pk in services.claim_editors(edited)
     with pytest.raises(services.ReviewError, match="another supervisor"):
         services.override_decide(claim=edited, user=supervisor, finding_key=f"1:{ROUTE}", decision="accepted")
@@ -337,13 +343,13 @@ def _created(biller, supervisor, second_supervisor):
 def _changed(biller, supervisor, second_supervisor):
     claim = save(biller)
     lines = [make_line("96374", charge=Decimal("25")), make_line("J8499", charge=Decimal("10"))]
-    services.save_claim(claim, lines, patient=entered_patient(), user=biller, version=claim.version)
+    services.claim_save(claim=claim, lines=lines, patient=entered_patient(), user=biller, version=claim.version)
     return claim
 
 
 def _checked(biller, supervisor, second_supervisor):
     claim = save(biller)
-    services.check_claim(claim, user=biller, today=TODAY)
+    services.claim_check(claim=claim, user=biller, today=TODAY)
     return claim
 
 
@@ -352,11 +358,15 @@ def _overridden(biller, supervisor, second_supervisor):
 
 
 def _sampled(biller, supervisor, second_supervisor):
-    return services.submit_claim(save(biller, lines=[make_line("99213")]), user=biller, today=TODAY, draw=lambda: 0.0)
+    return services.claim_submit(
+        claim=save(biller, lines=[make_line("99213")]), user=biller, today=TODAY, draw=lambda: 0.0
+    )
 
 
 def _not_sampled(biller, supervisor, second_supervisor):
-    return services.submit_claim(save(biller, lines=[make_line("99213")]), user=biller, today=TODAY, draw=lambda: 0.9)
+    return services.claim_submit(
+        claim=save(biller, lines=[make_line("99213")]), user=biller, today=TODAY, draw=lambda: 0.9
+    )
 
 
 def _assigned(biller, supervisor, second_supervisor):

@@ -38,7 +38,7 @@ def oral_drug_lines():
 
 @pytest.fixture
 def saved(db, biller):
-    return services.save_claim(new_claim(), oral_drug_lines(), patient=new_patient(), user=biller)
+    return services.claim_save(claim=new_claim(), lines=oral_drug_lines(), patient=new_patient(), user=biller)
 
 
 # --- save --------------------------------------------------------------------------------------------
@@ -49,9 +49,9 @@ def test_save_creates_a_draft_numbers_the_lines_and_records_it(saved, biller):
 
 
 def test_save_finds_the_patient_by_member_id_and_birth_date_and_keeps_their_record(saved, biller):
-    again = services.save_claim(
-        new_claim(),
-        [make_line("99213")],
+    again = services.claim_save(
+        claim=new_claim(),
+        lines=[make_line("99213")],
         patient=new_patient(member_id="1eg4te5mk72", last_name="Doe-Smith"),
         user=biller,
     )
@@ -63,13 +63,13 @@ def test_save_finds_the_patient_by_member_id_and_birth_date_and_keeps_their_reco
 
 
 def test_a_submitted_claim_never_changes_because_of_another_claim(saved, biller):
-    services.check_claim(saved, user=biller, today=TODAY)
+    services.claim_check(claim=saved, user=biller, today=TODAY)
     overrides = {finding.key: "reason" for finding in saved.findings.all()}
-    submitted = services.submit_claim(saved, user=biller, overrides=overrides, today=TODAY, draw=lambda: 0.99)
+    submitted = services.claim_submit(claim=saved, user=biller, overrides=overrides, today=TODAY, draw=lambda: 0.99)
     snapshot = submitted.snapshots.get()
     before = (snapshot.data, submitted.patient_last_name, submitted.patient_sex)
-    services.save_claim(
-        new_claim(), [make_line("99213")], patient=new_patient(last_name="Renamed", sex="M"), user=biller
+    services.claim_save(
+        claim=new_claim(), lines=[make_line("99213")], patient=new_patient(last_name="Renamed", sex="M"), user=biller
     )
     submitted.refresh_from_db()
     snapshot.refresh_from_db()
@@ -80,7 +80,9 @@ def test_a_submitted_claim_never_changes_because_of_another_claim(saved, biller)
 def test_update_raises_the_version_and_replaces_the_lines(saved, biller):
     saved.status = ClaimStatus.CHECKED
     Claim.objects.filter(pk=saved.pk).update(status=ClaimStatus.CHECKED)
-    updated = services.save_claim(saved, [make_line("99213")], patient=new_patient(), user=biller, version=1)
+    updated = services.claim_save(
+        claim=saved, lines=[make_line("99213")], patient=new_patient(), user=biller, version=1
+    )
     assert updated.version == 2 and updated.status == ClaimStatus.DRAFT
     assert list(updated.lines.values_list("code", flat=True)) == ["99213"]
     assert list(updated.status_changes.values_list("to_status", "note"))[-1] == ("draft", "Edited")
@@ -89,13 +91,13 @@ def test_update_raises_the_version_and_replaces_the_lines(saved, biller):
 def test_stale_version_saves_nothing(saved, biller):
     Claim.objects.filter(pk=saved.pk).update(version=5)
     with pytest.raises(services.StaleClaimError, match="changed by someone else"):
-        services.save_claim(saved, [make_line("99213")], patient=new_patient(), user=biller, version=1)
+        services.claim_save(claim=saved, lines=[make_line("99213")], patient=new_patient(), user=biller, version=1)
     assert list(saved.lines.values_list("code", flat=True)) == ["96372", "J8499"]
 
 
 def test_a_save_without_the_version_saves_nothing(saved, biller):
     with pytest.raises(services.StaleClaimError, match="reload the claim"):
-        services.save_claim(saved, [make_line("99213")], patient=new_patient(), user=biller, version=None)
+        services.claim_save(claim=saved, lines=[make_line("99213")], patient=new_patient(), user=biller, version=None)
     saved.refresh_from_db()
     assert saved.version == 1 and list(saved.lines.values_list("code", flat=True)) == ["96372", "J8499"]
     assert not AuditEvent.objects.filter(action="claim.changed").exists()
@@ -109,8 +111,8 @@ def test_lines_are_updated_in_place_added_and_removed(saved, biller):
     (first, _, _), (second, _, _) = _stored(saved)
     lines = list(saved.lines.order_by("number"))
     lines[1].code = "J1100"  # edited: keeps its id
-    updated = services.save_claim(
-        saved, [lines[1], make_line("99213")], patient=new_patient(), user=biller, version=saved.version
+    updated = services.claim_save(
+        claim=saved, lines=[lines[1], make_line("99213")], patient=new_patient(), user=biller, version=saved.version
     )  # line 1 removed, line 2 moves up, a new line 2
     stored = _stored(updated)
     assert [(number, code) for _, number, code in stored] == [(1, "J1100"), (2, "99213")]
@@ -121,7 +123,9 @@ def test_lines_are_updated_in_place_added_and_removed(saved, biller):
 def test_the_trail_tells_line_changes_by_line_not_by_position(saved, biller):
     lines = list(saved.lines.order_by("number"))
     lines[1].units = Decimal("2")
-    services.save_claim(saved, [lines[1], make_line("99213")], patient=new_patient(), user=biller, version=1)
+    services.claim_save(
+        claim=saved, lines=[lines[1], make_line("99213")], patient=new_patient(), user=biller, version=1
+    )
     changes = AuditEvent.objects.get(action="claim.changed").changes
     assert changes == [
         ["line 1", "96372 × 1 $25", ""],
@@ -133,14 +137,14 @@ def test_the_trail_tells_line_changes_by_line_not_by_position(saved, biller):
 
 def test_a_new_line_where_a_removed_one_stood_reads_as_an_edit_of_that_line(saved, biller):
     fresh = [make_line("96374", charge=Decimal("25")), make_line("J8499", charge=Decimal("10"))]
-    services.save_claim(saved, fresh, patient=new_patient(), user=biller, version=1)
+    services.claim_save(claim=saved, lines=fresh, patient=new_patient(), user=biller, version=1)
     assert AuditEvent.objects.get(action="claim.changed").changes == [["line 1 code", "96372", "96374"]]
 
 
 def test_a_save_without_changes_keeps_the_lines_and_says_nothing_on_the_trail(saved, biller):
     before = _stored(saved)
     lines = list(saved.lines.order_by("number"))
-    updated = services.save_claim(saved, lines, patient=new_patient(), user=biller, version=1)
+    updated = services.claim_save(claim=saved, lines=lines, patient=new_patient(), user=biller, version=1)
     assert updated.version == 2 and _stored(updated) == before
     assert not AuditEvent.objects.filter(action="claim.changed").exists()
 
@@ -149,7 +153,7 @@ def test_a_line_of_another_claim_is_refused(saved, biller):
     other = make_claim(biller, lines=["99214"])
     stranger = other.lines.get()
     with pytest.raises(services.StaleClaimError, match="changed by someone else"):
-        services.save_claim(saved, [stranger], patient=new_patient(), user=biller, version=1)
+        services.claim_save(claim=saved, lines=[stranger], patient=new_patient(), user=biller, version=1)
     assert other.lines.get().code == "99214" and _stored(saved)[0][2] == "96372"
     saved.refresh_from_db()
     assert saved.version == 1  # the whole save was rolled back
@@ -161,24 +165,26 @@ def test_a_line_of_another_claim_is_refused(saved, biller):
 def test_a_claim_under_review_or_approved_cannot_be_changed(saved, biller, status, outcome):
     Claim.objects.filter(pk=saved.pk).update(status=status, review_outcome=outcome)
     with pytest.raises(services.ClaimError, match="can no longer be changed"):
-        services.save_claim(saved, [make_line("99213")], patient=new_patient(), user=biller, version=saved.version)
+        services.claim_save(
+            claim=saved, lines=[make_line("99213")], patient=new_patient(), user=biller, version=saved.version
+        )
 
 
 def test_a_returned_claim_can_be_changed_again_and_stays_marked_until_sent(saved, biller):
     Claim.objects.filter(pk=saved.pk).update(status=ClaimStatus.DRAFT, review_outcome=ReviewOutcome.RETURNED)
     saved.refresh_from_db()
-    updated = services.save_claim(
-        saved, [make_line("99213")], patient=new_patient(), user=biller, version=saved.version
+    updated = services.claim_save(
+        claim=saved, lines=[make_line("99213")], patient=new_patient(), user=biller, version=saved.version
     )
     assert updated.status == ClaimStatus.DRAFT and updated.is_returned
-    sent = services.submit_claim(updated, user=biller, today=TODAY, draw=lambda: 0.99)
+    sent = services.claim_submit(claim=updated, user=biller, today=TODAY, draw=lambda: 0.99)
     assert sent.status == ClaimStatus.READY and not sent.is_returned and sent.review_outcome == ""
     assert sent.queue_reason == "resubmitted"  # a returned claim sent again is reviewed again
 
 
 # --- check -------------------------------------------------------------------------------------------
 def test_check_stores_the_findings_risk_and_releases(saved, biller):
-    result = services.check_claim(saved, user=biller, today=TODAY)
+    result = services.claim_check(claim=saved, user=biller, today=TODAY)
     saved.refresh_from_db()
     assert saved.status == ClaimStatus.CHECKED and saved.risk == "high" and saved.checked_at
     stored = set(saved.findings.values_list("line_number", "rule"))
@@ -190,7 +196,7 @@ def test_check_stores_the_findings_risk_and_releases(saved, biller):
 
 def test_check_gives_the_findings_of_the_batch_check(saved, biller):
     """The entry page and ``scrub_claims`` share one path: the same claim gives the same findings."""
-    result = services.check_claim(saved, user=biller, today=TODAY)
+    result = services.claim_check(claim=saved, user=biller, today=TODAY)
     document = {"claims": [services.scrub_claim(saved, saved.lines.all())]}
     batch = check_document(document, today=TODAY)["claims"][0]
     assert batch["findings"] == result.findings and batch["risk"] == result.risk
@@ -230,7 +236,9 @@ def test_scrub_claim_is_the_scrub_format(saved):
 # --- submit ------------------------------------------------------------------------------------------
 def test_submit_with_errors_left_keeps_the_claim_checked(saved, biller):
     with pytest.raises(services.UnacknowledgedFindings) as raised:
-        services.submit_claim(saved, user=biller, overrides={f"2:{ORAL}": "GY for the secondary payer"}, today=TODAY)
+        services.claim_submit(
+            claim=saved, user=biller, overrides={f"2:{ORAL}": "GY for the secondary payer"}, today=TODAY
+        )
     assert ORAL not in {f["rule"] for f in raised.value.findings}
     saved.refresh_from_db()
     assert saved.status == ClaimStatus.CHECKED
@@ -239,16 +247,16 @@ def test_submit_with_errors_left_keeps_the_claim_checked(saved, biller):
 
 
 def test_blank_reasons_do_not_acknowledge(saved, biller):
-    services.check_claim(saved, user=biller, today=TODAY)
+    services.claim_check(claim=saved, user=biller, today=TODAY)
     overrides = {finding.key: "   " for finding in saved.findings.all()}
     with pytest.raises(services.UnacknowledgedFindings):
-        services.submit_claim(saved, user=biller, overrides=overrides, today=TODAY)
+        services.claim_submit(claim=saved, user=biller, overrides=overrides, today=TODAY)
 
 
 def test_submit_with_every_error_acknowledged_is_flagged(saved, biller):
-    services.check_claim(saved, user=biller, today=TODAY)
+    services.claim_check(claim=saved, user=biller, today=TODAY)
     overrides = {finding.key: f"reason {finding.rule}" for finding in saved.findings.all()}
-    claim = services.submit_claim(saved, user=biller, overrides=overrides, today=TODAY)
+    claim = services.claim_submit(claim=saved, user=biller, overrides=overrides, today=TODAY)
     assert claim.status == ClaimStatus.FLAGGED
     finding = claim.findings.get(rule=ORAL)
     assert finding.override_reason == f"reason {ORAL}" and finding.overridden_by == biller and finding.overridden_at
@@ -257,14 +265,14 @@ def test_submit_with_every_error_acknowledged_is_flagged(saved, biller):
 
 def test_reasons_survive_a_new_check(saved, biller):
     with pytest.raises(services.UnacknowledgedFindings):
-        services.submit_claim(saved, user=biller, overrides={f"2:{ORAL}": "kept"}, today=TODAY)
-    services.check_claim(saved, user=biller, today=TODAY)
+        services.claim_submit(claim=saved, user=biller, overrides={f"2:{ORAL}": "kept"}, today=TODAY)
+    services.claim_check(claim=saved, user=biller, today=TODAY)
     assert saved.findings.get(rule=ORAL).override_reason == "kept"
 
 
 def test_clean_claim_is_ready(db, biller):
-    claim = services.save_claim(new_claim(), [make_line("99213")], patient=new_patient(), user=biller)
-    claim = services.submit_claim(claim, user=biller, today=TODAY)
+    claim = services.claim_save(claim=new_claim(), lines=[make_line("99213")], patient=new_patient(), user=biller)
+    claim = services.claim_submit(claim=claim, user=biller, today=TODAY)
     assert claim.status == ClaimStatus.READY and claim.risk == "none"
     assert claim.status_changes.last().note == "Submitted clean"
 
@@ -272,7 +280,7 @@ def test_clean_claim_is_ready(db, biller):
 def test_flagged_claim_cannot_be_submitted_again(saved, biller):
     Claim.objects.filter(pk=saved.pk).update(status=ClaimStatus.FLAGGED)
     with pytest.raises(services.ClaimError, match="cannot be submitted again"):
-        services.submit_claim(saved, user=biller, today=TODAY)
+        services.claim_submit(claim=saved, user=biller, today=TODAY)
 
 
 # --- history -------------------------------------------------------------------------------------------
