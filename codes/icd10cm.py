@@ -21,9 +21,11 @@ editions, their build script and the selectors.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 # What a bare ICD-10-CM code can look like: a letter, then 2 to 6 letters or digits. The second character
 # is a digit in every edition up to FY2025; the FY2026 code set shipped here (April 2026) has QA0-QA0x
@@ -39,6 +41,7 @@ SHIPPED_BY = "ClaimDesk shipped edition"
 VALID = "valid"
 UNKNOWN = "unknown"
 HEADER = "header"
+HEADER_MIN_LENGTH = 3  # a category: a letter and two characters (E11); shorter beginnings are not codes
 
 
 def fiscal_year(dos: date) -> int:
@@ -173,10 +176,13 @@ def edition_lines(rows: Iterable[tuple[str, bool, str]]) -> Iterator[str]:
 class DiagnosisCodeSet:
     """One ICD-10-CM edition in memory.
 
-    ``billable`` and ``headers`` hold bare codes. A header is a code the edition lists as not billable
-    (a category or subcategory), or any shorter beginning of a billable code: a file of billable
-    codes only (CMS's codes file) names no header, and a code such as ``S01.81X`` (a 7th-character
-    code written without its 7th character) is equally a heading to complete, not an unknown code.
+    ``billable`` holds bare codes. A header is a code the edition lists as not billable (a category or
+    subcategory), or any beginning of at least three characters of a longer listed code: a file of
+    billable codes only (CMS's codes file) names no header, and a code such as ``S01.81X`` (a
+    7th-character code written without its 7th character) is equally a heading to complete, not an
+    unknown code. Headers and children are found in the sorted list of listed codes when asked (a
+    binary search), so building a code set costs one set and one sort: the batch check builds it
+    before its workers start.
     """
 
     def __init__(self, rows: Iterable[tuple[str, bool]]):
@@ -184,34 +190,44 @@ class DiagnosisCodeSet:
         listed_headers: set[str] = set()
         for code, is_billable in rows:
             (billable if is_billable else listed_headers).add(code)
-        children: dict[str, list[str]] = {}
-        prefixes: set[str] = set()
-        for code in billable | listed_headers:
-            for length in range(3, len(code)):
-                prefixes.add(code[:length])
-            if len(code) > 3:
-                children.setdefault(code[:-1], []).append(code)
-        # A placeholder stub (S0181X) is not listed: its children hang under it through the prefix.
-        for stub in prefixes - billable - listed_headers:
-            if len(stub) > 3:
-                children.setdefault(stub[:-1], []).append(stub)
         self.billable = frozenset(billable)
-        self.headers = frozenset((listed_headers | prefixes) - billable)
-        self._children = {parent: tuple(sorted(set(items))) for parent, items in children.items()}
+        self._listed_headers = frozenset(listed_headers - billable)
+        self._listed = sorted(billable | listed_headers)
+
+    def _longer(self, prefix: str) -> Iterator[str]:
+        """The listed codes that begin with ``prefix`` and are longer than it, in order."""
+        listed = self._listed
+        for index in range(bisect_right(listed, prefix), len(listed)):
+            code = listed[index]
+            if not code.startswith(prefix):
+                return
+            yield code
+
+    def _is_header(self, code: str) -> bool:
+        if code in self.billable:
+            return False
+        if code in self._listed_headers:
+            return True
+        return len(code) >= HEADER_MIN_LENGTH and next(self._longer(code), None) is not None
+
+    @cached_property
+    def headers(self) -> frozenset[str]:
+        """Every header of the edition (listed, or the beginning of a longer code), bare."""
+        prefixes = {code[:length] for code in self._listed for length in range(HEADER_MIN_LENGTH, len(code))}
+        return frozenset((self._listed_headers | prefixes) - self.billable)
 
     def __len__(self) -> int:
         return len(self.billable) + len(self.headers)
 
     def __contains__(self, code: str) -> bool:
-        code = bare_code(code)
-        return code in self.billable or code in self.headers
+        return self.status(code) != UNKNOWN
 
     def status(self, code: str) -> str:
         """``valid`` (billable), ``header`` (not billable: code to a child) or ``unknown``."""
         code = bare_code(code)
         if code in self.billable:
             return VALID
-        if code in self.headers:
+        if self._is_header(code):
             return HEADER
         return UNKNOWN
 
@@ -219,5 +235,9 @@ class DiagnosisCodeSet:
         return bare_code(code) in self.billable
 
     def children(self, code: str) -> tuple[str, ...]:
-        """The codes one level below a header (bare), e.g. ``R05`` -> ``R050 R051 R052 R053 R054 R058 R059``."""
-        return self._children.get(bare_code(code), ())
+        """The codes one level below a header (bare), e.g. ``R05`` -> ``R050 R051 R052 R053 R054 R058 R059``;
+        a placeholder stub (``S0181X``, not listed) is the child its codes hang under."""
+        code = bare_code(code)
+        if len(code) < HEADER_MIN_LENGTH:
+            return ()
+        return tuple(sorted({longer[: len(code) + 1] for longer in self._longer(code)}))

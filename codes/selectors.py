@@ -29,10 +29,11 @@ import re
 import threading
 from bisect import bisect_right
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connection
 from django.db.models import Case, IntegerField, Q, Value, When
 
 from .choices import DATED_ROW_SOURCES, CodeOrigin, CodeSystem, Source
@@ -242,6 +243,17 @@ _CODE_SET_CACHE_SIZE = 6  # editions kept in memory per process (each about 20 M
 _CODE_SET_LOCK = threading.Lock()
 
 
+def _diagnosis_rows(release_id: int) -> Iterator[tuple[str, bool]]:
+    """(code, billable) of an edition, read with a plain cursor: about 75,000 rows, so the ORM's per-row
+    converters would cost more than the query (SQLite gives the flag as 0/1, PostgreSQL as a bool)."""
+    table = DiagnosisCode._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT code, billable FROM {table} WHERE release_id = %s", [release_id])
+        while rows := cursor.fetchmany(10_000):
+            for code, billable in rows:
+                yield code, bool(billable)
+
+
 def icd10cm_code_set(release: Release) -> DiagnosisCodeSet:
     """An edition's codes in memory, built once per release and file (its pk and sha256) per process."""
     key = (release.pk, release.sha256)
@@ -250,8 +262,7 @@ def icd10cm_code_set(release: Release) -> DiagnosisCodeSet:
         if found is not None:
             _CODE_SET_CACHE.move_to_end(key)
             return found
-    rows = DiagnosisCode.objects.filter(release_id=release.pk).values_list("code", "billable").iterator(chunk_size=5000)
-    code_set = DiagnosisCodeSet(rows)
+    code_set = DiagnosisCodeSet(_diagnosis_rows(release.pk))
     with _CODE_SET_LOCK:
         _CODE_SET_CACHE[key] = code_set
         while len(_CODE_SET_CACHE) > _CODE_SET_CACHE_SIZE:

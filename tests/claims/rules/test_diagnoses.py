@@ -79,3 +79,17 @@ def test_shipped_fy2026_edition_agrees_with_the_library_tabular_tree():
             assert plain in edition.headers, shown
             continue
         assert library.is_leaf(shown) == (plain in edition.billable), shown
+
+
+def test_headers_found_by_search_agree_with_the_whole_header_set_on_every_code_and_beginning():
+    """``status`` and ``children`` search the sorted codes when asked; over every code of a shipped edition,
+    every beginning of each and codes that are not there, they say what the whole header set says."""
+    edition = icd10cm_code_set(2026)
+    listed = edition.billable | edition.headers
+    asked = {code[:length] for code in listed for length in range(1, len(code) + 2)} | {"E1", "Z", "QQQ", "E66812"}
+    for code in sorted(asked):
+        expected = "valid" if code in edition.billable else "header" if code in edition.headers else "unknown"
+        assert edition.status(code) == expected, code
+    for header in ("M545", "R05", "S0181", "E11", "Z00"):
+        below = tuple(sorted(code for code in listed if len(code) == len(header) + 1 and code.startswith(header)))
+        assert edition.children(header) == below, header
