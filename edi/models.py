@@ -148,6 +148,8 @@ class Interchange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = "837P interchange"
+        permissions = [("export_claims", "Can export claims as 837P files and download them")]
         constraints = [
             models.UniqueConstraint(
                 fields=["clearinghouse", "control_number"], name="interchange_control_number_unique"
