@@ -162,6 +162,11 @@ class Interchange(models.Model):
     def __str__(self):
         return self.file_name
 
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("edi:interchange_detail", args=[self.pk])
+
 
 class InterchangeClaim(models.Model):
     """A claim as it went out in an interchange (CLM01 and the frequency it was sent with)."""

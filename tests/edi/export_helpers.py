@@ -47,11 +47,20 @@ def make_providers() -> None:
     )
 
 
+def electronic_payer(name: str, payer_type: str, payer_id: str, **fields):
+    """The payer of that name (made by another helper, perhaps) with its electronic payer ID."""
+    payer = make_payer(name, payer_type, payer_id=payer_id, **fields)
+    if not payer.payer_id:
+        payer.payer_id = payer_id
+        payer.save(update_fields=["payer_id"])
+    return payer
+
+
 def payers():
-    primary = make_payer("Empire Health Plan", PayerType.COMMERCIAL, payer_id="EHP01", address_line1="PO Box 4000",
-                         city="New York", state="NY", zip_code="10001")
-    secondary = make_payer("Mutual Auto Insurance", PayerType.COMMERCIAL, payer_id="MAI77")
-    medicare = make_payer("Medicare Part B", PayerType.MEDICARE, payer_id="13202")
+    primary = electronic_payer("Empire Health Plan", PayerType.COMMERCIAL, "EHP01", address_line1="PO Box 4000",
+                               city="New York", state="NY", zip_code="10001")
+    secondary = electronic_payer("Mutual Auto Insurance", PayerType.COMMERCIAL, "MAI77")
+    medicare = electronic_payer("Medicare Part B", PayerType.MEDICARE, "13202")
     return primary, secondary, medicare
 
 
