@@ -142,6 +142,12 @@ def export_problems(claim: Claim, context: Context) -> list[str]:
     rendering = claim.rendering_npi
     if rendering and rendering != claim.billing_npi and rendering not in context.providers:
         problems.append(f"rendering NPI {claim.rendering_npi} is not one of the practice's providers (no name)")
+    if not (claim.patient_address_line1 and claim.patient_city and claim.patient_state and claim.patient_zip_code):
+        problems.append("patient's address (5) incomplete")
+    if not (claim.patient_dob and claim.patient_sex):
+        problems.append("patient's date of birth and sex (3) missing")
+    if not claim.insured_is_patient and not (claim.insured_last_name and claim.insured_first_name):
+        problems.append("insured's name (4) missing: the patient is not the insured (6)")
     if not claim.diagnoses:
         problems.append("no diagnosis (21)")
     if claim.facility_name and not (claim.facility_address_line1 and claim.facility_city and claim.facility_state

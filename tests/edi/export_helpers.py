@@ -64,6 +64,12 @@ def payers():
     return primary, secondary, medicare
 
 
+PATIENT_ADDRESS = {
+    "patient_address_line1": "9 Oak Ave",
+    "patient_city": "Troy",
+    "patient_state": "NY",
+    "patient_zip_code": "12180",
+}
 BILLING = {
     "billing_npi": BILLING_NPI,
     "billing_name": "Northside Family Medicine",
@@ -81,7 +87,7 @@ def ready(user, **fields):
     """A ready claim (status set directly: the export is under test, not the check)."""
     fields.setdefault("status", ClaimStatus.READY)
     fields.setdefault("payer", payers()[2])
-    for name, value in BILLING.items():
+    for name, value in {**BILLING, **PATIENT_ADDRESS}.items():
         fields.setdefault(name, value)
     return make_claim(user, **fields)
 
@@ -164,10 +170,6 @@ def ordered_drug_claim(user):
                make_line("J3301", units=Decimal("4"), dx_pointers="AB", charge=Decimal("100.00"), ndc="00003029305",
                          ndc_unit="ML", ndc_quantity=Decimal("1"))],
         diagnoses=["M54.50", "Z79.899"],
-        patient_address_line1="9 Oak Ave",
-        patient_city="Troy",
-        patient_state="NY",
-        patient_zip_code="12180",
         employment_related=True,
         current_illness_date=date(2026, 2, 20),
         current_illness_qualifier="431",

@@ -222,10 +222,14 @@ def test_what_the_837p_cannot_carry_is_refused_with_the_reason(supervisor, bille
     no_address = ready(biller, billing_address_line1="")
     stranger = ready(biller, rendering_npi=REFERRING_NPI)
     separator = ready(biller, prior_auth_number="A*1")
+    homeless = ready(biller, patient_city="")
+    dependent = ready(biller, patient_relationship="01")
     with pytest.raises(ExportRefused) as refused:
-        interchange_export(claims=[no_id, no_address, stranger, separator], clearinghouse=clearinghouse,
-                           user=supervisor)
+        interchange_export(claims=[no_id, no_address, stranger, separator, homeless, dependent],
+                           clearinghouse=clearinghouse, user=supervisor)
     problems = refused.value.problems
+    assert problems[homeless.number] == ["patient's address (5) incomplete"]
+    assert problems[dependent.number] == ["insured's name (4) missing: the patient is not the insured (6)"]
     assert problems[no_id.number] == ["payer Paper Only Plan has no electronic payer ID (admin: payers)"]
     assert problems[no_address.number] == ["billing provider name and address (33) incomplete"]
     assert "is not one of the practice's providers" in problems[stranger.number][0]
