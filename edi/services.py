@@ -20,6 +20,7 @@ from .selectors import claims_for_export
 from .write837 import render_837p
 
 EXPORT_PERMISSION = "edi.export_claims"
+NUMBERS_SHOWN = 10  # claim numbers named per problem in a refusal; the rest are counted
 
 
 class ExportError(Exception):
@@ -31,9 +32,16 @@ class ExportRefused(ExportError):
 
     def __init__(self, problems: dict[str, list[str]]):
         self.problems = problems
-        super().__init__(
-            "Nothing was exported. " + "; ".join(f"{number}: {', '.join(items)}" for number, items in problems.items())
-        )
+        by_problem: dict[str, list[str]] = {}
+        for number, items in problems.items():
+            for item in items:
+                by_problem.setdefault(item, []).append(number)
+        parts = []
+        for item, numbers in by_problem.items():
+            shown = ", ".join(numbers[:NUMBERS_SHOWN])
+            more = f" and {len(numbers) - NUMBERS_SHOWN} more" if len(numbers) > NUMBERS_SHOWN else ""
+            parts.append(f"{shown}{more}: {item}" if len(numbers) > 1 else f"{shown}: {item}")
+        super().__init__("Nothing was exported. " + "; ".join(parts) + ".")
 
 
 def interchange_file_name(clearinghouse: Clearinghouse, control_number: int) -> str:
@@ -64,7 +72,8 @@ def interchange_export(*, claims: Iterable, clearinghouse: Clearinghouse, user, 
             raise ExportError(f"No such claim(s): {', '.join(str(pk) for pk in sorted(missing))}.")
         context = Context(providers=providers_by_npi(
             {claim.billing_npi for claim in rows} | {claim.rendering_npi for claim in rows}))
-        problems = {claim.number: found for claim in rows if (found := export_problems(claim, context))}
+        by_number = sorted(rows, key=lambda claim: claim.pk)
+        problems = {claim.number: found for claim in by_number if (found := export_problems(claim, context))}
         if problems:
             raise ExportRefused(problems)
         control_number = house.last_interchange_control_number + 1
@@ -110,7 +119,7 @@ def interchange_export(*, claims: Iterable, clearinghouse: Clearinghouse, user, 
             claims_sent_record(claim_ids=claim_ids, user=user, note=note, data=trail)
         except ClaimError as error:
             raise ExportError(str(error)) from error
-        numbers = [claim.number for claim in sorted(rows, key=lambda claim: claim.pk)]
+        numbers = [claim.number for claim in by_number]
         event_record(
             action="interchange.exported",
             actor=user,

@@ -285,3 +285,17 @@ def test_an_original_claim_has_frequency_1_and_no_original_reference(supervisor,
     record = read_837p(interchange.content.encode()).claims[0]
     assert record.frequency_code == "1" and record.original_reference == ""
     assert "REF*F8" not in interchange.content
+
+
+def test_a_refusal_groups_the_claims_by_problem(supervisor, biller, clearinghouse):
+    from claims.models import Payer
+
+    paper = Payer.objects.create(name="Paper Plan", payer_type="commercial")
+    claims = [ready(biller, payer=paper) for _ in range(12)]
+    with pytest.raises(ExportRefused) as refused:
+        interchange_export(claims=claims, clearinghouse=clearinghouse, user=supervisor)
+    first_ten = ", ".join(claim.number for claim in claims[:10])
+    assert str(refused.value) == (
+        f"Nothing was exported. {first_ten} and 2 more: payer Paper Plan has no electronic payer ID (admin: payers)."
+    )
+    assert len(refused.value.problems) == 12
