@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from audit.services import event_record
+from batches.choices import BatchKind
+from batches.services import batch_create
 from claims.selectors import providers_by_npi
 from claims.services import ClaimError, claims_sent_record
 
@@ -49,6 +51,21 @@ def interchange_file_name(clearinghouse: Clearinghouse, control_number: int) -> 
     return f"837P-{slugify(clearinghouse.name) or 'clearinghouse'}-{control_number:09d}.txt"
 
 
+def _checked(claim_ids: list[int], rows: list) -> Context:
+    """The mapping context of ``rows`` (the claims of ``claim_ids``), once every claim exists and the 837P can
+    carry it; else ``ExportError`` / ``ExportRefused`` naming the claims, in claim-number order."""
+    missing = set(claim_ids) - {claim.pk for claim in rows}
+    if missing:
+        raise ExportError(f"No such claim(s): {', '.join(str(pk) for pk in sorted(missing))}.")
+    context = Context(providers=providers_by_npi(
+        {claim.billing_npi for claim in rows} | {claim.rendering_npi for claim in rows}))
+    by_number = sorted(rows, key=lambda claim: claim.pk)
+    problems = {claim.number: found for claim in by_number if (found := export_problems(claim, context))}
+    if problems:
+        raise ExportRefused(problems)
+    return context
+
+
 def interchange_export(*, claims: Iterable, clearinghouse: Clearinghouse, user, now=None) -> Interchange:
     """Write one 837P interchange of ``claims`` (claims or their primary keys) for ``clearinghouse``.
 
@@ -67,15 +84,7 @@ def interchange_export(*, claims: Iterable, clearinghouse: Clearinghouse, user, 
         if not house.active:
             raise ExportError(f"The clearinghouse {house.name} is not active.")
         rows = list(claims_for_export(claim_ids).select_for_update(of=("self",)))
-        missing = set(claim_ids) - {claim.pk for claim in rows}
-        if missing:
-            raise ExportError(f"No such claim(s): {', '.join(str(pk) for pk in sorted(missing))}.")
-        context = Context(providers=providers_by_npi(
-            {claim.billing_npi for claim in rows} | {claim.rendering_npi for claim in rows}))
-        by_number = sorted(rows, key=lambda claim: claim.pk)
-        problems = {claim.number: found for claim in by_number if (found := export_problems(claim, context))}
-        if problems:
-            raise ExportRefused(problems)
+        context = _checked(claim_ids, rows)
         control_number = house.last_interchange_control_number + 1
         group_number = house.last_group_control_number + 1
         if max(control_number, group_number) > MAX_CONTROL_NUMBER:
@@ -119,7 +128,7 @@ def interchange_export(*, claims: Iterable, clearinghouse: Clearinghouse, user, 
             claims_sent_record(claim_ids=claim_ids, user=user, note=note, data=trail)
         except ClaimError as error:
             raise ExportError(str(error)) from error
-        numbers = [claim.number for claim in by_number]
+        numbers = [claim.number for claim in sorted(rows, key=lambda claim: claim.pk)]
         event_record(
             action="interchange.exported",
             actor=user,
@@ -141,3 +150,22 @@ def interchange_downloaded_record(*, interchange: Interchange, user) -> None:
         summary=f"downloaded {interchange.file_name}",
         data={"file_name": interchange.file_name, "sha256": interchange.sha256},
     )
+
+
+def interchange_export_queue(*, claims: Iterable, clearinghouse: Clearinghouse, user, per_file: int | None = None):
+    """Export many claims in the background: a batch (``batches``) of one 837P file per part of ``per_file``
+    claims (default ``CLAIMDESK_BATCH_CHUNK_SIZE``), run by the workers. The claims are checked here first,
+    as the synchronous export does, so what the 837P cannot carry is refused at once (``ExportRefused``) and
+    nothing is queued; the control numbers are taken by each part when it runs."""
+    claim_ids = sorted({getattr(item, "pk", item) for item in claims})
+    if not claim_ids:
+        raise ExportError("No claims selected: nothing was exported and no control number was used.")
+    if not clearinghouse.active:
+        raise ExportError(f"The clearinghouse {clearinghouse.name} is not active.")
+    rows = list(claims_for_export(claim_ids))
+    _checked(claim_ids, rows)
+    # Claims in 837P order (provider, payer, insured), so each file's HL hierarchy stays compact.
+    ordered = [claim.pk for claim in sorted(rows, key=lambda c: (c.billing_npi, c.payer_id, c.member_id, c.pk))]
+    return batch_create(user=user, kind=BatchKind.EXPORT_837P, items=ordered,
+                        params={"clearinghouse": clearinghouse.pk}, file_name=f"837P for {clearinghouse.name}",
+                        chunk_size=per_file)

@@ -4,17 +4,18 @@ data)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
@@ -49,6 +50,7 @@ class ExportView(PermissionRequiredMixin, SingleTableMixin, FilterView):
         context = super().get_context_data(**kwargs)
         context["export_form"] = ExportForm(initial={"query": self.request.GET.urlencode()})
         context["clearinghouses"] = list(active_clearinghouses())
+        context["per_file"] = settings.CLAIMDESK_BATCH_CHUNK_SIZE
         shown = [row.record.pk for row in context["table"].paginated_rows]
         with transaction.atomic():
             claims_listed_record(claim_ids=shown, user=self.request.user, page="837P export")
@@ -127,3 +129,30 @@ def interchange_download(request, pk: int):
     response = HttpResponse(interchange.content.encode("ascii"), content_type="application/edi-x12")
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=interchange.file_name)
     return response
+
+
+@require_POST
+def export_background(request):
+    """Every claim matching the export page's filters, exported in the background (one file per part of the
+    batch); the batch's page shows the progress and then the files."""
+    if not request.user.has_perm(services.EXPORT_PERMISSION):
+        raise PermissionDenied
+    query = request.POST.get("query", "")
+    back = f"{reverse('edi:export')}{'?' + query if query else ''}"
+    form = ExportForm(request.POST)
+    form.fields["claims"].required = False
+    filterset = ExportClaimFilterSet(QueryDict(query), queryset=exportable_claims(), request=request)
+    if not form.is_valid() or not filterset.is_valid():
+        messages.error(request, "Choose an active clearinghouse, and correct the filters.")
+        return redirect(back)
+    try:
+        batch = services.interchange_export_queue(
+            claims=list(filterset.qs.values_list("pk", flat=True)),
+            clearinghouse=form.cleaned_data["clearinghouse"],
+            user=request.user,
+        )
+    except services.ExportError as error:
+        messages.error(request, str(error))
+        return redirect(back)
+    messages.success(request, f"{batch.item_count} claim(s) are being exported in the background.")
+    return redirect(batch)

@@ -84,6 +84,7 @@ ROWS = [
     # 837P export: supervisors (edi.export_claims); an empty post is a message, not an export
     Row("edi:export", "get", (LOGIN, 403, 200, 200, 403)),
     Row("edi:export", "post", (LOGIN, 403, 302, 302, 403), data={}),
+    Row("edi:export_background", "post", (LOGIN, 403, 302, 302, 403), data={}),
     Row("edi:interchange_list", "get", (LOGIN, 403, 200, 200, 403)),
     Row("edi:interchange_detail", "get", (LOGIN, 403, 200, 200, 403), interchange=True),
     Row("edi:interchange_download", "get", (LOGIN, 403, 200, 200, 403), interchange=True),

@@ -1,14 +1,15 @@
 """Export ready and approved claims as one 837P interchange (005010X222A1) for a clearinghouse.
 
-    manage.py export_837 --output FILE --user USERNAME [--clearinghouse NAME]
+    manage.py export_837 (--output FILE | --background) --user USERNAME [--clearinghouse NAME]
                          [--status ready|approved]... [--payer NAME]... [--claim CLM-000123]...
                          [--from YYYY-MM-DD] [--to YYYY-MM-DD]
 
 The claims move to *sent*, the file is stored (and can be downloaded again from the interchange's page), and
 both control numbers of the clearinghouse are used up. FILE is written only when the export succeeds
-('-' prints the file). Exit status: 0 exported; 1 refused (the claims are named with what keeps them back;
-nothing is exported and no control number used); 2 bad input (unknown clearinghouse, user, payer, claim
-number or date); 3 nothing to export.
+('-' prints the file); with --background the claims are queued as a batch, one file per part, and each
+part is exported by a background worker. Exit status: 0 exported (or queued); 1 refused (the claims are named
+with what keeps them back; nothing is exported and no control number used); 2 bad input (unknown
+clearinghouse, user, payer, claim number or date); 3 nothing to export.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from claims.management.commands.scrub_claims import atomic_output
 from claims.models import Claim, Payer
 from edi.models import Clearinghouse
 from edi.selectors import APPROVED, READY, active_clearinghouses, exportable_claims
-from edi.services import EXPORT_PERMISSION, ExportError, ExportRefused, interchange_export
+from edi.services import (
+    EXPORT_PERMISSION,
+    ExportError,
+    ExportRefused,
+    interchange_export,
+    interchange_export_queue,
+)
 
 REFUSED, BAD_INPUT, NOTHING = 1, 2, 3
 _CLAIM_NUMBER = re.compile(r"^(?:CLM-?)?0*(\d{1,9})$", re.IGNORECASE)
@@ -51,7 +58,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--output", "-o", required=True, help="The file to write ('-' prints it).")
+        parser.add_argument("--output", "-o", help="The file to write ('-' prints it); required without --background.")
+        parser.add_argument("--background", action="store_true",
+                            help="Queue the export for the background workers: one file per part of the batch "
+                            "(CLAIMDESK_BATCH_CHUNK_SIZE claims), downloaded from the 837P files page.")
         parser.add_argument("--user", required=True, help="User name recorded as having sent the claims.")
         parser.add_argument("--clearinghouse", help="Its name (default: the only active one).")
         parser.add_argument("--status", action="append", choices=(READY, APPROVED), default=[],
@@ -63,6 +73,10 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="dos_to", metavar="YYYY-MM-DD", help="Dates of service up to (YYYY-MM-DD).")
 
     def handle(self, *args, **options) -> None:
+        if options["background"] and options["output"]:
+            raise CommandError("--background writes no file here: leave out --output.", returncode=BAD_INPUT)
+        if not options["background"] and not options["output"]:
+            raise CommandError("Say where to write the file: --output FILE (or - to print it).", returncode=BAD_INPUT)
         user = self._user(options["user"])
         clearinghouse = self._clearinghouse(options["clearinghouse"])
         claims = self._claims(options)
@@ -70,6 +84,14 @@ class Command(BaseCommand):
             raise CommandError("No ready or approved claims match: nothing was exported, no control number used.",
                                returncode=NOTHING)
         output = options["output"]
+        if options["background"]:
+            try:
+                batch = interchange_export_queue(claims=claims, clearinghouse=clearinghouse, user=user)
+            except ExportError as error:
+                raise CommandError(str(error), returncode=REFUSED) from None
+            self.stderr.write(f"Queued batch {batch.pk}: {batch.item_count} claim(s) in {batch.chunks.count()} "
+                              "file(s); a background worker exports them.")
+            return
         try:
             if output == "-":
                 interchange = interchange_export(claims=claims, clearinghouse=clearinghouse, user=user)
