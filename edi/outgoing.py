@@ -169,11 +169,12 @@ def export_problems(claim: Claim, context: Context) -> list[str]:
     ):
         if has_separator(value):
             problems.append(f"{label} holds one of * : ^ ~ (X12 separators)")
-    for line in claim.lines.all():
+    lines = list(claim.lines.all())
+    if not lines:
+        problems.append("no service line (24)")
+    for line in lines:
         if line.ndc and (line.ndc_quantity is None or not line.ndc_unit):
             problems.append(f"line {line.number}: an NDC needs its unit and quantity")
-        if not line.charge and line.charge != 0:
-            problems.append(f"line {line.number}: no charge")
     return problems
 
 

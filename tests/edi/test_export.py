@@ -299,3 +299,43 @@ def test_a_refusal_groups_the_claims_by_problem(supervisor, biller, clearinghous
         f"Nothing was exported. {first_ten} and 2 more: payer Paper Plan has no electronic payer ID (admin: payers)."
     )
     assert len(refused.value.problems) == 12
+
+
+def test_a_void_goes_out_with_frequency_8_and_the_original_reference(supervisor, biller, clearinghouse):
+    claim = ready(biller, frequency_code="8", original_reference="ICN-1234")
+    interchange = interchange_export(claims=[claim], clearinghouse=clearinghouse, user=supervisor)
+    record = read_837p(interchange.content.encode()).claims[0]
+    assert (record.frequency_code, record.original_reference) == ("8", "ICN-1234")
+    assert pyx12_findings(interchange.content) == (True, [])
+
+
+def test_an_ndc_without_its_unit_and_quantity_is_refused(supervisor, biller, clearinghouse):
+    from tests.claims.factories import make_line
+
+    claim = ready(biller, lines=[make_line("J3301", ndc="00003029305")])
+    with pytest.raises(ExportRefused, match="line 1: an NDC needs its unit and quantity"):
+        interchange_export(claims=[claim], clearinghouse=clearinghouse, user=supervisor)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("Dr. Nina Patel, MD", ("Patel", "Nina")), ("Patel, Nina", ("Patel", "Nina")),
+     ("Nina Q Patel", ("Patel", "Nina Q")), ("Patel", ("Patel", "")), ("Dr Ana Lopez, MD, PhD", ("Lopez", "Ana"))],
+)
+def test_provider_names_are_split_into_last_and_first(name, expected):
+    from edi.outgoing import person_name
+
+    assert person_name(name) == expected
+
+
+def test_a_clinician_billing_under_their_own_npi_is_a_person(supervisor, biller, clearinghouse):
+    from .export_helpers import make_providers
+
+    make_providers()
+    claim = ready(biller, billing_npi=RENDERING_NPI, rendering_npi=RENDERING_NPI, billing_name="Dr. Nina Patel, MD")
+    interchange = interchange_export(claims=[claim], clearinghouse=clearinghouse, user=supervisor)
+    billing = read_837p(interchange.content.encode()).claims[0].billing_provider
+    assert (billing.is_person, billing.last_name, billing.first_name, billing.npi) == (True, "Patel", "Nina",
+                                                                                    RENDERING_NPI)
+    assert read_837p(interchange.content.encode()).claims[0].rendering_provider is None  # same NPI: no 2310B
+    assert pyx12_findings(interchange.content) == (True, [])
