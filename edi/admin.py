@@ -3,7 +3,7 @@ the 837P files written, read-only (their content is downloaded from the app's pa
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from .models import Clearinghouse, Interchange, InterchangeClaim
@@ -31,6 +31,19 @@ class ClearinghouseAdmin(admin.ModelAdmin):
             "continue another system's numbering, never lowered (a number is never used twice).",
         }),
     )
+
+
+    def save_model(self, request, obj, form, change):
+        """Under the row lock an export takes: an export that ran while the form was open keeps its numbers (the
+        form's check compared with the numbers as they were when it was posted)."""
+        if change:
+            stored = Clearinghouse.objects.select_for_update().get(pk=obj.pk)
+            for name in ("last_interchange_control_number", "last_group_control_number"):
+                if getattr(obj, name) < getattr(stored, name):
+                    setattr(obj, name, getattr(stored, name))
+                    messages.warning(request, f"{obj._meta.get_field(name).verbose_name} kept at "
+                                              f"{getattr(stored, name)}: an export used it meanwhile.")
+        super().save_model(request, obj, form, change)
 
 
 class InterchangeClaimInline(admin.TabularInline):

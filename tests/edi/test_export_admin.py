@@ -60,3 +60,22 @@ def test_files_written_are_read_only_in_the_admin(admin_client_logged, superviso
     assert "ISA*" not in page  # the content is downloaded from the app's page, on the trail
     assert admin_client_logged.get(reverse("admin:edi_interchange_add")).status_code == 403
     assert admin_client_logged.get(reverse("admin:edi_interchange_delete", args=[interchange.pk])).status_code == 403
+
+
+def test_a_form_opened_before_an_export_does_not_lower_its_numbers(rf, admin_user, supervisor, biller):
+    from django.contrib.admin.sites import site
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    house = make_clearinghouse()
+    stale = Clearinghouse.objects.get(pk=house.pk)  # the form was opened here, at 0
+    interchange_export(claims=[ready(biller)], clearinghouse=house, user=supervisor)  # takes number 1
+    request = rf.post("/")
+    request.user = admin_user
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    stale.contact_name = "New Contact"
+    site._registry[Clearinghouse].save_model(request, stale, form=None, change=True)
+    house.refresh_from_db()
+    assert (house.contact_name, house.last_interchange_control_number, house.last_group_control_number) == (
+        "New Contact", 1, 1)
+    assert "kept at 1" in str(list(request._messages)[0])
