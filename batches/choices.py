@@ -6,6 +6,7 @@ class BatchKind(models.TextChoices):
     add theirs)."""
 
     CHECK = "check", "Check a file"
+    EXPORT_837P = "export_837p", "Export 837P"  # handler in edi.background: one 837P file per part
 
 
 class BatchStatus(models.TextChoices):

@@ -85,3 +85,9 @@ def rule_counts(batch: Batch) -> list[dict]:
 
 def batch_results(batch: Batch) -> QuerySet[ClaimResult]:
     return batch.claim_results.all()
+
+
+def batch_chunk_summaries(batch: Batch) -> list[dict]:
+    """What each done part reported (its handler's summary), in part order: e.g. the 837P file it wrote."""
+    return [summary for summary in batch.chunks.filter(status=ChunkStatus.DONE).order_by("number")
+            .values_list("summary", flat=True) if summary]

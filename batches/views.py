@@ -25,6 +25,7 @@ from .models import Batch
 from .selectors import (
     RUN_BATCH,
     batch_chunk_errors,
+    batch_chunk_summaries,
     batch_progress,
     batch_results,
     batches_visible_to,
@@ -84,7 +85,7 @@ class BatchDetailView(BatchPageMixin, DetailView):
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
-        if request.htmx and self.object.status == BatchStatus.DONE:
+        if request.htmx and self.object.status == BatchStatus.DONE and self.object.kind == BatchKind.CHECK:
             return HttpResponseClientRedirect(reverse("batches:batch_results", args=[self.object.pk]))
         context = self.get_context_data(object=self.object)
         if request.htmx:
@@ -95,6 +96,8 @@ class BatchDetailView(BatchPageMixin, DetailView):
         context = super().get_context_data(**kwargs)
         context["progress"] = batch_progress(self.object)
         context["chunk_errors"] = batch_chunk_errors(self.object)
+        if self.object.kind == BatchKind.EXPORT_837P:
+            context["export_files"] = batch_chunk_summaries(self.object)
         return context
 
 
@@ -123,8 +126,8 @@ class BatchResultsView(BatchPageMixin, SingleTableMixin, FilterView):
             return super().dispatch(request, *args, **kwargs)
         self.batch = self.get_batch()
         self.rules = rule_counts(self.batch)
-        if self.batch.status != BatchStatus.DONE:
-            return redirect(self.batch)
+        if self.batch.status != BatchStatus.DONE or self.batch.kind != BatchKind.CHECK:
+            return redirect(self.batch)  # an export's files are listed on the batch's page
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):

@@ -21,6 +21,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("", include("claims.urls")),
     path("", include("batches.urls")),
+    path("edi/", include("edi.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -62,6 +62,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         # ... and the practice's list of providers the entry form offers.
         "claims.add_provider",
         "claims.change_provider",
+        # Sending claims: export ready and approved claims as 837P files, see and download the files written.
+        "edi.export_claims",
+        "edi.view_interchange",
+        "edi.view_clearinghouse",
     ),
 }
 

@@ -1143,3 +1143,27 @@ def claim_printed_record(*, claim: Claim, user, variant: str) -> None:
         summary=f"printed CMS-1500 of {claim.number} ({variant})",
         data={"variant": variant},
     )
+
+
+# --- sending ----------------------------------------------------------------------------------------------
+@transaction.atomic
+def claims_sent_record(*, claim_ids: Sequence[int], user, note: str, data: dict[str, Any] | None = None) -> list[Claim]:
+    """Claims that went out in a file move to *sent*, each with a status change (``note`` names the file) and an
+    audit event ("claim.sent", with ``data``). Called by the exporter (edi) inside its own transaction; refuses
+    the whole set, naming the claim numbers, when one of them is not ready or approved."""
+    claims = list(Claim.objects.select_for_update().filter(pk__in=claim_ids).order_by("pk"))
+    missing = set(claim_ids) - {claim.pk for claim in claims}
+    if missing:
+        raise ClaimError(f"No such claim(s): {', '.join(str(pk) for pk in sorted(missing))}.")
+    refused = [claim.number for claim in claims if not claim.is_exportable]
+    if refused:
+        raise ClaimError(f"Only ready or approved claims are sent; not: {', '.join(refused)}.")
+    for claim in claims:
+        from_status = claim.status
+        claim.status = ClaimStatus.SENT
+        claim.version = F("version") + 1
+        claim.save(update_fields=["status", "version", "updated_at"])
+        claim.refresh_from_db(fields=["version"])
+        _record(claim, from_status, user, note)
+        _event(claim, action="claim.sent", user=user, summary=f"sent {claim.number}: {note}", data=data or {})
+    return claims

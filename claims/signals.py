@@ -9,7 +9,7 @@ def roles_after_migrate(sender, *, using="default", verbosity=1, **kwargs):
     from .roles import roles_ensure
 
     # The permissions of the apps the roles refer to, even if their own post_migrate has not run yet.
-    for label in ("audit", "codes", "claims"):
+    for label in ("audit", "codes", "claims", "edi"):
         create_permissions(global_apps.get_app_config(label), verbosity=0, using=using)
     missing = roles_ensure(using=using)
     if missing and verbosity >= 1:

@@ -7,3 +7,6 @@ class EdiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "edi"
     verbose_name = "Claims in and out (X12 837P)"
+
+    def ready(self) -> None:
+        from . import background  # noqa: F401  (registers the "export_837p" batch kind's chunk handler)

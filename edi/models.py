@@ -148,6 +148,8 @@ class Interchange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = "837P interchange"
+        permissions = [("export_claims", "Can export claims as 837P files and download them")]
         constraints = [
             models.UniqueConstraint(
                 fields=["clearinghouse", "control_number"], name="interchange_control_number_unique"
@@ -159,6 +161,11 @@ class Interchange(models.Model):
 
     def __str__(self):
         return self.file_name
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("edi:interchange_detail", args=[self.pk])
 
 
 class InterchangeClaim(models.Model):

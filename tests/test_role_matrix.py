@@ -36,6 +36,7 @@ class Row:
     expected: tuple  # one answer per role, in ROLES order
     claim: str = ""  # "draft" or "queued": the claim the URL is about
     batch: bool = False  # about the biller's batch (done, with one claim's result)
+    interchange: bool = False  # about an 837P file written by a supervisor
     query: str = ""
     data: dict | None = None
 
@@ -80,6 +81,13 @@ ROWS = [
     Row("batches:batch_retry", "post", (LOGIN, 302, 302, 302, 403), batch=True, data={}),
     Row("batches:batch_results", "get", (LOGIN, 200, 200, 200, 403), batch=True),
     Row("batches:result_detail", "get", (LOGIN, 200, 200, 200, 403), batch=True),
+    # 837P export: supervisors (edi.export_claims); an empty post is a message, not an export
+    Row("edi:export", "get", (LOGIN, 403, 200, 200, 403)),
+    Row("edi:export", "post", (LOGIN, 403, 302, 302, 403), data={}),
+    Row("edi:export_background", "post", (LOGIN, 403, 302, 302, 403), data={}),
+    Row("edi:interchange_list", "get", (LOGIN, 403, 200, 200, 403)),
+    Row("edi:interchange_detail", "get", (LOGIN, 403, 200, 200, 403), interchange=True),
+    Row("edi:interchange_download", "get", (LOGIN, 403, 200, 200, 403), interchange=True),
     Row("audit:trail_export", "get", (LOGIN, 403, 200, 200, 403)),
     Row("admin:index", "get", (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, ADMIN_LOGIN)),
     # accounts (two-factor sign-in not required here: tests/conftest.py; tests/accounts cover it on)
@@ -114,6 +122,8 @@ def claims(biller, django_user_model):
 
 
 def _url(row: Row, claims: dict[str, Claim]) -> str:
+    if row.interchange:
+        return reverse(row.name, args=[_interchange(claims["draft"].created_by).pk])
     if row.batch:
         batch = _done_batch(claims["draft"].created_by)
         if row.name == "batches:result_detail":
@@ -132,6 +142,18 @@ def _done_batch(user) -> Batch:
     batch = batch_services.batch_create(user=user, kind=BatchKind.CHECK, items=[claim], params={"today": "2026-03-20"})
     assert batch_services.chunk_run(chunk_id=batch.chunks.get().pk) == batch_services.DONE
     return batch
+
+
+def _interchange(biller):
+    """An 837P file of one ready claim of the biller's, written by a supervisor."""
+    from django.contrib.auth import get_user_model
+
+    from edi.services import interchange_export
+    from tests.edi.export_helpers import make_clearinghouse, ready
+
+    sender = get_user_model().objects.create_user("supervisor.sender")
+    sender.groups.add(Group.objects.get(name="Supervisors"))
+    return interchange_export(claims=[ready(biller)], clearinghouse=make_clearinghouse(), user=sender)
 
 
 def claim_header_for_scrub() -> dict:
