@@ -1056,10 +1056,11 @@ def fill_cms1500_boxes(claim: Claim, encounter: Encounter, visit: Visit, payers:
     claim.referring_qualifier = ReferringQualifier.REFERRING if referred else ""
     claim.referring_last_name, claim.referring_first_name = ("Internist", "Demo") if referred else ("", "")
     claim.referring_npi = PROVIDER_NPIS[INTERNIST] if referred else ""
-    onset = encounter.number % 3 == 0 and encounter.dos is not None
+    claim.auto_accident = encounter.number % 97 == 0
+    # Box 14 on every third claim, and on every accident (the 837P carries it as the accident date, DTP*439).
+    onset = (encounter.number % 3 == 0 or claim.auto_accident) and encounter.dos is not None
     claim.current_illness_date = encounter.dos - timedelta(days=3 + encounter.number % 10) if onset else None
     claim.current_illness_qualifier = IllnessDateQualifier.ONSET if onset else ""
-    claim.auto_accident = encounter.number % 97 == 0
     claim.auto_accident_state = "IL" if claim.auto_accident else ""
     claim.additional_info = "Auto accident; claim with the auto insurer denied" if claim.auto_accident else ""
     for name, value in DEMO_FACILITY.items():  # box 32 when the services were not at the office

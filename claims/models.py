@@ -589,6 +589,11 @@ class Claim(models.Model):
             )
         if self.auto_accident and not self.auto_accident_state:
             errors["auto_accident_state"] = "An auto accident (10b) needs the state where it happened."
+        if (self.auto_accident or self.other_accident) and not self.current_illness_date:
+            errors["current_illness_date"] = (
+                "An accident (10b, 10c) needs the date of the injury (14, qualifier 431): the 837P sends it as "
+                "the accident date."
+            )
         if self.has_other_plan:
             missing = [
                 label

@@ -221,6 +221,8 @@ BAD_BOXES = [
      "A replacement of a prior claim needs the original reference number (22)"),
     ({"frequency_code": "8"}, "original_reference", "A void of a prior claim needs the original reference number"),
     ({"auto_accident": "on"}, "auto_accident_state", "An auto accident (10b) needs the state where it happened."),
+    ({"other_accident": "on"}, "current_illness_date",
+     "An accident (10b, 10c) needs the date of the injury (14, qualifier 431)"),
     ({"has_other_plan": "on"}, "other_insured_last_name",
      "Another plan (11d yes) needs the other insured's last name, first name, member ID (9)."),
     ({"has_other_plan": "on"}, "secondary_payer", "Another plan (11d yes) needs the other payer."),
@@ -267,7 +269,7 @@ def test_model_clean_says_the_same_for_a_claim_saved_without_the_form(biller, me
     claim = Claim(payer=medicare, **claim_header(), frequency_code="7", auto_accident=True)
     with pytest.raises(ValidationError) as raised:
         claim.clean()
-    assert set(raised.value.message_dict) == {"original_reference", "auto_accident_state"}
+    assert set(raised.value.message_dict) == {"original_reference", "auto_accident_state", "current_illness_date"}
 
 
 @pytest.mark.parametrize(

@@ -102,7 +102,8 @@ class TestDemoClaims:
         assert f"loaded {COUNT} demo claims" in demo_loaded and "waiting for review" in demo_loaded
 
     def test_every_status_occurs(self):
-        assert set(Claim.objects.values_list("status", flat=True)) == set(ClaimStatus.values)
+        # Sent claims come from an 837P export (the edi app), which the claims demo loader does not make.
+        assert set(Claim.objects.values_list("status", flat=True)) == set(ClaimStatus.values) - {ClaimStatus.SENT}
 
     def test_every_risk_level_occurs(self):
         assert set(Risk.values) <= set(Claim.objects.values_list("risk", flat=True))
