@@ -6,6 +6,7 @@ class BatchKind(models.TextChoices):
     add theirs)."""
 
     CHECK = "check", "Check a file"
+    IMPORT_837 = "import_837", "Import an 837P file"
 
 
 class BatchStatus(models.TextChoices):

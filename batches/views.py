@@ -17,7 +17,7 @@ from django_filters.views import FilterView
 from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import SingleTableMixin
 
-from . import services
+from . import kinds, services
 from .choices import BatchKind, BatchStatus
 from .filters import BatchFilterSet, ClaimResultFilterSet
 from .forms import CheckFileForm
@@ -125,6 +125,9 @@ class BatchResultsView(BatchPageMixin, SingleTableMixin, FilterView):
         self.rules = rule_counts(self.batch)
         if self.batch.status != BatchStatus.DONE:
             return redirect(self.batch)
+        elsewhere = kinds.results_page(self.batch)
+        if elsewhere:
+            return redirect(elsewhere)
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):

@@ -21,6 +21,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("", include("claims.urls")),
     path("", include("batches.urls")),
+    path("", include("edi.import_urls")),  # 837P import: upload, imported files, results
     path("admin/", admin.site.urls),
 ]
 

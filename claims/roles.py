@@ -62,6 +62,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         # ... and the practice's list of providers the entry form offers.
         "claims.add_provider",
         "claims.change_provider",
+        # Importing 837P files from the practice-management system (edi): claims, patients, payers and providers.
+        "edi.import_claims",
     ),
 }
 

@@ -7,3 +7,6 @@ class EdiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "edi"
     verbose_name = "Claims in and out (X12 837P)"
+
+    def ready(self) -> None:
+        from . import imports  # noqa: F401  (registers the "import_837" kind's chunk handler)
