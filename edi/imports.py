@@ -15,6 +15,7 @@ the message names when and by whom the first import was made (never patient data
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,8 +33,8 @@ from batches import kinds
 from batches.choices import BatchKind
 from batches.services import batch_create
 from claims.choices import ProviderKind
-from claims.models import Payer, Provider
-from claims.services import claim_check, claim_save, find_patient, provider_save
+from claims.models import Patient, Payer, Provider
+from claims.services import claim_check, claim_save, find_patient, patient_add, provider_save
 
 from .claims837 import read_837p
 from .incoming import IncomingClaim, IncomingError, PayerRef, ProviderRef, claim_incoming
@@ -222,6 +223,26 @@ def references_resolve(claims: list[IncomingClaim], *, user) -> References:
     return references
 
 
+def _patient_ensure(patient: Patient, *, user) -> bool:
+    """Add the patient record before the claim when none has this member ID and date of birth; True when added.
+
+    Another worker's chunk may add the same patient at the same moment (a patient with several claims in one file):
+    then the unique member ID + date of birth refuses this one, inside a savepoint, and ``claim_save`` files the claim
+    under the record the other chunk added, instead of the chunk failing and being run again."""
+    if find_patient(member_id=patient.member_id, date_of_birth=patient.date_of_birth) is not None:
+        return False
+    try:
+        with transaction.atomic():
+            patient_add(patient=copy.copy(patient), user=user)
+    except IntegrityError:
+        return False
+    except ValidationError as error:
+        if "__all__" not in error.message_dict:  # a field the record refuses: not a race, let claim_save say it
+            raise
+        return False
+    return True
+
+
 def _claim_import(
     item: IncomingClaim,
     *,
@@ -240,7 +261,7 @@ def _claim_import(
         warnings.append(f"claim {item.position}: the other payer (2330B) is the claim's own payer: box 9d left blank")
         secondary_pk = None
     claim.secondary_payer_id = secondary_pk
-    new_patient = find_patient(member_id=patient.member_id, date_of_birth=patient.date_of_birth) is None
+    new_patient = _patient_ensure(patient, user=user)
     claim = claim_save(claim=claim, lines=lines, patient=patient, user=user)
     result = claim_check(claim=claim, user=user, today=today)
     ImportedClaim.objects.create(

@@ -267,8 +267,8 @@ def claim_incoming(source: Claim837, *, position: int) -> IncomingClaim:
     member_id = fit.required(Claim, "member_id", subscriber.member_id.upper(), "member ID (2010BA NM109)")
     if person.birth_date is None:
         raise fit.refuse("the patient's date of birth (DMG02) is missing")
-    if not person.last_name.strip():
-        raise fit.refuse("the patient's last name (NM103) is missing")
+    if not person.last_name.strip() or not person.first_name.strip():
+        raise fit.refuse("the patient's last or first name (NM103, NM104) is missing")
     patient = {
         "member_id": member_id,
         "last_name": fit.text(Patient, "last_name", person.last_name, "patient's last name (NM103)"),

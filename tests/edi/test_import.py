@@ -337,3 +337,25 @@ def test_a_known_patient_is_found_by_member_id_and_date_of_birth_and_left_as_it_
     flags = dict(imported.imported_claims.values_list("position", "new_patient"))
     assert flags == {1: True, 2: False, 3: False}
     assert Patient.objects.count() == 2
+
+
+def test_a_patient_without_a_first_name_refuses_the_file(supervisor):
+    interchange = full_interchange()
+    claim = interchange.transactions[0].claims[0]
+    claim.patient = copy.deepcopy(claim.patient)
+    claim.patient.person.first_name = ""
+    with pytest.raises(ImportRefused, match=r"claim 1 \(CLM01 PCN-2026-0001\): the patient's last or first name"):
+        file_import(raw=builder_bytes(interchange), file_name="noname.837", user=supervisor)
+    nothing_imported()
+
+
+def test_a_patient_added_by_another_worker_at_the_same_moment_files_the_claim_under_that_record(
+    supervisor, monkeypatch
+):
+    from edi import imports
+
+    other_workers = make_patient(member_id="1EG4TE5MK73", date_of_birth=date(1948, 11, 30), first_name="LI")
+    monkeypatch.setattr(imports, "find_patient", lambda **kwargs: None)  # not there yet when this chunk looked
+    imported = file_import(raw=builder_bytes(), file_name="race.837", user=supervisor)
+    assert imported_claim(imported, 2).patient == imported_claim(imported, 3).patient == other_workers
+    assert dict(imported.imported_claims.values_list("position", "new_patient")) == {1: True, 2: False, 3: False}

@@ -115,3 +115,47 @@ def test_a_chunk_that_keeps_failing_fails_the_batch_with_the_reason_and_retry_im
     batch.refresh_from_db()
     assert batch.status == BatchStatus.DONE
     assert positions() == [1, 2, 3] and Claim.objects.count() == 3
+
+
+def test_two_worker_processes_share_an_import_on_postgresql(supervisor_client, settings):
+    """Two workers started as `make worker` starts them: every part runs once, every claim is imported once, and the
+    patient that 40 claims share is one record (added by whichever part came first)."""
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    from claims.models import Patient
+
+    from .builders import full_interchange
+    from .test_import import builder_bytes as render
+
+    if connection.vendor != "postgresql":
+        pytest.skip("worker processes need a database server: run with DATABASE_URL=postgres://…")
+    settings.CLAIMDESK_BATCH_CHUNK_SIZE = 3
+    raw = render(full_interchange(extra_claims=40))
+    response = supervisor_client.post(reverse("imports:import_create"), {"file": SimpleUploadedFile("big.837", raw)})
+    assert response.status_code == 302
+    batch = Batch.objects.get()
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    if settings.CLAIMDESK_TASKS_BACKEND == "rq":
+        command = ["rqworker", "--burst", "--job-class", "django_tasks_rq.Job", "default"]
+    else:
+        command = ["db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0"]
+    workers = [
+        subprocess.Popen([sys.executable, "manage.py", *command, "--verbosity", "0"], env=env, cwd=settings.BASE_DIR)
+        for _ in range(2)
+    ]
+    for worker in workers:
+        assert worker.wait(timeout=300) == 0
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.DONE, batch.error
+    assert set(batch.chunks.values_list("attempts", "status")) == {(1, ChunkStatus.DONE)}
+    assert positions() == list(range(1, 44))
+    assert Claim.objects.count() == 43
+    assert Patient.objects.count() == 2  # the dependent child, and the insured of the 42 drug claims
