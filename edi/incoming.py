@@ -450,6 +450,12 @@ def claim_incoming(source: Claim837, *, position: int) -> IncomingClaim:
     if len(dates) < len(lines):
         raise fit.refuse("a service line has no date of service (DTP*472)")
     values["date_of_service"] = min(dates)
+    line_total = sum((Decimal(line["charge"]) for line in lines), Decimal(0))
+    if source.total_charge != line_total:
+        fit.warn(
+            f"the total charge {source.total_charge} (CLM02) is not the sum of the lines' charges {line_total}: "
+            "the claim's total (box 28) is the lines' sum"
+        )
     return IncomingClaim(
         position=position,
         patient_control_number=source.claim_id[:38],
@@ -507,6 +513,9 @@ def _line(fit: _Fitter, source, number: int, diagnosis_count: int) -> dict[str, 
         if drug.unit and drug.unit not in NDCUnit.values:
             fit.warn(f"{where}: NDC unit '{drug.unit}' (CTP05-1) was not kept: F2, GR, ME, ML or UN")
         line["ndc_unit"] = drug.unit if drug.unit in NDCUnit.values else ""
+        if drug.prescription_reference is not None:
+            ref = drug.prescription_reference
+            fit.warn(f"{where}: the drug's REF*{ref.qualifier} '{ref.value}' (2410) was not kept")
         line["ndc_quantity"] = _json(
             fit.decimal(ClaimLine, "ndc_quantity", drug.quantity, f"{where} NDC quantity (CTP04)", required=False)
         )

@@ -359,3 +359,15 @@ def test_a_patient_added_by_another_worker_at_the_same_moment_files_the_claim_un
     imported = file_import(raw=builder_bytes(), file_name="race.837", user=supervisor)
     assert imported_claim(imported, 2).patient == imported_claim(imported, 3).patient == other_workers
     assert dict(imported.imported_claims.values_list("position", "new_patient")) == {1: True, 2: False, 3: False}
+
+
+def test_a_total_charge_that_is_not_the_lines_sum_is_said(supervisor):
+    text = builder_bytes().decode().replace("CLM*PCN-2026-0002*145.25*", "CLM*PCN-2026-0002*150*", 1)
+    imported = file_import(raw=text.encode(), file_name="total.837", user=supervisor)
+    assert imported.imported_claims.get(position=2).warnings == [
+        "claim 2 (CLM01 PCN-2026-0002): line 2 (LX 2): the drug's REF*XZ 'RX7788' (2410) was not kept",
+        "claim 2 (CLM01 PCN-2026-0002): the total charge 150 (CLM02) is not the sum of the lines' charges 145.25: "
+        "the claim's total (box 28) is the lines' sum",
+    ]
+    assert imported_claim(imported, 2).total_charge == Decimal("145.25")
+    assert not any("CLM02" in warning for warning in imported.imported_claims.get(position=3).warnings)
