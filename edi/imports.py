@@ -275,23 +275,22 @@ def _claim_import(
     return result
 
 
-def _imported_event(imported: ImportedFile, *, user, action: str, summary: str, references: References) -> None:
+def _imported_event(
+    imported: ImportedFile, *, user, action: str, summary: str, references: References | None = None
+) -> None:
+    data = {
+        "file_name": imported.file_name,
+        "sha256": imported.sha256,
+        "size": imported.size,
+        "interchange_control_number": imported.interchange_control_number,
+        "claims": imported.claim_count,
+        "lines": imported.line_count,
+    }
+    if references is not None:
+        data["new_payers"] = [row[0] for row in references.new_payers]
+        data["new_providers"] = [row[0] for row in references.new_providers]
     event_record(
-        action=action,
-        actor=user,
-        object_type="imported_file",
-        object_id=imported.pk,
-        summary=summary,
-        data={
-            "file_name": imported.file_name,
-            "sha256": imported.sha256,
-            "size": imported.size,
-            "interchange_control_number": imported.interchange_control_number,
-            "claims": imported.claim_count,
-            "lines": imported.line_count,
-            "new_payers": [row[0] for row in references.new_payers],
-            "new_providers": [row[0] for row in references.new_providers],
-        },
+        action=action, actor=user, object_type="imported_file", object_id=imported.pk, summary=summary, data=data
     )
 
 
@@ -300,6 +299,14 @@ def file_import(*, raw: bytes, file_name: str, user, today: date | None = None) 
     read = file_read(raw=raw, file_name=file_name)
     with transaction.atomic():
         imported = _file_record(read, user=user)
+        # The trail first: its lock is then taken before any patient is added, in the same order as every import
+        # part and claim save takes them (a patient added first, then the lock, could deadlock with another import).
+        _imported_event(
+            imported,
+            user=user,
+            action="edi.file_imported",
+            summary=f"imported 837P file #{imported.pk}: {imported.claim_count} claims, {imported.line_count} lines",
+        )
         references = references_resolve(read.claims, user=user)
         for item in read.claims:
             _claim_import(
@@ -312,13 +319,6 @@ def file_import(*, raw: bytes, file_name: str, user, today: date | None = None) 
             )
         imported.created_records = references.as_record()
         imported.save(update_fields=["created_records"])
-        _imported_event(
-            imported,
-            user=user,
-            action="edi.file_imported",
-            summary=f"imported 837P file #{imported.pk}: {imported.claim_count} claims, {imported.line_count} lines",
-            references=references,
-        )
     return imported
 
 
@@ -369,6 +369,17 @@ def import_chunk(chunk) -> dict[str, Any]:
     if imported is None:
         raise kinds.ChunkError("the imported file's record is gone; upload the file again")
     today = date.fromisoformat(batch.params["today"])
+    last = chunk.first_position + chunk.item_count - 1
+    # The part on the trail before any patient is added: every part takes the trail's lock first, so two workers
+    # never hold a new patient's key and wait for the lock the other holds (a deadlock on PostgreSQL).
+    event_record(
+        action="edi.part_imported",
+        actor=batch.created_by,
+        object_type="imported_file",
+        object_id=imported.pk,
+        summary=f"imported part {chunk.number} of 837P file #{imported.pk}: claims {chunk.first_position}–{last}",
+        data={"batch": batch.pk, "part": chunk.number, "first": chunk.first_position, "last": last},
+    )
     risks: dict[str, int] = {}
     for item in chunk.input:
         result = _claim_import(

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from batches.choices import BatchStatus, ChunkStatus
 from batches.models import Batch
 from claims.choices import ClaimStatus
@@ -48,6 +49,9 @@ def test_the_workers_import_and_check_every_claim_and_the_results_page_lists_the
     assert Claim.objects.count() == 3 and ClaimLine.objects.count() == 7
     assert set(Claim.objects.values_list("status", flat=True)) == {ClaimStatus.CHECKED}
     imported = ImportedFile.objects.get()
+    parts = AuditEvent.objects.filter(action="edi.part_imported", object_id=str(imported.pk)).order_by("sequence")
+    assert sorted(event.data["part"] for event in parts) == [1, 2, 3]
+    assert AuditEvent.objects.filter(action="edi.file_queued", object_id=str(imported.pk)).count() == 1
     response = supervisor_client.get(reverse("batches:batch_detail", args=[batch.pk]), headers={"HX-Request": "true"})
     assert response.headers["HX-Redirect"] == reverse("batches:batch_results", args=[batch.pk])
     results = supervisor_client.get(reverse("batches:batch_results", args=[batch.pk]))
