@@ -286,10 +286,8 @@ def claim_incoming(source: Claim837, *, position: int) -> IncomingClaim:
     checked("patient_phone", _phone(person), "patient's phone (PER)")
     patient.update({name.removeprefix("patient_"): value for name, value in values.items()})
     # box 6: SBR02 18 self; otherwise PAT01 of 2000C
-    relationship = subscriber.coverage.relationship if source.patient is None else source.patient.relationship
-    if source.patient is None:
-        relationship = Relationship.SELF
-    elif relationship not in RELATIONSHIP_CODES or relationship == Relationship.SELF:
+    relationship = Relationship.SELF if source.patient is None else source.patient.relationship
+    if source.patient is not None and (relationship not in RELATIONSHIP_CODES or relationship == Relationship.SELF):
         fit.warn(f"the patient's relationship to the insured '{relationship}' (PAT01) was kept as G8 (other)")
         relationship = Relationship.OTHER
     values["patient_relationship"] = relationship

@@ -371,3 +371,15 @@ def test_a_total_charge_that_is_not_the_lines_sum_is_said(supervisor):
     ]
     assert imported_claim(imported, 2).total_charge == Decimal("145.25")
     assert not any("CLM02" in warning for warning in imported.imported_claims.get(position=3).warnings)
+
+
+@pytest.mark.parametrize(("pat01", "kept", "warned"), [("01", "01", False), ("19", "19", False), ("53", "G8", True)])
+def test_the_patients_relationship_is_pat01_and_a_code_without_a_choice_is_other(supervisor, pat01, kept, warned):
+    interchange = full_interchange()
+    claim = interchange.transactions[0].claims[0]
+    claim.patient = copy.deepcopy(claim.patient)
+    claim.patient.relationship = pat01
+    imported = file_import(raw=builder_bytes(interchange), file_name="rel.837", user=supervisor)
+    assert imported_claim(imported, 1).patient_relationship == kept
+    said = f"the patient's relationship to the insured '{pat01}' (PAT01) was kept as G8 (other)"
+    assert any(said in warning for warning in warnings_of(imported)) is warned
