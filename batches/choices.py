@@ -7,6 +7,7 @@ class BatchKind(models.TextChoices):
 
     CHECK = "check", "Check a file"
     EXPORT_837P = "export_837p", "Export 837P"  # handler in edi.background: one 837P file per part
+    IMPORT_837 = "import_837", "Import an 837P file"
 
 
 class BatchStatus(models.TextChoices):

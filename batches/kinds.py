@@ -12,10 +12,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models import Chunk
+    from .models import Batch, Chunk
 
 ChunkHandler = Callable[["Chunk"], dict[str, Any]]
+ResultsPage = Callable[["Batch"], "str | None"]
 _HANDLERS: dict[str, ChunkHandler] = {}
+_RESULTS_PAGES: dict[str, ResultsPage] = {}
 
 
 class ChunkError(Exception):
@@ -30,6 +32,17 @@ def register(kind: str) -> Callable[[ChunkHandler], ChunkHandler]:
         return handler
 
     return decorator
+
+
+def register_results_page(kind: str, page: ResultsPage) -> None:
+    """A kind whose results live elsewhere (e.g. the claims an 837P import created): ``page(batch)`` gives the
+    address the batch's results page sends the user on to (None: the batch's own results)."""
+    _RESULTS_PAGES[kind] = page
+
+
+def results_page(batch: Batch) -> str | None:
+    page = _RESULTS_PAGES.get(batch.kind)
+    return page(batch) if page is not None else None
 
 
 def handler_for(kind: str) -> ChunkHandler:

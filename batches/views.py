@@ -17,7 +17,7 @@ from django_filters.views import FilterView
 from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import SingleTableMixin
 
-from . import services
+from . import kinds, services
 from .choices import BatchKind, BatchStatus
 from .filters import BatchFilterSet, ClaimResultFilterSet
 from .forms import CheckFileForm
@@ -126,8 +126,11 @@ class BatchResultsView(BatchPageMixin, SingleTableMixin, FilterView):
             return super().dispatch(request, *args, **kwargs)
         self.batch = self.get_batch()
         self.rules = rule_counts(self.batch)
-        if self.batch.status != BatchStatus.DONE or self.batch.kind != BatchKind.CHECK:
+        if self.batch.status != BatchStatus.DONE or self.batch.kind == BatchKind.EXPORT_837P:
             return redirect(self.batch)  # an export's files are listed on the batch's page
+        elsewhere = kinds.results_page(self.batch)
+        if elsewhere:
+            return redirect(elsewhere)
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):

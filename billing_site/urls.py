@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("claims.urls")),
     path("", include("batches.urls")),
     path("edi/", include("edi.urls")),
+    path("", include("edi.import_urls")),  # 837P import: upload, imported files, results
     path("admin/", admin.site.urls),
 ]
 

@@ -66,6 +66,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "edi.export_claims",
         "edi.view_interchange",
         "edi.view_clearinghouse",
+        # Importing 837P files from the practice-management system (edi): claims, patients, payers and providers.
+        "edi.import_claims",
     ),
 }
 

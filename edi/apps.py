@@ -10,3 +10,4 @@ class EdiConfig(AppConfig):
 
     def ready(self) -> None:
         from . import background  # noqa: F401  (registers the "export_837p" batch kind's chunk handler)
+        from . import imports  # noqa: F401  (registers the "import_837" kind's chunk handler)

@@ -198,10 +198,25 @@ class ImportedFile(models.Model):
     imported_at = models.DateTimeField(auto_now_add=True)
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     claims = models.ManyToManyField(Claim, through="ImportedClaim", related_name="imported_from")
+    batch = models.OneToOneField(
+        "batches.Batch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="imported_file",
+        help_text="The background batch that imports the claims (blank: imported at once, e.g. by import_837).",
+    )
+    created_records = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Payers and providers the import added, for an administrator to review: {"payers": [[id, name, '
+        'type, payer ID]], "providers": [[id, name, NPI]]}.',
+    )
 
     class Meta:
         ordering = ["-imported_at", "-id"]
         verbose_name = "imported 837P file"
+        permissions = [("import_claims", "Can import 837P files of claims")]
 
     def __str__(self):
         return self.file_name
@@ -214,9 +229,16 @@ class ImportedClaim(models.Model):
     claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="import_source")
     position = models.PositiveIntegerField(help_text="1 for the file's first CLM.")
     patient_control_number = models.CharField("patient control number (CLM01)", max_length=38)
+    new_patient = models.BooleanField(default=False, help_text="The import added the patient's record.")
+    warnings = models.JSONField(
+        default=list, blank=True, help_text="What the claim could not hold as read (cut, left out, or no box for it)."
+    )
 
     class Meta:
         ordering = ["imported_file", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["imported_file", "position"], name="imported_claim_position_unique")
+        ]
 
     def __str__(self):
         return f"{self.claim} from {self.imported_file}"

@@ -19,6 +19,7 @@ from batches.models import Batch
 from claims import services
 from claims.choices import QueueReason
 from claims.models import Claim, ClaimReview, ClaimSnapshot
+from edi.models import ImportedFile
 from tests.claims.factories import make_claim
 from tests.codes.factories import make_code
 
@@ -37,6 +38,7 @@ class Row:
     claim: str = ""  # "draft" or "queued": the claim the URL is about
     batch: bool = False  # about the biller's batch (done, with one claim's result)
     interchange: bool = False  # about an 837P file written by a supervisor
+    imported: bool = False  # about an imported 837P file
     query: str = ""
     data: dict | None = None
 
@@ -88,6 +90,11 @@ ROWS = [
     Row("edi:interchange_list", "get", (LOGIN, 403, 200, 200, 403)),
     Row("edi:interchange_detail", "get", (LOGIN, 403, 200, 200, 403), interchange=True),
     Row("edi:interchange_download", "get", (LOGIN, 403, 200, 200, 403), interchange=True),
+    # 837P import: supervisors (edi.import_claims)
+    Row("imports:import_list", "get", (LOGIN, 403, 200, 200, 403)),
+    Row("imports:import_create", "get", (LOGIN, 403, 200, 200, 403)),
+    Row("imports:import_create", "post", (LOGIN, 403, 200, 200, 403), data={}),  # no file: the form says so
+    Row("imports:import_detail", "get", (LOGIN, 403, 200, 200, 403), imported=True),
     Row("audit:trail_export", "get", (LOGIN, 403, 200, 200, 403)),
     Row("admin:index", "get", (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, ADMIN_LOGIN)),
     # accounts (two-factor sign-in not required here: tests/conftest.py; tests/accounts cover it on)
@@ -129,6 +136,11 @@ def _url(row: Row, claims: dict[str, Claim]) -> str:
         if row.name == "batches:result_detail":
             return reverse(row.name, args=[batch.pk, batch.claim_results.get().pk])
         return reverse(row.name, args=[batch.pk]) + row.query
+    if row.imported:
+        imported = ImportedFile.objects.create(
+            sha256="0" * 64, file_name="pm.837", size=1, imported_by=claims["draft"].created_by
+        )
+        return reverse(row.name, args=[imported.pk]) + row.query
     if row.claim:
         return reverse(row.name, args=[claims[row.claim].pk]) + row.query
     if row.name == "codes:code_detail":

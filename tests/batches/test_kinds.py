@@ -15,14 +15,21 @@ def test_the_check_kind_has_its_handler():
     assert BatchKind.CHECK in kinds.registered()
 
 
+def test_the_837p_import_kind_has_its_handler_and_its_results_page():
+    from edi.imports import import_chunk
+
+    assert kinds.handler_for(BatchKind.IMPORT_837) is import_chunk
+    assert BatchKind.IMPORT_837 in kinds._RESULTS_PAGES and BatchKind.CHECK not in kinds._RESULTS_PAGES
+
+
 def test_a_kind_takes_one_handler_only():
     with pytest.raises(ValueError, match="already registered"):
         kinds.register(BatchKind.CHECK)(lambda chunk: {})
 
 
 def test_a_kind_without_a_handler_is_refused_before_anything_is_written(db, biller):
-    with pytest.raises(kinds.ChunkError, match="no handler for batches of kind 'import_837'"):
-        services.batch_create(user=biller, kind="import_837", items=[{"id": "A"}])
+    with pytest.raises(kinds.ChunkError, match="no handler for batches of kind 'no_such_kind'"):
+        services.batch_create(user=biller, kind="no_such_kind", items=[{"id": "A"}])
     assert not Batch.objects.exists()
 
 
