@@ -85,7 +85,7 @@ class BatchDetailView(BatchPageMixin, DetailView):
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
-        if request.htmx and self.object.status == BatchStatus.DONE and self.object.kind == BatchKind.CHECK:
+        if request.htmx and self.object.status == BatchStatus.DONE and self.object.kind != BatchKind.EXPORT_837P:
             return HttpResponseClientRedirect(reverse("batches:batch_results", args=[self.object.pk]))
         context = self.get_context_data(object=self.object)
         if request.htmx:

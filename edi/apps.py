@@ -9,5 +9,7 @@ class EdiConfig(AppConfig):
     verbose_name = "Claims in and out (X12 837P)"
 
     def ready(self) -> None:
-        from . import background  # noqa: F401  (registers the "export_837p" batch kind's chunk handler)
-        from . import imports  # noqa: F401  (registers the "import_837" kind's chunk handler)
+        from . import (
+            background,  # noqa: F401  (registers the "export_837p" batch kind's chunk handler)
+            imports,  # noqa: F401  (registers the "import_837" kind's chunk handler)
+        )
