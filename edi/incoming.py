@@ -448,6 +448,9 @@ def claim_incoming(source: Claim837, *, position: int) -> IncomingClaim:
     if len(dates) < len(lines):
         raise fit.refuse("a service line has no date of service (DTP*472)")
     values["date_of_service"] = min(dates)
+    for line in lines:  # a line on the claim's date leaves its own blank, as the entry page does
+        if line["date_of_service"] == values["date_of_service"]:
+            line["date_of_service"] = None
     line_total = sum((Decimal(line["charge"]) for line in lines), Decimal(0))
     if source.total_charge != line_total:
         fit.warn(

@@ -82,8 +82,8 @@ def test_dependent_patient_office_visit(supervisor):
     assert claim.frequency_code == "1" and not claim.has_other_plan
     lines = list(claim.lines.order_by("number"))
     assert [(line.code, line.units, line.charge, line.dx_pointers, line.date_of_service) for line in lines] == [
-        ("99213", Decimal("1"), Decimal("40"), "A", date(2006, 10, 3)),
-        ("87070", Decimal("1"), Decimal("15"), "A", date(2006, 10, 3)),
+        ("99213", Decimal("1"), Decimal("40"), "A", None),  # the claim's date: the line's own is left blank
+        ("87070", Decimal("1"), Decimal("15"), "A", None),
         ("99214", Decimal("1"), Decimal("35"), "B", date(2006, 10, 10)),
         ("86663", Decimal("1"), Decimal("10"), "B", date(2006, 10, 10)),
     ]
