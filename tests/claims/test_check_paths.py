@@ -4,9 +4,9 @@ The entry page reads a claim's records into the engine's inputs (``services.clai
 with the reference data of the claim's own codes (``rules.engine.check_one``); ``scrub_claims`` and the API
 read the claim's scrub-format JSON (``check_document``). Claims of the generated corpus
 (``tests/claims/rules/corpus.py``: every code family, drugs, modifiers, odd units, several dates, every payer
-type, no ../shared) are entered as records the way the entry form holds them (unsaved claim and lines, the
-patient and their earlier claims saved), and each is checked both ways: findings, risk, the checks not run
-and the reference releases must be equal.
+type, no ../shared) are entered as records (an unsaved claim and lines as the live check holds them, every
+other claim's quantities as a saved line gives them back; the patient and their earlier claims saved), and
+each is checked both ways: findings, risk, the checks not run and the reference releases must be equal.
 
 What records cannot hold is left out of the JSON too (inline ``payer_config``, a line's own rendering NPI,
 units that are not a number are no units); the claim's history is the patient's earlier claims in the

@@ -312,6 +312,22 @@ def test_the_engine_input_carries_the_boxes_the_rules_read(biller, medicare):
     assert read.replaces_earlier_claim
 
 
+@pytest.mark.parametrize(
+    ("boxes", "read"),
+    [
+        ({"auto_accident": True, "auto_accident_state": "ny"}, ("auto", "NY")),
+        # the entry form says at the field that the state is missing; the check goes on without the accident
+        ({"auto_accident": True, "auto_accident_state": ""}, ("", "")),
+        ({"other_accident": True}, ("other", "")),
+        ({}, ("", "")),
+    ],
+)
+def test_the_engine_input_reads_the_accident_as_entered(biller, medicare, boxes, read):
+    claim = make_claim(biller, payer=medicare, **boxes)
+    accident = services.claim_input(claim, claim.lines.all())
+    assert (accident.accident_type, accident.accident_state) == read
+
+
 SCRUB_CLAIM = {"id": "C1", "payer_type": "medicare", "dos": "2026-03-09", "lines": [{"line": 1, "code": "99213"}]}
 
 
