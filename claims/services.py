@@ -169,7 +169,7 @@ def claim_input(
     claim's scrub-format document, built from the records directly."""
     patient = patient or claim.patient
     payer = claim.payer
-    sex = (claim.patient_sex or patient.sex or "").strip().upper() or Sex.UNKNOWN
+    sex = (claim.patient_sex or patient.sex or "").strip().upper() or Sex.UNKNOWN.value
     accident_type, accident_state = _accident(claim)
     dos, pos, npi = claim.date_of_service, (claim.place_of_service or "").strip(), (claim.rendering_npi or "").strip()
     return ClaimInput(
@@ -241,8 +241,8 @@ def check(
     that have been sent are its history; only the reference data of the claim's own codes is read."""
     patient = patient or claim.patient
     history = patient_history(patient, exclude_claim=claim.pk)
-    result, releases = check_one(claim_input(claim, lines, patient=patient, history=history, today=today),
-                                 payer=claim.payer)  # fmt: skip
+    read = claim_input(claim, lines, patient=patient, history=history, today=today)
+    result, releases = check_one(read, payer=claim.payer)
     return CheckResult(
         risk=result.risk,
         findings=result.findings,

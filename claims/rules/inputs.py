@@ -1,8 +1,9 @@
 """Frozen, plain inputs for the rules: a claim and its lines as the scrub format describes them.
 
 ``parse_document(data)`` turns the JSON document of ``scrub-format.md`` into ``ClaimInput`` objects
-or raises ``ScrubInputError`` naming the claim id, line and field. Rules never see raw JSON, and
-need no database, so the live check can run them on unsaved lines.
+or raises ``ScrubInputError`` naming the claim id, line and field; the entry page builds the same objects
+from a claim's records (``claims.services.claim_input``). Rules never see raw JSON, and need no database,
+so the live check can run them on unsaved lines.
 """
 
 from __future__ import annotations
