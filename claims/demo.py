@@ -1259,9 +1259,9 @@ class Loader:
         """Reasons for every error, and for the warnings when the biller acknowledges them."""
         acknowledge = track.encounter.acknowledge
         return {
-            f"{f['line'] or 0}:{f['rule']}": OVERRIDE_REASONS.get(f["rule"], GENERIC_REASON)
+            services.finding_key(f): OVERRIDE_REASONS.get(f.rule, GENERIC_REASON)
             for f in result.findings
-            if f["severity"] == Severity.ERROR or (acknowledge and f["severity"] == Severity.WARNING)
+            if f.severity == Severity.ERROR or (acknowledge and f.severity == Severity.WARNING)
         }
 
     def draw(self, risk: str, sample: bool) -> Callable[[], float]:

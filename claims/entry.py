@@ -29,6 +29,7 @@ from . import services
 from .choices import ProviderKind, Severity
 from .forms import MAX_LINES, ClaimForm, EntryError, LineFormSet, LineReading, read_lines, too_many_lines
 from .models import Claim, ClaimLine, Patient, Provider
+from .rules import Finding
 from .selectors import claims_visible_to
 from .views import returned_review
 
@@ -56,6 +57,17 @@ def editable_claim(request: HttpRequest, pk: int) -> Claim:
 
 
 # --- what the page shows ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ShownFinding:
+    """A finding of the check as the entry page shows it, with the field for the biller's reason."""
+
+    finding: Finding
+    ack_name: str  # the reason's field: "ack-lines-3-DRG-ORAL-MEDICARE", "ack-claim-AUTH-MISSING"
+    ack_value: str = ""  # the reason given so far
+    ack_selected: bool = False  # picked for one shared reason
+    acknowledgeable: bool = False  # a reason may send it on (not a note, not a typing error)
+
+
 @dataclass
 class LineView:
     prefix: str  # the line's form prefix, e.g. "lines-3": it names the findings box and the reasons
@@ -63,7 +75,7 @@ class LineView:
     form: Any = None  # the line's form on the full page; the live check renders findings only
     deleted: bool = False
     blank: bool = False  # a new line left empty: shown, not checked, not saved
-    findings: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[ShownFinding] = field(default_factory=list)
     entry_errors: list[EntryError] = field(default_factory=list)
     is_drug: bool = False
 
@@ -74,7 +86,7 @@ class EntryState:
 
     lines: list[LineView]
     result: services.CheckResult | None = None
-    claim_findings: list[dict[str, Any]] = field(default_factory=list)
+    claim_findings: list[ShownFinding] = field(default_factory=list)
     header_errors: list[EntryError] = field(default_factory=list)
     waiting_for: str = ""  # what to fill in before the claim can be checked
     problems: int = 0  # entry problems (missing or mistyped fields), shown or not: the claim is incomplete
@@ -91,10 +103,10 @@ class EntryState:
         return {severity: self.result.count(severity) for severity in Severity.values}
 
     @property
-    def acknowledgeable(self) -> list[dict[str, Any]]:
+    def acknowledgeable(self) -> list[ShownFinding]:
         """Every finding shown that a reason may send on (not notes, not typing errors)."""
         findings = [*self.claim_findings, *(f for view in self.lines for f in view.findings)]
-        return [f for f in findings if f.get("acknowledgeable")]
+        return [f for f in findings if f.acknowledgeable]
 
 
 def _ack_name(scope: str, rule: str) -> str:
@@ -102,22 +114,21 @@ def _ack_name(scope: str, rule: str) -> str:
 
 
 def _with_ack(
-    findings: list[dict[str, Any]], scope: str, reasons: dict[str, str], selected: frozenset[str] = frozenset()
-) -> list[dict[str, Any]]:
-    out = []
+    findings: list[Finding], scope: str, reasons: dict[str, str], selected: frozenset[str] = frozenset()
+) -> list[ShownFinding]:
+    shown = []
     for finding in findings:
-        name = _ack_name(scope, finding["rule"])
-        out.append(
-            {
-                **finding,
-                "ack_name": name,
-                "ack_value": reasons.get(name, ""),
-                "ack_selected": name in selected,
-                "acknowledgeable": finding["severity"] != Severity.INFO and services.acknowledgeable(finding["rule"]),
-                "where": "the claim" if scope == CLAIM_SCOPE else "",
-            }
+        name = _ack_name(scope, finding.rule)
+        shown.append(
+            ShownFinding(
+                finding,
+                ack_name=name,
+                ack_value=reasons.get(name, ""),
+                ack_selected=name in selected,
+                acknowledgeable=finding.severity != Severity.INFO and services.acknowledgeable(finding.rule),
+            )
         )
-    return out
+    return shown
 
 
 def _field_errors(form) -> list[EntryError]:

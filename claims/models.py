@@ -35,28 +35,6 @@ from .choices import (
 from .npi import validate_npi
 from .validators import validate_phone, validate_state, validate_zip
 
-# Defaults per payer type (rules catalogue §0.5 and Appendix B).
-PAYER_TYPE_DEFAULTS = {
-    PayerType.MEDICARE: {
-        "timely_filing_days": 365,
-        "apply_ncci": True,
-        "rejects_s_codes": True,
-        "ndc_required_all_drug_lines": False,
-    },
-    PayerType.MEDICAID: {
-        "timely_filing_days": 365,
-        "apply_ncci": True,
-        "rejects_s_codes": False,
-        "ndc_required_all_drug_lines": True,
-    },
-    PayerType.COMMERCIAL: {
-        "timely_filing_days": 90,
-        "apply_ncci": True,
-        "rejects_s_codes": False,
-        "ndc_required_all_drug_lines": False,
-    },
-}
-
 
 def _code_list(value: str) -> list[str]:
     return [part.strip().upper() for part in value.replace("\n", ",").split(",") if part.strip()]

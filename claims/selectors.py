@@ -6,11 +6,13 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 
-from .choices import Severity
-from .models import Claim, ClaimFinding, ClaimStatusChange, Patient, Provider
+from .choices import ClaimStatus, ReviewOutcome, Severity
+from .models import Claim, ClaimFinding, ClaimLine, ClaimStatusChange, Patient, Provider
+from .rules.inputs import HistoryItem
 
 VIEW_CLAIM = "claims.view_claim"
 VIEW_ALL_CLAIMS = "claims.view_all_claims"
@@ -122,6 +124,53 @@ def patient_other_claims(claim: Claim, user, *, limit: int = OTHER_CLAIMS_SHOWN)
         .select_related("payer")
         .order_by("-date_of_service", "-pk")[:limit]
     )
+
+
+# --- a patient's history, as the rules read it ---------------------------------------------------------
+# Earlier claims that count as billed for the history rules (duplicates, global surgery, new patient …).
+SENT_STATUSES = (ClaimStatus.READY, ClaimStatus.FLAGGED, ClaimStatus.REVIEWED, ClaimStatus.SENT)
+
+
+def _history_status(claim: Claim) -> str:
+    """The earlier claim's status as the history rules read it: ClaimDesk's own words, not a payer's "accepted"
+    (none of these claims has been answered by a payer yet)."""
+    if claim.status == ClaimStatus.REVIEWED:
+        return "approved"  # returned claims are not history (``patient_history``)
+    return str(claim.status)  # ready, flagged, sent
+
+
+def patient_history(patient: Patient | None, *, exclude_claim: int | None = None) -> tuple[HistoryItem, ...]:
+    """The services of the patient's sent claims (not those a reviewer returned), oldest first, as the rules'
+    history items (one query)."""
+    if patient is None or patient.pk is None:
+        return ()
+    rows = (
+        ClaimLine.objects.filter(claim__patient=patient, claim__status__in=SENT_STATUSES)
+        .exclude(claim__status=ClaimStatus.REVIEWED, claim__review_outcome=ReviewOutcome.RETURNED)
+        .exclude(claim_id=exclude_claim)
+        .select_related("claim")
+        .order_by("claim__date_of_service", "claim_id", "number")
+    )
+    history = []
+    for line in rows:
+        claim = line.claim
+        units = line.units.normalize() if line.units is not None else Decimal(1)
+        history.append(
+            HistoryItem(
+                code=line.code.strip().upper(),
+                dos=line.date_of_service or claim.date_of_service,
+                modifiers=tuple(m.strip().upper() for m in line.modifiers if m),
+                rendering_npi=claim.rendering_npi.strip(),
+                specialty=claim.rendering_specialty.strip(),
+                group_tin=claim.group_tin.strip(),
+                diagnoses=tuple(d.strip().upper() for d in claim.diagnoses if d),
+                status=_history_status(claim),
+                units=Decimal(format(units, "f")),
+                pos=(line.place_of_service or claim.place_of_service).strip(),
+                claim=claim.number,
+            )
+        )
+    return tuple(history)
 
 
 # --- patients ------------------------------------------------------------------------------------------

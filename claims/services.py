@@ -7,10 +7,11 @@ The flow (``ClaimStatus``)::
                         ▼                    │
        (any edit goes back to draft)         └─review──▶ reviewed (approved, or returned to the biller)
 
-A claim is checked by the rules engine through the same path as ``scrub_claims`` and the API: the
-claim is turned into one claim of the scrub format (``scrub_claim``) and handed to
-``check_document``. Earlier claims of the same patient that have been sent (ready, flagged or
-approved) are its history, read with one query.
+A claim is checked by the same rules engine as ``scrub_claims`` and the API: the claim and its lines are
+read into the engine's inputs (``claim_input``: what the batch check reads from a claim's scrub-format
+document) and checked with the reference data of their own codes (``rules.engine.check_one``); the engine's
+``Finding`` objects go to the page and are stored as ``ClaimFinding`` rows. Earlier claims of the same
+patient that have been sent (ready, flagged, approved or sent) are its history (``selectors.patient_history``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from django.utils import timezone
 from audit.selectors import actor_ids
 from audit.services import event_record, field_changes, plain
 
-from .choices import ClaimStatus, OverrideDecisionChoice, QueueReason, ReviewOutcome, Risk, Severity
+from .choices import ClaimStatus, OverrideDecisionChoice, QueueReason, ReviewOutcome, Risk, Severity, Sex
 from .cms1500 import CMS1500_FIELDS, trail_values
 from .models import (
     Claim,
@@ -43,11 +44,10 @@ from .models import (
     Provider,
     ReviewSettings,
 )
-from .rules import check_document
-
-# Earlier claims that count as billed for the history rules (duplicates, global surgery, new patient …).
-SENT_STATUSES = (ClaimStatus.READY, ClaimStatus.FLAGGED, ClaimStatus.REVIEWED, ClaimStatus.SENT)
-
+from .rules.engine import check_one
+from .rules.inputs import ClaimInput, Dose, HistoryItem, LineInput, PatientInput
+from .rules.registry import Finding, NotChecked
+from .selectors import patient_history
 
 # Findings that are typing errors in what was entered, not a payer's judgement: units that are not a number, an
 # NPI that fails its check digit, a place of service that does not exist, more modifiers than fit, a date of
@@ -77,14 +77,14 @@ class StaleClaimError(ClaimError):
 class UnacknowledgedFindings(ClaimError):
     """Submitting with error findings that are neither fixed nor acknowledged."""
 
-    def __init__(self, findings: Sequence[dict[str, Any]]):
+    def __init__(self, findings: Sequence[Finding]):
         self.findings = list(findings)
 
-        def named(f: dict[str, Any]) -> str:
-            return f"{f['rule']} (line {f['line']})" if f["line"] else f["rule"]
+        def named(f: Finding) -> str:
+            return f"{f.rule} (line {f.line})" if f.line else f.rule
 
-        must_fix = [named(f) for f in self.findings if not acknowledgeable(f["rule"])]
-        others = [named(f) for f in self.findings if acknowledgeable(f["rule"])]
+        must_fix = [named(f) for f in self.findings if not acknowledgeable(f.rule)]
+        others = [named(f) for f in self.findings if acknowledgeable(f.rule)]
         parts = []
         if others:
             parts.append(f"Fix or acknowledge with a reason every error before submitting: {', '.join(others)}.")
@@ -94,156 +94,161 @@ class UnacknowledgedFindings(ClaimError):
 
 
 # --- the claim as the rules engine reads it -----------------------------------------------------------
-def _number(value: Decimal | int | None) -> str | None:
+def _plain(value: Decimal | int | None) -> str | None:
+    """A quantity written without trailing zeros (``Decimal("4.000")`` → "4"), as the scrub format carries it."""
     return None if value is None else format(Decimal(str(value)).normalize(), "f")
 
 
-def scrub_line(line: ClaimLine) -> dict[str, Any]:
-    """One line in the scrub format (saved or not)."""
+def _quantity(value: Decimal | int | None, default: Decimal | None = None) -> Decimal | None:
+    """A quantity as the engine reads it: the number without trailing zeros, ``default`` when none."""
+    text = _plain(value)
+    if text is None:
+        return default
+    number = Decimal(text)
+    return number if number.is_finite() else default
+
+
+def _codes(values: Iterable[str]) -> tuple[str, ...]:
+    """Modifiers, pointers, diagnoses as entered: the blank ones left out, each trimmed and in capitals."""
+    return tuple(value.strip().upper() for value in values if value)
+
+
+def _line_input(line: ClaimLine, *, dos: date, pos: str, npi: str) -> LineInput:
+    """One line (saved or not) as the engine reads it; a line without its own date or place has the claim's."""
+    units = _plain(line.units)
     dose = None
     if line.dose_amount is not None:
-        dose = {"amount": _number(line.dose_amount), "unit": line.dose_unit, "discarded": _number(line.dose_discarded)}
-    return {
-        "line": line.number,
-        "code": line.code,
-        "modifiers": [m for m in line.modifiers if m],
-        "units": _number(line.units),
-        "charge": _number(line.charge),
-        "dx_pointers": list(line.dx_pointers),
-        "ndc": line.ndc or None,
-        "ndc_unit": line.ndc_unit or None,
-        "ndc_qty": _number(line.ndc_quantity),
-        "dose": dose,
-        "container": line.container or None,
-        "narrative": line.narrative or None,
-        "dos": line.date_of_service.isoformat() if line.date_of_service else None,
-        "pos": line.place_of_service or None,
-    }
+        dose = Dose(
+            amount=_quantity(line.dose_amount),
+            unit=(line.dose_unit or "").strip().lower(),
+            discarded=_quantity(line.dose_discarded, Decimal(0)),
+        )
+    modifiers = _codes(line.modifiers)
+    return LineInput(
+        number=line.number,
+        code=line.code.strip().upper(),
+        modifiers=modifiers,
+        modifier_set=frozenset(modifiers),
+        units=_quantity(line.units),
+        units_text=units or "",
+        charge=_quantity(line.charge, Decimal(0)),
+        dx_pointers=_codes(line.dx_pointers),
+        ndc=(line.ndc or "").strip() or None,
+        ndc_unit=(line.ndc_unit or "").strip().upper() or None,
+        ndc_qty=_quantity(line.ndc_quantity),
+        dose=dose,
+        container=(line.container or "").strip() or None,
+        narrative=(line.narrative or "").strip(),
+        dos=line.date_of_service or dos,
+        pos=(line.place_of_service or "").strip() or pos,
+        rendering_npi=npi,
+    )
 
 
-def scrub_claim(
-    claim: Claim, lines: Iterable[ClaimLine], *, patient: Patient | None = None, history: Sequence[dict] = ()
-) -> dict[str, Any]:
-    """The claim in the scrub format of ``scrub-format.md`` (the same input ``scrub_claims`` reads)."""
+def _accident(claim: Claim) -> tuple[str, str]:
+    """Box 10b/10c: ("auto", state), ("other", state or ""), or ("", "") for none. An auto accident without its
+    state is left out: the entry form already says so at the field, and the live check must still show the
+    other findings (the scrub format refuses such a claim)."""
+    state = (claim.auto_accident_state or "").strip().upper()
+    if claim.auto_accident and state:
+        return "auto", state
+    if claim.other_accident:
+        return "other", state
+    return "", ""
+
+
+def claim_input(
+    claim: Claim,
+    lines: Iterable[ClaimLine],
+    *,
+    patient: Patient | None = None,
+    history: tuple[HistoryItem, ...] = (),
+    today: date | None = None,
+) -> ClaimInput:
+    """The claim as entered (saved or not) as the rules engine reads it: what ``scrub_claims`` reads from the
+    claim's scrub-format document, built from the records directly."""
     patient = patient or claim.patient
     payer = claim.payer
-    dob = claim.patient_dob or patient.date_of_birth  # the patient as entered on this claim
-    sex = claim.patient_sex or patient.sex
-    return {
-        "id": claim.number,
-        "payer_type": payer.payer_type,
-        "payer_name": payer.name,
-        "patient": {"dob": dob.isoformat() if dob else None, "sex": sex},
-        "billing_npi": claim.billing_npi,
-        "rendering_npi": claim.rendering_npi,
-        "rendering_specialty": claim.rendering_specialty,
-        "group_tin": claim.group_tin,
-        "dos": claim.date_of_service.isoformat(),
-        "pos": claim.place_of_service,
-        "diagnoses": [d for d in claim.diagnoses if d],
-        "prior_auth_number": claim.prior_auth_number or None,
-        "frequency_code": claim.frequency_code or "1",
-        "original_reference": claim.original_reference or None,
-        "accident": _scrub_accident(claim),
-        "history": list(history),
-        "lines": [scrub_line(line) for line in lines],
-    }
-
-
-def _history_status(claim: Claim) -> str:
-    """The earlier claim's status as the history rules read it: ClaimDesk's own words, not a payer's "accepted"
-    (none of these claims has been answered by a payer yet)."""
-    if claim.status == ClaimStatus.REVIEWED:
-        return "approved"  # returned claims are not history (``patient_history``)
-    return str(claim.status)  # ready, flagged
-
-
-def _scrub_accident(claim: Claim) -> dict[str, str] | None:
-    """Box 10b/10c in the scrub format: an auto accident with its state, or another accident. An auto accident
-    without its state is left out: the entry form already says so at the field (the scrub reader would refuse
-    the whole claim, and the live check must still show the other findings)."""
-    if claim.auto_accident and claim.auto_accident_state:
-        return {"type": "auto", "state": claim.auto_accident_state}
-    if claim.other_accident:
-        return {"type": "other", "state": claim.auto_accident_state}
-    return None
-
-
-def patient_history(patient: Patient | None, *, exclude_claim: int | None = None) -> list[dict[str, Any]]:
-    """The services of the patient's sent claims, as scrub-format history items (one query)."""
-    if patient is None or patient.pk is None:
-        return []
-    rows = (
-        ClaimLine.objects.filter(claim__patient=patient, claim__status__in=SENT_STATUSES)
-        .exclude(claim__status=ClaimStatus.REVIEWED, claim__review_outcome=ReviewOutcome.RETURNED)
-        .exclude(claim_id=exclude_claim)
-        .select_related("claim")
-        .order_by("claim__date_of_service", "claim_id", "number")
+    sex = (claim.patient_sex or patient.sex or "").strip().upper() or Sex.UNKNOWN.value
+    accident_type, accident_state = _accident(claim)
+    dos, pos, npi = claim.date_of_service, (claim.place_of_service or "").strip(), (claim.rendering_npi or "").strip()
+    return ClaimInput(
+        id=claim.number,
+        payer_type=payer.payer_type,
+        payer_name=payer.name.strip(),
+        lines=tuple(_line_input(line, dos=dos, pos=pos, npi=npi) for line in lines),
+        dos=dos,
+        pos=pos,
+        patient=PatientInput(dob=claim.patient_dob or patient.date_of_birth, sex=sex),  # as entered on the claim
+        billing_npi=(claim.billing_npi or "").strip(),
+        rendering_npi=npi,
+        rendering_specialty=(claim.rendering_specialty or "").strip(),
+        group_tin=(claim.group_tin or "").strip(),
+        submission_date=today or date.today(),
+        diagnoses=tuple(code.replace(" ", "") for code in _codes(claim.diagnoses)),
+        prior_auth_number=(claim.prior_auth_number or "").strip(),
+        frequency_code=(claim.frequency_code or "1").strip(),
+        history=history,
+        original_reference=(claim.original_reference or "").strip(),
+        accident_type=accident_type,
+        accident_state=accident_state,
     )
-    history = []
-    for line in rows:
-        claim = line.claim
-        history.append(
-            {
-                "code": line.code,
-                "modifiers": [m for m in line.modifiers if m],
-                "dos": (line.date_of_service or claim.date_of_service).isoformat(),
-                "rendering_npi": claim.rendering_npi,
-                "specialty": claim.rendering_specialty,
-                "group_tin": claim.group_tin,
-                "dx": [d for d in claim.diagnoses if d],
-                "status": _history_status(claim),
-                "claim": claim.number,
-                "units": _number(line.units),
-                "pos": line.place_of_service or claim.place_of_service,
-            }
-        )
-    return history
 
 
 @dataclass
 class CheckResult:
-    """The engine's answer for one claim, ready for the page: findings by line, the claim's own, the risk."""
+    """The engine's answer for one claim, ready for the page: its ``Finding`` objects by line, the claim's own,
+    the risk, and the checks that did not run (``NotChecked``)."""
 
     risk: str
-    findings: list[dict[str, Any]]
+    findings: list[Finding]
     unchecked: list[str]
     reference_data: dict[str, str]
-    unchecked_checks: list[dict[str, Any]] = field(default_factory=list)  # which checks did not run, and why
+    unchecked_checks: list[NotChecked] = field(default_factory=list)  # which checks did not run, and why
 
     @property
     def checks_not_run(self) -> int:
         return len(self.unchecked_checks) or len(self.unchecked)
 
     @property
-    def claim_findings(self) -> list[dict[str, Any]]:
-        return [f for f in self.findings if f["line"] is None]
+    def claim_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.line is None]
 
-    def for_line(self, number: int) -> list[dict[str, Any]]:
-        return [f for f in self.findings if f["line"] == number]
+    def for_line(self, number: int) -> list[Finding]:
+        return [f for f in self.findings if f.line == number]
 
     @property
-    def errors(self) -> list[dict[str, Any]]:
-        return [f for f in self.findings if f["severity"] == Severity.ERROR]
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == Severity.ERROR]
 
     def count(self, severity: str) -> int:
-        return sum(1 for f in self.findings if f["severity"] == severity)
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def unchecked_as_stored(self) -> list[dict[str, Any]]:
+        """The checks that did not run as the claim, its trail and its snapshots keep them."""
+        return [check.as_dict() for check in self.unchecked_checks]
+
+
+def finding_key(finding: Finding) -> str:
+    """A finding's key as the claim's stored findings have it (``ClaimFinding.key``): "<line or 0>:<rule>"."""
+    return f"{finding.line or 0}:{finding.rule}"
 
 
 def check(
     claim: Claim, lines: Sequence[ClaimLine], *, patient: Patient | None = None, today: date | None = None
 ) -> CheckResult:
-    """Run the rules on a claim as entered (saved or not); stores nothing."""
+    """Run the rules on a claim as entered (saved or not); stores nothing. Earlier claims of the same patient
+    that have been sent are its history; only the reference data of the claim's own codes is read."""
     patient = patient or claim.patient
     history = patient_history(patient, exclude_claim=claim.pk)
-    document = check_document({"claims": [scrub_claim(claim, lines, patient=patient, history=history)]}, today=today)
-    result = document["claims"][0]
+    read = claim_input(claim, lines, patient=patient, history=history, today=today)
+    result, releases = check_one(read, payer=claim.payer)
     return CheckResult(
-        risk=result["risk"],
-        findings=result["findings"],
-        unchecked=result.get("unchecked", []),
-        reference_data=document["reference_data"],
-        unchecked_checks=result.get("unchecked_checks", []),
+        risk=result.risk,
+        findings=result.findings,
+        unchecked=result.unchecked,
+        reference_data=releases,
+        unchecked_checks=result.unchecked_checks,
     )
 
 
@@ -619,20 +624,20 @@ def _store_findings(
     codes = {line.number: line.code for line in lines}
     now = timezone.now()
     rows, given = [], []
-    for item in result.findings:
+    for finding in result.findings:
         row = ClaimFinding(
             claim=claim,
-            line_number=item["line"],
-            rule=item["rule"],
-            category=item["category"],
-            severity=item["severity"],
-            message=item["message"],
-            hint=item.get("hint") or "",
-            carc=item.get("carc") or "",
-            rarc=item.get("rarc") or "",
-            source=item.get("source") or "",
-            data_release=item.get("data_release") or "",
-            code=codes.get(item["line"], "") if item["line"] else "",
+            line_number=finding.line,
+            rule=finding.rule,
+            category=finding.category,
+            severity=finding.severity,
+            message=finding.message,
+            hint=finding.hint or "",
+            carc=finding.carc or "",
+            rarc=finding.rarc or "",
+            source=finding.source or "",
+            data_release=finding.data_release or "",
+            code=codes.get(finding.line, "") if finding.line else "",
         )
         reason = (overrides or {}).get(row.key, "").strip()
         old = previous.get(row.key)
@@ -651,7 +656,7 @@ def _store_findings(
     claim.checked_at = now
     claim.reference_releases = result.reference_data
     claim.unchecked_categories = result.unchecked
-    claim.unchecked_checks = result.unchecked_checks
+    claim.unchecked_checks = result.unchecked_as_stored()
     if not claim.first_check_risk:
         claim.first_check_risk, claim.first_checked_at = result.risk, now
     for row in given:
@@ -686,9 +691,9 @@ def _checked_event(claim: Claim, result: CheckResult, *, user) -> None:
         summary=f"checked {claim.number}: risk {result.risk}, {len(result.findings)} finding(s)",
         data={
             "risk": result.risk,
-            "findings": [[f["line"], f["rule"], f["severity"]] for f in result.findings],
+            "findings": [[f.line, f.rule, f.severity] for f in result.findings],
             "unchecked": result.unchecked,
-            "unchecked_checks": result.unchecked_checks,
+            "unchecked_checks": result.unchecked_as_stored(),
             "reference_data": result.reference_data,
         },
     )
@@ -885,7 +890,7 @@ def claim_submit(
         result = check(claim, lines, today=today)
         _store_findings(claim, result, lines, overrides=overrides, user=user)
         acknowledged = {f.key for f in claim.findings.all() if f.override_reason and acknowledgeable(f.rule)}
-        missing = [f for f in result.errors if f"{f['line'] or 0}:{f['rule']}" not in acknowledged]
+        missing = [f for f in result.errors if finding_key(f) not in acknowledged]
         from_status = claim.status
         returned = claim.is_returned
         if missing:

@@ -10,7 +10,7 @@ from codes.choices import CodeOrigin, CodeSystem, Source
 from codes.classify import classify
 
 from ..choices import Category, Severity
-from .context import ClaimContext
+from .context import COMMERCIAL, MEDICARE, ClaimContext
 from .data import code_list
 from .inputs import LineInput
 from .registry import CLAIM, Hit, register
@@ -222,7 +222,7 @@ def is_quality_code(ctx: ClaimContext, line: LineInput) -> bool:
     rarc="N56",
     source="CMS PFS Relative Value File status indicators (RVU24C; northstar pfs_rvu_ind): e.g. 99417 and "
     "99242-99245 are status I, 99381-99397 and J8499 status N.",
-    payers=("medicare",),
+    payers=(MEDICARE,),
     needs=("fee_schedule",),
     code_when=_may_be_status_i_or_n,
 )
@@ -269,7 +269,7 @@ COVERAGE_MEANINGS = {
     rarc="",
     source="CMS HCPCS Level II file record layout, coverage code (values in the northstar hcpcs_lvl2 pin: "
     "J8499 M, S-codes I, T-codes I/M); wolterskluwerlb.com (understanding non-covered codes).",
-    payers=("medicare",),
+    payers=(MEDICARE,),
     needs=("codes",),
     code_when=lambda ref, code: _coverage_code(ref, code) in COVERAGE_MEANINGS,
 )
@@ -322,7 +322,7 @@ def s_code(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     rarc="",
     source="T-codes are for state Medicaid agencies (accountinginsights.org/what-are-the-t-codes-in-medical-billing); "
     "CMS HCPCS file: every T-code has Medicare coverage I or M.",
-    payers=("medicare", "commercial"),
+    payers=(MEDICARE, COMMERCIAL),
     code_when=lambda ref, code: T_CODE.match(code) is not None,
 )
 def t_code(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
+from ..choices import PayerType
 from .data import code_list
 from .inputs import ClaimInput, HistoryItem, LineInput
 from .reference import ReferenceData
 from .registry import NotChecked
 
-MEDICARE, MEDICAID, COMMERCIAL = "medicare", "medicaid", "commercial"
+MEDICARE, MEDICAID, COMMERCIAL = PayerType.MEDICARE.value, PayerType.MEDICAID.value, PayerType.COMMERCIAL.value
 
 EM_RANGES = (("99202", "99499"), ("92002", "92014"))
 LIABILITY_MODIFIERS = ("GA", "GY", "GZ", "GX")
@@ -72,19 +74,43 @@ def is_lab(code: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
+# The settings of each payer type where neither the stored payer nor the claim's inline payer_config says
+# otherwise (rules catalogue §0.5 and Appendix B). The one place they are written.
+PAYER_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
+    MEDICARE: {
+        "timely_filing_days": 365,
+        "apply_ncci": True,
+        "rejects_s_codes": True,
+        "ndc_required_all_drug_lines": False,
+    },
+    MEDICAID: {
+        "timely_filing_days": 365,
+        "apply_ncci": True,
+        "rejects_s_codes": False,
+        "ndc_required_all_drug_lines": True,
+    },
+    COMMERCIAL: {
+        "timely_filing_days": 90,
+        "apply_ncci": True,
+        "rejects_s_codes": False,
+        "ndc_required_all_drug_lines": False,
+    },
+}
+
+
+@dataclass(frozen=True, kw_only=True)
 class ResolvedPayer:
-    """Payer settings after inline ``payer_config`` > stored payer > payer-type defaults."""
+    """Payer settings after inline ``payer_config`` > stored payer > payer-type defaults (``resolve_payer``)."""
 
     payer_type: str
     name: str = ""
-    timely_filing_days: int = 365
-    apply_ncci: bool = True
+    timely_filing_days: int
+    apply_ncci: bool
+    rejects_s_codes: bool
+    ndc_required_all_drug_lines: bool
     pa_required_codes: frozenset[str] = frozenset()
     pa_required_ranges: tuple[tuple[str, str], ...] = ()
     preferred_products: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
-    rejects_s_codes: bool = False
-    ndc_required_all_drug_lines: bool = False
 
     @property
     def is_medicare(self) -> bool:
@@ -92,6 +118,45 @@ class ResolvedPayer:
 
     def requires_prior_auth(self, code: str) -> bool:
         return code in self.pa_required_codes or any(in_range(code, low, high) for low, high in self.pa_required_ranges)
+
+
+def resolve_payer(claim: ClaimInput, stored=None) -> ResolvedPayer:
+    """The payer settings a claim is checked with: the claim's inline ``payer_config``, else the ``stored`` payer
+    (a ``claims.models.Payer`` of the claim's payer type, or None), else the payer type's defaults."""
+    payer_type = claim.payer_type
+    values: dict[str, Any] = {
+        **PAYER_TYPE_DEFAULTS[payer_type],
+        "pa_required_codes": frozenset(),
+        "pa_required_ranges": (),
+        "preferred_products": {},
+    }
+    if stored is not None and stored.payer_type == payer_type:
+        if stored.timely_filing_days:
+            values["timely_filing_days"] = stored.timely_filing_days
+        values["apply_ncci"] = stored.apply_ncci
+        if stored.rejects_s_codes is not None:
+            values["rejects_s_codes"] = stored.rejects_s_codes
+        if stored.ndc_required_all_drug_lines is not None:
+            values["ndc_required_all_drug_lines"] = stored.ndc_required_all_drug_lines
+        values["pa_required_codes"] = frozenset(stored.pa_codes)
+        values["pa_required_ranges"] = tuple(stored.pa_ranges)
+        values["preferred_products"] = {
+            family: {k: tuple(v) for k, v in lists.items()} for family, lists in stored.preferred_products.items()
+        }
+    inline = claim.payer_config
+    if inline.timely_filing_days is not None:
+        values["timely_filing_days"] = inline.timely_filing_days
+    if inline.apply_ncci is not None:
+        values["apply_ncci"] = inline.apply_ncci
+    if inline.rejects_S_codes is not None:
+        values["rejects_s_codes"] = inline.rejects_S_codes
+    if inline.ndc_required_all_drug_lines is not None:
+        values["ndc_required_all_drug_lines"] = inline.ndc_required_all_drug_lines
+    if inline.pa_required_codes is not None:
+        values["pa_required_codes"] = frozenset(inline.pa_required_codes)
+    if inline.preferred_products is not None:
+        values["preferred_products"] = inline.preferred_products
+    return ResolvedPayer(payer_type=payer_type, name=claim.payer_name, **values)
 
 
 _SEVERAL_DATES_KEY = "context.several_dates"

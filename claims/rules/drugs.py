@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from decimal import ROUND_CEILING, Decimal
 from functools import lru_cache
 
-from ..choices import Category, Severity
+from ..choices import Category, NDCUnit, Severity
 from .context import COMMERCIAL, FACILITY_POS, MEDICAID, MEDICARE, ClaimContext, in_range
 from .inputs import LineInput
 from .reference import CodeFacts
@@ -33,7 +33,7 @@ NOC_DRUGS = frozenset(
         "90399",
     ]
 )
-NDC_UNITS = ("F2", "GR", "ME", "ML", "UN")
+NDC_UNITS = tuple(NDCUnit.values)  # CTP05-1
 ORAL_PART_B_EXCLUDED = ("J8499", "J8597", "J8999")
 INITIAL_ADMIN = ("96413", "96416", "96409", "96365", "96374", "96360")  # hierarchy order, highest first
 DISTINCT_SITE = ("59", "XU", "XE")

@@ -10,7 +10,7 @@ from .inputs import LineInput
 from .registry import CLAIM, Hit, register
 
 REPEAT_MODIFIERS = ("76", "77", "91")  # repeat procedure (same / other physician), repeat lab test
-# A payer's answers (practice-management history), and ClaimDesk's own sent claims (``services.patient_history``).
+# A payer's answers (practice-management history), and ClaimDesk's own sent claims (``selectors.patient_history``).
 BILLED_STATUSES = frozenset({"accepted", "paid", "ready", "flagged", "approved"})
 STATUS_WORDS = {
     "accepted": "accepted by the payer",

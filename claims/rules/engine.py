@@ -1,7 +1,8 @@
 """Run every registered rule over claims, apply the catalogue's precedence (§0.6), grade the risk.
 
-``check_document(data)`` is the path the API and the browser share: JSON in (``scrub-format.md``),
-JSON out. ``check_claims(claims)`` does the same for parsed ``ClaimInput``s. Reference data is loaded
+``check_document(data)`` is the path of the API: JSON in (``scrub-format.md``), JSON out.
+``check_claims(claims)`` does the same for parsed ``ClaimInput``s. ``check_one(claim)`` checks one claim
+the entry page built from its records and returns the engine's ``Finding`` objects. Reference data is loaded
 once per call for the claims' codes (``ReferenceData.load``), payers and the demographic table once,
 so the number of queries does not depend on the number of claims or lines. The batch check of
 ``scrub_claims`` (a stream of claims, worker processes) is ``batch.iter_batch``; it runs the same
@@ -16,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from ..choices import Category, Risk, Severity
-from .context import LIABILITY_MODIFIERS, ClaimContext, ResolvedPayer
+from .context import LIABILITY_MODIFIERS, ClaimContext, ResolvedPayer, resolve_payer
 from .inputs import ClaimInput, PayerConfigInput, parse_document
 from .reference import ReferenceData, table_missing_reason
 from .registry import CLAIM, Finding, NotChecked, Rule, registry
@@ -98,17 +99,27 @@ def _ensure_rules_loaded() -> None:
 
 
 class BatchData:
-    """Everything loaded once per batch: reference facts, stored payers, demographic edits."""
+    """Everything loaded once per batch: reference facts, stored payers, demographic edits.
+
+    ``payers``: the stored payers the claims may name (``claims.models.Payer``); None loads every payer
+    when a claim names one (``load_payers`` True: always)."""
 
     def __init__(
-        self, claims: Sequence[ClaimInput], *, ref: ReferenceData | None = None, load_payers: bool | None = None
+        self,
+        claims: Sequence[ClaimInput],
+        *,
+        ref: ReferenceData | None = None,
+        load_payers: bool | None = None,
+        payers: Iterable | None = None,
     ):
         from ..models import DemographicEdit, Payer
 
         self.ref = ref if ref is not None else ReferenceData.load(claims)
-        if load_payers is None:
-            load_payers = any(c.payer_name for c in claims)
-        self.payers = {p.name.lower(): p for p in Payer.objects.all()} if load_payers else {}
+        if payers is None:
+            if load_payers is None:
+                load_payers = any(c.payer_name for c in claims)
+            payers = Payer.objects.all() if load_payers else ()
+        self.payers = {p.name.lower(): p for p in payers}
         self.demographic_edits = tuple(DemographicEdit.objects.filter(active=True))
         self._resolved: dict[tuple[str, str, PayerConfigInput], ResolvedPayer] = {}
 
@@ -125,47 +136,7 @@ class BatchData:
         return found
 
     def _resolve_payer(self, claim: ClaimInput) -> ResolvedPayer:
-        from ..models import PAYER_TYPE_DEFAULTS
-
-        stored = self.payers.get(claim.payer_name.lower()) if claim.payer_name else None
-        payer_type = claim.payer_type
-        defaults = dict(PAYER_TYPE_DEFAULTS[payer_type])
-        values: dict[str, Any] = {
-            "timely_filing_days": defaults["timely_filing_days"],
-            "apply_ncci": defaults["apply_ncci"],
-            "rejects_s_codes": defaults["rejects_s_codes"],
-            "ndc_required_all_drug_lines": defaults["ndc_required_all_drug_lines"],
-            "pa_required_codes": frozenset(),
-            "pa_required_ranges": (),
-            "preferred_products": {},
-        }
-        if stored is not None and stored.payer_type == payer_type:
-            if stored.timely_filing_days:
-                values["timely_filing_days"] = stored.timely_filing_days
-            values["apply_ncci"] = stored.apply_ncci
-            if stored.rejects_s_codes is not None:
-                values["rejects_s_codes"] = stored.rejects_s_codes
-            if stored.ndc_required_all_drug_lines is not None:
-                values["ndc_required_all_drug_lines"] = stored.ndc_required_all_drug_lines
-            values["pa_required_codes"] = frozenset(stored.pa_codes)
-            values["pa_required_ranges"] = tuple(stored.pa_ranges)
-            values["preferred_products"] = {
-                family: {k: tuple(v) for k, v in lists.items()} for family, lists in stored.preferred_products.items()
-            }
-        inline = claim.payer_config
-        if inline.timely_filing_days is not None:
-            values["timely_filing_days"] = inline.timely_filing_days
-        if inline.apply_ncci is not None:
-            values["apply_ncci"] = inline.apply_ncci
-        if inline.rejects_S_codes is not None:
-            values["rejects_s_codes"] = inline.rejects_S_codes
-        if inline.ndc_required_all_drug_lines is not None:
-            values["ndc_required_all_drug_lines"] = inline.ndc_required_all_drug_lines
-        if inline.pa_required_codes is not None:
-            values["pa_required_codes"] = frozenset(inline.pa_required_codes)
-        if inline.preferred_products is not None:
-            values["preferred_products"] = inline.preferred_products
-        return ResolvedPayer(payer_type=payer_type, name=claim.payer_name, **values)
+        return resolve_payer(claim, self.payers.get(claim.payer_name.lower()) if claim.payer_name else None)
 
 
 def apply_precedence(findings: list[Finding], ctx: ClaimContext, order: dict[str, int] | None = None) -> list[Finding]:
@@ -387,6 +358,16 @@ def check_claim(ctx: ClaimContext, plan: RulePlan | None = None) -> ClaimResult:
     return ClaimResult.of(
         ctx.claim.id, apply_precedence(findings, ctx, plan.order), [*unchecked, *ctx.unchecked_checks]
     )
+
+
+def check_one(claim: ClaimInput, *, payer=None) -> tuple[ClaimResult, dict[str, str]]:
+    """One claim as the entry page checks it, built from the claim's records (no scrub JSON): reference data
+    for its own codes only, the stored ``payer`` it is billed to (``claims.models.Payer``; None: the payer
+    type's defaults). Returns the claim's result and the reference releases used."""
+    _ensure_rules_loaded()
+    batch = BatchData((claim,), payers=() if payer is None else (payer,))
+    ctx = ClaimContext(claim, batch.ref, batch.payer_for(claim), batch.demographic_edits)
+    return check_claim(ctx, RulePlan(batch.ref)), batch.ref.releases_used()
 
 
 def check_claims(

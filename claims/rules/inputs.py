@@ -1,8 +1,9 @@
 """Frozen, plain inputs for the rules: a claim and its lines as the scrub format describes them.
 
 ``parse_document(data)`` turns the JSON document of ``scrub-format.md`` into ``ClaimInput`` objects
-or raises ``ScrubInputError`` naming the claim id, line and field. Rules never see raw JSON, and
-need no database, so the live check can run them on unsaved lines.
+or raises ``ScrubInputError`` naming the claim id, line and field; the entry page builds the same objects
+from a claim's records (``claims.services.claim_input``). Rules never see raw JSON, and need no database,
+so the live check can run them on unsaved lines.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from codes.validators import date_range_problem, has_unpaired_surrogate, unpaired_surrogate_problem
+
+from ..choices import Container, PayerType, Sex
 
 NO_CLAIMS_MESSAGE = "the document holds no claims: send at least one claim in the 'claims' list"
 SHOWN_MAX = 40  # characters of a wrong value quoted back in an error message
@@ -177,10 +180,11 @@ class ClaimInput:
 
 _NO_PAYER_CONFIG = PayerConfigInput()
 
-PAYER_TYPES = ("medicare", "medicaid", "commercial")
+PAYER_TYPES = tuple(PayerType.values)
+PATIENT_SEXES = (*Sex.values, "X")  # the scrub format also takes X (the rules read it as not F or M)
 REPLACING_FREQUENCIES = ("7", "8")  # CLM05-3 replacement, void
 ACCIDENT_TYPES = ("auto", "other")
-CONTAINERS = ("single_dose", "multi_dose")
+CONTAINERS = tuple(Container.values)
 
 
 class _Reader:
@@ -482,7 +486,7 @@ def parse_claim(raw: Any, index: int = 1, *, today: date | None = None) -> Claim
     patient = PatientInput()
     if patient_reader is not None:
         sex = patient_reader.text("sex", "U").upper()
-        if sex not in ("F", "M", "U", "X"):
+        if sex not in PATIENT_SEXES:
             raise patient_reader.error("must be F, M or U", "sex")
         patient = PatientInput(
             dob=patient_reader.date("dob"),

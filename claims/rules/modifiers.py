@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from ..choices import Category, Severity
+from ..choices import Category, Container, Severity
 from .context import DISTINCT_MODIFIERS, FACILITY_POS, MEDICARE, ClaimContext, in_range, is_em, is_lab
 from .inputs import LineInput
 from .registry import CLAIM, Hit, register
@@ -428,7 +428,7 @@ def mod_jwjz_missing(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
     """A Part B drug from a single-dose container (line container), DOS on or after 2023-07-01, has neither
     JW nor JZ, and no JW line exists for the same code and date. FQHC/RHC (POS 50, 72) and multi-dose
     containers are excluded."""
-    if line.container != "single_dose" or line.dos < JWJZ_START or line.pos in FQHC_RHC_POS:
+    if line.container != Container.SINGLE_DOSE or line.dos < JWJZ_START or line.pos in FQHC_RHC_POS:
         return
     facts = ctx.ref.code(line.code)
     if facts is None or not facts.is_drug or line.has("JW", "JZ") or _jw_line_exists(ctx, line):
@@ -464,7 +464,7 @@ def mod_jwjz_conflict(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
         problem = f"{line.code} carries both JW and JZ."
     elif facts is not None and not facts.is_drug:
         problem = f"{line.code} is not a drug code; {_mods(used)} applies only to drug lines."
-    elif line.container == "multi_dose":
+    elif line.container == Container.MULTI_DOSE:
         problem = f"{line.code} is from a multi-dose container; {_mods(used)} applies only to single-dose containers."
     elif "JZ" in used and _jw_line_exists(ctx, line):
         problem = f"{line.code} carries JZ (nothing discarded) while a JW line reports discarded drug."

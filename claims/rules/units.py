@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from ..choices import Category, Severity
 from .bundling import billed
-from .context import ClaimContext
+from .context import MEDICARE, ClaimContext
 from .inputs import HistoryItem, LineInput
 from .reference import MUEFacts
 from .registry import Hit, register
@@ -263,7 +263,7 @@ ZERO_HINTS = {
     rarc="",
     source=MUE_SOURCE + " (e.g. 96376, 36416, 97010, 99242–99245, 99381–99397, J8499 have value 0); CMS AOC "
     "special instruction '96376 may be reported by facilities only'.",
-    payers=("medicare",),
+    payers=(MEDICARE,),
     needs=("mue",),
     code_when=_has_zero_mue,
 )

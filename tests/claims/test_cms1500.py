@@ -301,21 +301,33 @@ def test_a_corrected_claim_with_its_original_reference_is_no_duplicate(biller, m
     corrected = make_claim(biller, payer=medicare, patient=patient, lines=["99213"], frequency_code=frequency,
                            original_reference=reference)  # fmt: skip
     result = services.check(corrected, list(corrected.lines.all()))
-    assert ("DUP-HISTORY" in {finding["rule"] for finding in result.findings}) is flagged
+    assert ("DUP-HISTORY" in {finding.rule for finding in result.findings}) is flagged
 
 
-def test_the_scrub_format_carries_the_boxes_the_rules_read(biller, medicare):
+def test_the_engine_input_carries_the_boxes_the_rules_read(biller, medicare):
     claim = make_claim(biller, payer=medicare, frequency_code="7", original_reference="PCN9", auto_accident=True,
                        auto_accident_state="NY")  # fmt: skip
-    data = services.scrub_claim(claim, claim.lines.all())
-    assert (data["frequency_code"], data["original_reference"], data["accident"]) == (
-        "7", "PCN9", {"type": "auto", "state": "NY"}
-    )  # fmt: skip
-    parsed = parse_claim(data)
-    assert (parsed.frequency_code, parsed.original_reference, parsed.accident_type, parsed.accident_state) == (
+    read = services.claim_input(claim, claim.lines.all())
+    assert (read.frequency_code, read.original_reference, read.accident_type, read.accident_state) == (
         "7", "PCN9", "auto", "NY"
     )  # fmt: skip
-    assert parsed.replaces_earlier_claim
+    assert read.replaces_earlier_claim
+
+
+@pytest.mark.parametrize(
+    ("boxes", "read"),
+    [
+        ({"auto_accident": True, "auto_accident_state": "ny"}, ("auto", "NY")),
+        # the entry form says at the field that the state is missing; the check goes on without the accident
+        ({"auto_accident": True, "auto_accident_state": ""}, ("", "")),
+        ({"other_accident": True}, ("other", "")),
+        ({}, ("", "")),
+    ],
+)
+def test_the_engine_input_reads_the_accident_as_entered(biller, medicare, boxes, read):
+    claim = make_claim(biller, payer=medicare, **boxes)
+    accident = services.claim_input(claim, claim.lines.all())
+    assert (accident.accident_type, accident.accident_state) == read
 
 
 SCRUB_CLAIM = {"id": "C1", "payer_type": "medicare", "dos": "2026-03-09", "lines": [{"line": 1, "code": "99213"}]}

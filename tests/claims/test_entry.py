@@ -617,7 +617,7 @@ def test_live_reader_reads_lines_as_the_formset_does(medicare, change):
 
     def summary(readings):
         return [
-            (r.prefix, r.deleted, r.blank, sorted(r.errors), services.scrub_line(r.line) if r.line else None)
+            (r.prefix, r.deleted, r.blank, sorted(r.errors), services.line_fields(r.line) if r.line else None)
             for r in readings
         ]
 

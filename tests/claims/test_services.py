@@ -11,7 +11,8 @@ from audit.models import AuditEvent
 from claims import services
 from claims.choices import ClaimStatus, ReviewOutcome
 from claims.models import Claim, ClaimFinding, ClaimLine, Patient
-from claims.rules import check_document
+from claims.rules.inputs import HistoryItem, PatientInput, parse_claim
+from claims.selectors import patient_history
 from tests.claims.factories import claim_header, make_claim, make_line, make_patient, make_payer
 
 TODAY = date(2026, 3, 12)
@@ -188,21 +189,15 @@ def test_check_stores_the_findings_risk_and_releases(saved, biller):
     saved.refresh_from_db()
     assert saved.status == ClaimStatus.CHECKED and saved.risk == "high" and saved.checked_at
     stored = set(saved.findings.values_list("line_number", "rule"))
-    assert stored == {(f["line"], f["rule"]) for f in result.findings}
+    assert stored == {(f.line, f.rule) for f in result.findings}
     assert (1, "DRG-ROUTE-MISMATCH") in stored and (2, ORAL) in stored
     assert saved.reference_releases == result.reference_data and "hcpcs" in saved.reference_releases
     assert list(saved.status_changes.values_list("to_status", flat=True)) == ["draft", "checked"]
 
 
-def test_check_gives_the_findings_of_the_batch_check(saved, biller):
-    """The entry page and ``scrub_claims`` share one path: the same claim gives the same findings."""
-    result = services.claim_check(claim=saved, user=biller, today=TODAY)
-    document = {"claims": [services.scrub_claim(saved, saved.lines.all())]}
-    batch = check_document(document, today=TODAY)["claims"][0]
-    assert batch["findings"] == result.findings and batch["risk"] == result.risk
-
-
-def test_scrub_claim_is_the_scrub_format(saved):
+def test_claim_input_reads_a_line_as_the_scrub_format_does(saved):
+    """The entry page reads the records into the engine's inputs; the batch check reads the same line from its
+    scrub-format JSON: both give the same input."""
     line = saved.lines.get(number=2)
     line.ndc, line.ndc_unit, line.ndc_quantity = "00409379501", "ML", Decimal("1.500")
     line.dose_amount, line.dose_unit, line.dose_discarded, line.container = (
@@ -212,10 +207,10 @@ def test_scrub_claim_is_the_scrub_format(saved):
         "single_dose",
     )
     line.modifiers = ["JZ"]
-    document = services.scrub_claim(saved, [line])
-    assert document["payer_type"] == "medicare" and document["payer_name"] == "Medicare Part B"
-    assert document["patient"] == {"dob": "1950-03-01", "sex": "F"}
-    assert document["lines"][0] == {
+    read = services.claim_input(saved, [line])
+    assert (read.payer_type, read.payer_name) == ("medicare", "Medicare Part B")
+    assert read.patient == PatientInput(dob=date(1950, 3, 1), sex="F")
+    scrub_line = {
         "line": 2,
         "code": "J8499",
         "modifiers": ["JZ"],
@@ -231,6 +226,9 @@ def test_scrub_claim_is_the_scrub_format(saved):
         "dos": None,
         "pos": None,
     }
+    header = {"payer_type": "medicare", "dos": saved.date_of_service.isoformat(), "pos": saved.place_of_service}
+    parsed = parse_claim({**header, "rendering_npi": saved.rendering_npi, "lines": [scrub_line]})
+    assert read.lines == parsed.lines
 
 
 # --- submit ------------------------------------------------------------------------------------------
@@ -239,7 +237,7 @@ def test_submit_with_errors_left_keeps_the_claim_checked(saved, biller):
         services.claim_submit(
             claim=saved, user=biller, overrides={f"2:{ORAL}": "GY for the secondary payer"}, today=TODAY
         )
-    assert ORAL not in {f["rule"] for f in raised.value.findings}
+    assert ORAL not in {f.rule for f in raised.value.findings}
     saved.refresh_from_db()
     assert saved.status == ClaimStatus.CHECKED
     # the reason given so far is kept with the stored finding
@@ -296,22 +294,22 @@ def test_history_holds_the_patients_sent_claims_only(db, biller):
     )
     make_claim(biller, lines=["99212"], status=ClaimStatus.READY)  # another patient
     current = make_claim(biller, patient=patient, lines=["99211"], status=ClaimStatus.READY)
-    history = services.patient_history(patient, exclude_claim=current.pk)
-    assert [item["code"] for item in history] == ["99203", "99213"]
-    assert history[1]["status"] == "flagged"
-    assert history[0] == {
-        "code": "99203",
-        "modifiers": [],
-        "dos": "2025-01-14",
-        "rendering_npi": "1234567893",
-        "specialty": "11",
-        "group_tin": "311234567",
-        "dx": ["J45.909"],
-        "status": "ready",  # ClaimDesk's own word: no payer has accepted it
-        "claim": history_claim.number,
-        "units": "1",
-        "pos": "11",
-    }
+    history = patient_history(patient, exclude_claim=current.pk)
+    assert [item.code for item in history] == ["99203", "99213"]
+    assert history[1].status == "flagged"
+    assert history[0] == HistoryItem(
+        code="99203",
+        modifiers=(),
+        dos=date(2025, 1, 14),
+        rendering_npi="1234567893",
+        specialty="11",
+        group_tin="311234567",
+        diagnoses=("J45.909",),
+        status="ready",  # ClaimDesk's own word: no payer has accepted it
+        claim=history_claim.number,
+        units=Decimal(1),
+        pos="11",
+    )
 
 
 def test_an_earlier_sent_claim_makes_a_duplicate(db, biller):
@@ -319,13 +317,13 @@ def test_an_earlier_sent_claim_makes_a_duplicate(db, biller):
     earlier = make_claim(biller, patient=patient, lines=["99213"], status=ClaimStatus.READY)
     claim = make_claim(biller, patient=patient, lines=["99213"])
     result = services.check(claim, list(claim.lines.all()), today=TODAY)
-    assert (1, "DUP-HISTORY") in {(f["line"], f["rule"]) for f in result.findings}
-    [finding] = [f for f in result.findings if f["rule"] == "DUP-HISTORY"]
-    assert f"is already on claim {earlier.number} (ready to send)." in finding["message"]  # not "accepted"
+    assert (1, "DUP-HISTORY") in {(f.line, f.rule) for f in result.findings}
+    [finding] = [f for f in result.findings if f.rule == "DUP-HISTORY"]
+    assert f"is already on claim {earlier.number} (ready to send)." in finding.message  # not "accepted"
 
 
 def test_history_of_a_new_patient_is_empty(db):
-    assert services.patient_history(new_patient()) == []
+    assert patient_history(new_patient()) == ()
 
 
 def test_stored_findings_key(db, biller):

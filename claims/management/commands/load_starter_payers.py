@@ -11,11 +11,17 @@ from django.core.management.base import BaseCommand
 
 from claims.choices import PayerType
 from claims.models import Payer
+from claims.rules.context import PAYER_TYPE_DEFAULTS
 
 STARTER_PAYERS = (
     ("Medicare Part B", PayerType.MEDICARE, "Starter payer: Medicare defaults (catalogue §0.5)."),
     ("State Medicaid", PayerType.MEDICAID, "Starter payer: Medicaid defaults (NDC on every drug line)."),
-    ("Commercial PPO", PayerType.COMMERCIAL, "Starter payer: commercial defaults (90 days timely filing)."),
+    (
+        "Commercial PPO",
+        PayerType.COMMERCIAL,
+        "Starter payer: commercial defaults "
+        f"({PAYER_TYPE_DEFAULTS[PayerType.COMMERCIAL]['timely_filing_days']} days timely filing).",
+    ),
 )
 
 

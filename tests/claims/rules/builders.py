@@ -8,8 +8,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from claims.models import PAYER_TYPE_DEFAULTS
-from claims.rules.context import ClaimContext, ResolvedPayer
+from claims.rules.context import PAYER_TYPE_DEFAULTS, ClaimContext, ResolvedPayer
 from claims.rules.engine import BatchData, RulePlan, apply_precedence, check_claim
 from claims.rules.inputs import parse_claim
 from claims.rules.reference import (

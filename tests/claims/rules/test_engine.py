@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from claims.choices import Category, Risk
-from claims.models import PAYER_TYPE_DEFAULTS, Payer
+from claims.models import Payer
 from claims.rules import batch as batch_module
 from claims.rules import check_document, load_rule_modules, registry
 from claims.rules.batch import iter_batch, read_claims
+from claims.rules.context import PAYER_TYPE_DEFAULTS
 from claims.rules.engine import BatchData, ClaimResult, check_claim, grade_risk
 from claims.rules.inputs import ScrubInputError, parse_claim, parse_document
 from claims.rules.reference import REFERENCE_KEYS, TABLES
