@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -56,6 +58,9 @@ def _lock_chain() -> None:
     # SQLite: writers are already serialised (transactions begin IMMEDIATE, settings.DATABASES).
 
 
+_deferred = threading.local()  # the events of an ``events_deferred`` block, per thread
+
+
 def event_record(
     *,
     action: str,
@@ -67,24 +72,57 @@ def event_record(
     changes: Iterable[Iterable[Any]] = (),
     data: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain (in the caller's transaction, or in its own)."""
+    """Append one event to the chain (in the caller's transaction, or in its own); inside ``events_deferred``,
+    keep it to be appended when the block ends."""
+    event = AuditEvent(
+        actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        actor_name=actor_name(actor),
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        claim_id=claim_id,
+        summary=summary[:500],
+        changes=[list(plain(list(change))) for change in changes],
+        data=plain(dict(data or {})),
+    )
+    pending = getattr(_deferred, "events", None)
+    if pending is not None:
+        pending.append(event)
+        return event
+    _append([event])
+    return event
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Chain the events after the last one, in order, under the chain's lock."""
     with transaction.atomic():
         _lock_chain()
         last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
         sequence, previous_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-        event = AuditEvent(
-            sequence=sequence,
-            actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
-            actor_name=actor_name(actor),
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            claim_id=claim_id,
-            summary=summary[:500],
-            changes=[list(plain(list(change))) for change in changes],
-            data=plain(dict(data or {})),
-            previous_hash=previous_hash,
-        )
-        event.hash = event.compute_hash()
-        event.save()
-    return event
+        for event in events:
+            event.sequence, event.previous_hash = sequence, previous_hash
+            event.hash = event.compute_hash()
+            sequence, previous_hash = sequence + 1, event.hash
+        AuditEvent.objects.bulk_create(events)
+
+
+@contextmanager
+def events_deferred() -> Iterator[None]:
+    """Keep the events recorded inside the block and append them, in order, when it ends, still inside the
+    caller's transaction: the chain's lock (which serialises every writer of the trail until it commits) is
+    then held only while they are written, so long work that records events (a part of an 837P import) runs
+    beside other writers. Nothing is appended when the block raises: the caller's transaction rolls back.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("events_deferred() must run inside the transaction of the actions it records")
+    if getattr(_deferred, "events", None) is not None:  # nested: the outer block appends them
+        yield
+        return
+    _deferred.events = []
+    try:
+        yield
+        events = _deferred.events
+    finally:
+        _deferred.events = None
+    if events:
+        _append(events)

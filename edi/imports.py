@@ -28,7 +28,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.services import event_record
+from audit.services import event_record, events_deferred
 from batches import kinds
 from batches.choices import BatchKind
 from batches.services import batch_create
@@ -297,10 +297,11 @@ def _imported_event(
 def file_import(*, raw: bytes, file_name: str, user, today: date | None = None) -> ImportedFile:
     """Import a whole 837P file at once, in one transaction: every claim saved and checked, or nothing."""
     read = file_read(raw=raw, file_name=file_name)
-    with transaction.atomic():
+    with transaction.atomic(), events_deferred():
         imported = _file_record(read, user=user)
-        # The trail first: its lock is then taken before any patient is added, in the same order as every import
-        # part and claim save takes them (a patient added first, then the lock, could deadlock with another import).
+        # The trail's events are appended when the block ends (``events_deferred``): the trail's lock, which every
+        # writer of the trail waits for until the holder commits, is taken only then, after every patient was
+        # added, so no one holds it while waiting for a new patient's key (a deadlock on PostgreSQL).
         _imported_event(
             imported,
             user=user,
@@ -369,9 +370,12 @@ def import_chunk(chunk) -> dict[str, Any]:
     if imported is None:
         raise kinds.ChunkError("the imported file's record is gone; upload the file again")
     today = date.fromisoformat(batch.params["today"])
+    with events_deferred():  # the trail's lock only while the part's events are appended (see file_import)
+        return _part_import(chunk, batch, imported, today=today)
+
+
+def _part_import(chunk, batch, imported: ImportedFile, *, today: date) -> dict[str, Any]:
     last = chunk.first_position + chunk.item_count - 1
-    # The part on the trail before any patient is added: every part takes the trail's lock first, so two workers
-    # never hold a new patient's key and wait for the lock the other holds (a deadlock on PostgreSQL).
     event_record(
         action="edi.part_imported",
         actor=batch.created_by,
