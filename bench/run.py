@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["ptp_import.py", "scrub.py", "claims_pages.py", "load.py"]
+BENCHMARKS = ["ptp_import.py", "scrub.py", "claims_pages.py", "load.py", "import837.py"]
 
 
 def main() -> int:

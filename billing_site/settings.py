@@ -249,6 +249,10 @@ if CLAIMDESK_TASKS_BACKEND == "rq":
 # up to CLAIMDESK_BATCH_CHUNK_ATTEMPTS times in all, then the batch is marked failed with the reason.
 CLAIMDESK_BATCH_CHUNK_SIZE = int(os.environ.get("CLAIMDESK_BATCH_CHUNK_SIZE", "500"))
 CLAIMDESK_BATCH_CHUNK_ATTEMPTS = int(os.environ.get("CLAIMDESK_BATCH_CHUNK_ATTEMPTS", "3"))
+# Claims per part of a background 837P import. A part saves and checks its claims in one transaction (some 40 ms
+# a claim); on SQLite that holds the database's only write lock, so parts stay short enough that a biller saving
+# a claim meanwhile waits a second or two, not the length of a 500-claim part.
+CLAIMDESK_IMPORT_PART_CLAIMS = int(os.environ.get("CLAIMDESK_IMPORT_PART_CLAIMS", "50"))
 CLAIMDESK_BATCH_MAX_BYTES = int(os.environ.get("CLAIMDESK_BATCH_MAX_BYTES", str(50 * 1024 * 1024)))
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

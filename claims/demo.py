@@ -1022,7 +1022,7 @@ DEMO_FACILITY = {
     "facility_address_line1": "400 Demo Hospital Drive",
     "facility_city": "Springfield",
     "facility_state": "IL",
-    "facility_zip_code": "62702",
+    "facility_zip_code": "627020001",
     "facility_npi": "1987654328",
 }
 

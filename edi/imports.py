@@ -325,7 +325,8 @@ def file_import(*, raw: bytes, file_name: str, user, today: date | None = None) 
 
 def file_queue(*, raw: bytes, file_name: str, user, today: date | None = None, chunk_size: int | None = None):
     """Read the whole file now (refused at once if malformed or already imported), record it with its payers and
-    providers, and queue its claims for the background workers, chunk by chunk. Returns the batch."""
+    providers, and queue its claims for the background workers, part by part (``CLAIMDESK_IMPORT_PART_CLAIMS``
+    claims each, or ``chunk_size``). Returns the batch."""
     read = file_read(raw=raw, file_name=file_name)
     today = today or timezone.localdate()
     with transaction.atomic():
@@ -347,7 +348,7 @@ def file_queue(*, raw: bytes, file_name: str, user, today: date | None = None, c
             file_size=read.size,
             file_sha256=read.sha256,
             params={"today": today.isoformat(), "imported_file": imported.pk},
-            chunk_size=chunk_size,
+            chunk_size=chunk_size or settings.CLAIMDESK_IMPORT_PART_CLAIMS,
         )
         imported.batch = batch
         imported.created_records = references.as_record()

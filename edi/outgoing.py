@@ -153,6 +153,11 @@ def export_problems(claim: Claim, context: Context) -> list[str]:
     if claim.facility_name and not (claim.facility_address_line1 and claim.facility_city and claim.facility_state
                                     and claim.facility_zip_code):
         problems.append("service facility address (32) incomplete")
+    # 005010X222A1 asks the full nine-digit ZIP code (ZIP+4) of the billing provider and the service facility.
+    if claim.billing_zip_code and len(claim.billing_zip_code) != 9:
+        problems.append("billing provider ZIP code (33) needs all nine digits (ZIP+4) in an 837P")
+    if claim.facility_name and claim.facility_zip_code and len(claim.facility_zip_code) != 9:
+        problems.append("service facility ZIP code (32) needs all nine digits (ZIP+4) in an 837P")
     if set(claim.related_causes) & set(ACCIDENT_CAUSES) and not claim.current_illness_date:
         problems.append("an accident (10b/10c) needs the date of injury (14), sent as the accident date")
     if claim.frequency_code in (ClaimFrequency.REPLACEMENT, ClaimFrequency.VOID) and not claim.original_reference:

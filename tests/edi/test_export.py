@@ -224,10 +224,16 @@ def test_what_the_837p_cannot_carry_is_refused_with_the_reason(supervisor, bille
     separator = ready(biller, prior_auth_number="A*1")
     homeless = ready(biller, patient_city="")
     dependent = ready(biller, patient_relationship="01")
+    short_zip = ready(biller, billing_zip_code="12207", facility_name="Clinic", facility_address_line1="1 Elm St",
+                      facility_city="Albany", facility_state="NY", facility_zip_code="12207")
     with pytest.raises(ExportRefused) as refused:
-        interchange_export(claims=[no_id, no_address, stranger, separator, homeless, dependent],
+        interchange_export(claims=[no_id, no_address, stranger, separator, homeless, dependent, short_zip],
                            clearinghouse=clearinghouse, user=supervisor)
     problems = refused.value.problems
+    assert problems[short_zip.number] == [
+        "billing provider ZIP code (33) needs all nine digits (ZIP+4) in an 837P",
+        "service facility ZIP code (32) needs all nine digits (ZIP+4) in an 837P",
+    ]
     assert problems[homeless.number] == ["patient's address (5) incomplete"]
     assert problems[dependent.number] == ["insured's name (4) missing: the patient is not the insured (6)"]
     assert problems[no_id.number] == ["payer Paper Only Plan has no electronic payer ID (admin: payers)"]

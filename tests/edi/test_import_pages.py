@@ -43,7 +43,7 @@ def test_only_supervisors_open_the_import_pages(client, biller, supervisor):
 
 
 def test_an_upload_is_recorded_and_queued_in_parts(supervisor_client, supervisor, settings):
-    settings.CLAIMDESK_BATCH_CHUNK_SIZE = 2
+    settings.CLAIMDESK_IMPORT_PART_CLAIMS = 2
     response = upload(supervisor_client, builder_bytes())
     batch = Batch.objects.get()
     assert response.status_code == 302 and response["Location"] == batch.get_absolute_url()

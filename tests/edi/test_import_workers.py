@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.tasks, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def one_claim_chunks(settings):
-    settings.CLAIMDESK_BATCH_CHUNK_SIZE = 1
+    settings.CLAIMDESK_IMPORT_PART_CLAIMS = 1
 
 
 def upload(client) -> Batch:
@@ -137,7 +137,7 @@ def test_two_worker_processes_share_an_import_on_postgresql(supervisor_client, s
 
     if connection.vendor != "postgresql":
         pytest.skip("worker processes need a database server: run with DATABASE_URL=postgres://…")
-    settings.CLAIMDESK_BATCH_CHUNK_SIZE = 3
+    settings.CLAIMDESK_IMPORT_PART_CLAIMS = 3
     raw = render(full_interchange(extra_claims=40))
     response = supervisor_client.post(reverse("imports:import_create"), {"file": SimpleUploadedFile("big.837", raw)})
     assert response.status_code == 302
