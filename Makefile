@@ -18,7 +18,7 @@ WORKER := db_worker --no-reload
 endif
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run worker test-tasks-rq test install install-dev migrate starter demo-users demo-providers demo-claims serve lint bench clean
+.PHONY: run worker test-tasks-rq test install install-dev migrate starter demo-users demo-providers demo-claims demo-clearinghouse serve lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +51,11 @@ demo-providers: migrate
 demo-claims: starter demo-users demo-providers
 	$(DEV) $(PY) manage.py load_demo_claims
 
+demo-clearinghouse: starter
+	$(DEV) $(PY) manage.py load_demo_clearinghouse
+
 # One background worker runs beside the web server and is stopped when the server stops (Ctrl-C).
-run: starter demo-users demo-providers demo-claims
+run: starter demo-users demo-providers demo-claims demo-clearinghouse
 	@$(DEV) $(PY) manage.py $(WORKER) & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	echo "background worker started ($(WORKER), process $$worker)"; \
