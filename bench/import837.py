@@ -85,7 +85,8 @@ def child_upload(url: str, path: str) -> dict:
     user = get_user_model().objects.get(username=IMPORTER)
     raw = Path(path).read_bytes()
     started = time.perf_counter()
-    batch = file_queue(raw=raw, file_name=Path(path).name, user=user)
+    # Checked on the day the practice sends the file (timely filing, fee schedule and code set years).
+    batch = file_queue(raw=raw, file_name=Path(path).name, user=user, today=make_837.RECEIVED)
     return {"batch": batch.pk, "seconds": time.perf_counter() - started, "parts": batch.chunks.count()}
 
 

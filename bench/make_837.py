@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -66,11 +66,11 @@ def _person(rng: random.Random, entity: str, member_id: str, dob: date, sex: str
     )
 
 
-def _line(line: dict) -> ServiceLine:
+def _line(line: dict, shift: timedelta) -> ServiceLine:
     drug = None
     if line.get("ndc"):
         drug = Drug(line["ndc"], Decimal(str(line.get("ndc_qty") or 1)), line.get("ndc_unit") or "UN")
-    dos = date.fromisoformat(line["dos"]) if line.get("dos") else None
+    dos = date.fromisoformat(line["dos"]) + shift if line.get("dos") else None
     return ServiceLine(
         line["line"],
         line["code"],
@@ -83,7 +83,12 @@ def _line(line: dict) -> ServiceLine:
     )
 
 
-def claims_837(scrub_claims: list[dict], seed: int) -> list[Claim837]:
+RECEIVED = date(2025, 12, 31)  # the day the file is imported: claims of the weeks before (the RVU25 year)
+
+
+def claims_837(scrub_claims: list[dict], seed: int, received: date = RECEIVED) -> list[Claim837]:
+    """The claims as a PM system sends them: dates of service in the 45 days before ``received`` (each claim's
+    lines keep their days relative to the claim's)."""
     rng = random.Random(seed)
     patients = max(1, len(scrub_claims) // 3)  # a patient has about three claims in the batch
     billing = Party(
@@ -99,7 +104,7 @@ def claims_837(scrub_claims: list[dict], seed: int) -> list[Claim837]:
     for claim in scrub_claims:
         number = rng.randrange(patients)
         person_rng = random.Random(number)  # the same patient for the same number
-        dob = date.fromisoformat(claim["patient"]["dob"])
+        dob = date.fromisoformat(claim["patient"]["dob"])  # (ages stay within a year of the generated ones)
         sex = claim["patient"]["sex"]
         member_id = f"BM{number:09d}"
         payer_name, payer_id, filing = PAYERS[claim["payer_type"]]
@@ -108,7 +113,9 @@ def claims_837(scrub_claims: list[dict], seed: int) -> list[Claim837]:
         patient = None
         if dependent:
             patient = Patient("19", _person(person_rng, "QC", "", dob, sex))
-        lines = [_line(line) for line in claim["lines"]]
+        claim_dos = date.fromisoformat(claim["dos"])
+        shift = (received - timedelta(days=2 + rng.randrange(45))) - claim_dos
+        lines = [_line(line, shift) for line in claim["lines"]]
         out.append(
             Claim837(
                 billing_provider=billing,
@@ -135,7 +142,7 @@ def claims_837(scrub_claims: list[dict], seed: int) -> list[Claim837]:
         )
         for line, source in zip(lines, claim["lines"], strict=True):
             if not line.dates:
-                line.dates = [ClaimDate("472", date.fromisoformat(source.get("dos") or claim["dos"]))]
+                line.dates = [ClaimDate("472", date.fromisoformat(source.get("dos") or claim["dos"]) + shift)]
     return out
 
 
