@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -134,10 +135,32 @@ def _fail(chunk: Chunk, message: str) -> None:
     batch.save(update_fields=["status", "error", "finished_at"])
 
 
+def chunks_stalled_requeue(*, now=None) -> int:
+    """Parts marked running for longer than ``CLAIMDESK_BATCH_PART_TIMEOUT`` seconds: their worker was stopped
+    or killed mid-part (its transaction, and so the part's results, rolled back). Each counts as a failed
+    attempt: queued again while attempts are left, else failed with its batch. Every worker looks for them
+    before it runs a part, so a batch never waits for ever on a worker that is gone. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.CLAIMDESK_BATCH_PART_TIMEOUT)
+    stalled = list(
+        Chunk.objects.filter(status=ChunkStatus.RUNNING, started_at__lt=cutoff).values_list("pk", "attempts")
+    )
+    minutes = max(1, round(settings.CLAIMDESK_BATCH_PART_TIMEOUT / 60))
+    for chunk_id, attempts in stalled:
+        message = f"the worker running it stopped answering (running for over {minutes} minutes)"
+        logger.warning("Batch part %s stalled on attempt %s; counted as failed", chunk_id, attempts)
+        _chunk_failed(chunk_id, message, attempt=attempts)
+    return len(stalled)
+
+
 def chunk_run(*, chunk_id: int) -> str:
     """Run one chunk (the task's body): its kind's handler writes the results, in one transaction with the
     chunk's *done*. On failure the chunk is queued again until CLAIMDESK_BATCH_CHUNK_ATTEMPTS, then it and its
-    batch are marked failed with the reason. Returns what happened (the task's result)."""
+    batch are marked failed with the reason. Returns what happened (the task's result).
+
+    Only the attempt that started last may mark the chunk done: an attempt that was taken for stalled
+    (``chunks_stalled_requeue``) and ran on after all rolls its results back when another attempt has begun.
+    """
+    chunks_stalled_requeue()
     with transaction.atomic():
         chunk = _locked(chunk_id)
         if chunk is None or chunk.status != ChunkStatus.QUEUED:
@@ -156,6 +179,8 @@ def chunk_run(*, chunk_id: int) -> str:
         with transaction.atomic():
             summary = kinds.handler_for(batch.kind)(chunk)
             locked = _locked(chunk_id)
+            if locked.attempts != chunk.attempts or locked.status not in (ChunkStatus.RUNNING, ChunkStatus.QUEUED):
+                raise _Superseded  # another attempt has begun, or is done: this one's results are rolled back
             locked.status = ChunkStatus.DONE
             locked.error = ""
             locked.summary = summary or {}
@@ -167,21 +192,29 @@ def chunk_run(*, chunk_id: int) -> str:
                 batch.finished_at = locked.finished_at
                 batch.save(update_fields=["status", "finished_at"])
         return DONE
+    except _Superseded:
+        return SKIPPED
     except BaseException as error:
         # Only the kind of error is logged: its text may quote the file.
         logger.warning(
             "Batch %s part %s failed on attempt %s (%s)", batch.pk, chunk.number, chunk.attempts, type(error).__name__
         )
-        outcome = _chunk_failed(chunk_id, failure_message(error))
+        outcome = _chunk_failed(chunk_id, failure_message(error), attempt=chunk.attempts)
         if not isinstance(error, Exception):
             raise  # the worker is being stopped
         return outcome
 
 
-def _chunk_failed(chunk_id: int, message: str) -> str:
+class _Superseded(Exception):
+    """This attempt at a chunk is no longer the chunk's current one."""
+
+
+def _chunk_failed(chunk_id: int, message: str, *, attempt: int) -> str:
+    """Attempt ``attempt`` of the chunk failed: queue it again or fail it (nothing when another attempt has
+    begun since)."""
     with transaction.atomic():
         chunk = _locked(chunk_id)
-        if chunk is None or chunk.status != ChunkStatus.RUNNING:
+        if chunk is None or chunk.status != ChunkStatus.RUNNING or chunk.attempts != attempt:
             return SKIPPED
         if chunk.attempts < settings.CLAIMDESK_BATCH_CHUNK_ATTEMPTS and chunk.batch.status != BatchStatus.FAILED:
             chunk.status = ChunkStatus.QUEUED

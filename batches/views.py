@@ -85,6 +85,8 @@ class BatchDetailView(BatchPageMixin, DetailView):
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
+        if self.object.status == BatchStatus.RUNNING and services.chunks_stalled_requeue():
+            self.object = self.get_object()  # with every worker gone no part runs: the page being watched looks too
         if request.htmx and self.object.status == BatchStatus.DONE and self.object.kind != BatchKind.EXPORT_837P:
             return HttpResponseClientRedirect(reverse("batches:batch_results", args=[self.object.pk]))
         context = self.get_context_data(object=self.object)

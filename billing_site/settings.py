@@ -249,6 +249,9 @@ if CLAIMDESK_TASKS_BACKEND == "rq":
 # up to CLAIMDESK_BATCH_CHUNK_ATTEMPTS times in all, then the batch is marked failed with the reason.
 CLAIMDESK_BATCH_CHUNK_SIZE = int(os.environ.get("CLAIMDESK_BATCH_CHUNK_SIZE", "500"))
 CLAIMDESK_BATCH_CHUNK_ATTEMPTS = int(os.environ.get("CLAIMDESK_BATCH_CHUNK_ATTEMPTS", "3"))
+# A part marked running for longer than this (seconds) lost its worker (stopped or killed mid-part): it counts as a
+# failed attempt and is queued again. Parts take seconds to a minute or two; keep this well above that.
+CLAIMDESK_BATCH_PART_TIMEOUT = int(os.environ.get("CLAIMDESK_BATCH_PART_TIMEOUT", "900"))
 # Claims per part of a background 837P import. A part saves and checks its claims in one transaction (some 40 ms
 # a claim); on SQLite that holds the database's only write lock, so parts stay short enough that a biller saving
 # a claim meanwhile waits a second or two, not the length of a 500-claim part.
