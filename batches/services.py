@@ -20,6 +20,8 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from audit.services import event_record
+
 from . import kinds
 from .choices import BatchStatus, ChunkStatus
 from .kinds import ChunkError
@@ -80,6 +82,15 @@ def batch_create(
             for number, start in enumerate(range(0, len(items), size), start=1)
         )
         chunk_ids = list(batch.chunks.order_by("number").values_list("pk", flat=True))
+        event_record(
+            action="batch.created",
+            actor=user,
+            object_type="batch",
+            object_id=batch.pk,
+            summary=f"started batch {batch.pk} ({batch.get_kind_display().lower()}): {len(items)} items "
+            f"in {len(chunk_ids)} part{'s' if len(chunk_ids) != 1 else ''}",
+            data={"kind": kind, "file_name": batch.file_name, "size": file_size, "sha256": file_sha256},
+        )
         transaction.on_commit(partial(_enqueue, chunk_ids))
     return batch
 

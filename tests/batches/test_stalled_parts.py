@@ -118,3 +118,14 @@ def test_the_batch_page_of_a_running_batch_requeues_a_stalled_part(supervisor_cl
     assert response.status_code == 200
     chunk.refresh_from_db()
     assert chunk.status == ChunkStatus.QUEUED and "stopped answering" in chunk.error
+
+
+def test_starting_a_batch_is_on_the_audit_trail(biller, counting):
+    from audit.models import AuditEvent
+
+    batch = services.batch_create(user=biller, kind="count", items=[1, 2, 3], chunk_size=2, file_name="claims.json",
+                                  file_size=120, file_sha256="ab" * 32)  # fmt: skip
+    event = AuditEvent.objects.get(action="batch.created")
+    assert (event.actor, event.object_id) == (biller, str(batch.pk))
+    assert event.summary == f"started batch {batch.pk} (count): 3 items in 2 parts"
+    assert event.data == {"kind": "count", "file_name": "claims.json", "size": 120, "sha256": "ab" * 32}
