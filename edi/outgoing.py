@@ -31,6 +31,7 @@ The patient's phone (box 5) has no place in the 837P (2010CA PER is for property
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -76,13 +77,33 @@ _SPACES = re.compile(r" {2,}")
 _CREDENTIALS = re.compile(r"^(MD|DO|NP|PA|PA-C|RN|APRN|FNP|DPM|DC|OD|PHD|DDS|LCSW|CRNA|MBBS|JR|SR|II|III)\.?$", re.I)
 
 
+# Letters that do not decompose into a base letter and accents, and typographic punctuation, as ASCII.
+_ASCII_FOR = str.maketrans({
+    "ß": "ss", "Æ": "AE", "æ": "ae", "Ø": "O", "ø": "o", "Œ": "OE", "œ": "oe", "Ł": "L", "ł": "l", "Đ": "D",
+    "đ": "d", "Þ": "TH", "þ": "th", "ı": "i", "‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-",
+})  # fmt: skip
+
+
+def ascii_text(value: str) -> str:
+    """The text in the characters an X12 file carries (ASCII): accents dropped (Peña -> Pena, José -> Jose),
+    ß -> ss, curly quotes and dashes made plain; any other character that has no ASCII form is left out."""
+    if value.isascii():
+        return value
+    plain = unicodedata.normalize("NFKD", value.translate(_ASCII_FOR))
+    return plain.encode("ascii", "ignore").decode("ascii")
+
+
 def text(value: str) -> str:
-    """Free text as an X12 element: separators and line breaks become spaces."""
-    return _SPACES.sub(" ", _SEPARATORS.sub(" ", value or "")).strip()
+    """Free text as an X12 element: in ASCII (``ascii_text``); separators and line breaks become spaces."""
+    return _SPACES.sub(" ", _SEPARATORS.sub(" ", ascii_text(value or ""))).strip()
 
 
 def has_separator(value: str) -> bool:
     return bool(value and _SEPARATORS.search(value))
+
+
+def has_non_ascii(value: str) -> bool:
+    return bool(value) and not value.isascii()
 
 
 def person_name(name: str) -> tuple[str, str]:
@@ -174,6 +195,8 @@ def export_problems(claim: Claim, context: Context) -> list[str]:
     ):
         if has_separator(value):
             problems.append(f"{label} holds one of * : ^ ~ (X12 separators)")
+        if has_non_ascii(value):
+            problems.append(f"{label} holds a character an 837P cannot carry (an accented letter or a symbol outside ASCII)")
     lines = list(claim.lines.all())
     if not lines:
         problems.append("no service line (24)")

@@ -345,3 +345,32 @@ def test_a_clinician_billing_under_their_own_npi_is_a_person(supervisor, biller,
                                                                                     RENDERING_NPI)
     assert read_837p(interchange.content.encode()).claims[0].rendering_provider is None  # same NPI: no 2310B
     assert pyx12_findings(interchange.content) == (True, [])
+
+
+def test_names_with_accents_go_out_in_ascii_and_pyx12_accepts_them(supervisor, biller, clearinghouse):
+    """An 837P carries ASCII only: Peña, José, Groß, São Paulo and typographic quotes are written plainly (before,
+    such a name stopped the export with an encoding error)."""
+    claim = accident_replacement_claim(biller)
+    claim.patient_last_name, claim.patient_first_name = "Peña-Müller", "José"
+    claim.insured_last_name = "Groß"
+    claim.facility_name = "Clínica São Paulo"
+    claim.additional_info = "Naïve – “quoted”"
+    claim.save()
+    interchange = interchange_export(claims=[claim], clearinghouse=clearinghouse, user=supervisor)
+    assert interchange.content.isascii()
+    record = read_837p(interchange.content.encode()).claims[0]
+    assert (record.patient.person.last_name, record.patient.person.first_name) == ("Pena-Muller", "Jose")
+    assert record.subscriber.insured.last_name == "Gross"
+    assert record.service_facility.last_name == "Clinica Sao Paulo"
+    assert [note.text for note in record.notes] == ['Naive - "quoted"']
+    valid, findings = pyx12_findings(interchange.content)
+    assert findings == [] and valid is True
+
+
+def test_an_id_with_a_character_the_837p_cannot_carry_is_refused(supervisor, biller, clearinghouse):
+    claim = ready(biller, prior_auth_number="AUTH-Ñ1")
+    with pytest.raises(ExportRefused) as refused:
+        interchange_export(claims=[claim], clearinghouse=clearinghouse, user=supervisor)
+    assert refused.value.problems[claim.number] == [
+        "prior authorisation (23) holds a character an 837P cannot carry (an accented letter or a symbol outside ASCII)"
+    ]
