@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -395,7 +395,15 @@ def _patient_for_claim(entered: Patient, *, user) -> Patient:
     if existing is not None:
         return existing
     entered.pk = None
-    return patient_add(patient=entered, user=user)
+    try:
+        with transaction.atomic():  # a savepoint: another save may add the same new patient at the same moment
+            return patient_add(patient=entered, user=user)
+    except IntegrityError:
+        existing = find_patient(member_id=entered.member_id, date_of_birth=entered.date_of_birth)
+        if existing is None:
+            raise
+        entered.pk = None
+        return existing
 
 
 @transaction.atomic

@@ -331,3 +331,21 @@ def test_stored_findings_key(db, biller):
     line_finding = ClaimFinding(claim=claim, line_number=2, rule="X")
     claim_finding = ClaimFinding(claim=claim, line_number=None, rule="Y")
     assert (line_finding.key, claim_finding.key) == ("2:X", "0:Y")
+
+
+def test_a_new_patient_added_by_another_save_at_the_same_moment_is_used_not_an_error(biller, monkeypatch):
+    """Two billers save the first claims of the same new patient at once: the second insert meets the first's
+    record (a unique-constraint error, its validation having run before that record was there); the claim is
+    filed under that record instead of failing."""
+    other = services.claim_save(claim=new_claim(), lines=[make_line("99213")], patient=new_patient(), user=biller)
+    real_find = services.find_patient
+    calls = []
+
+    def not_yet_committed(**kwargs):  # the other save's record is not visible on the first look
+        calls.append(kwargs)
+        return None if len(calls) == 1 else real_find(**kwargs)
+
+    monkeypatch.setattr(services, "find_patient", not_yet_committed)
+    monkeypatch.setattr(Patient, "validate_constraints", lambda self, exclude=None: None)
+    claim = services.claim_save(claim=new_claim(), lines=[make_line("99214")], patient=new_patient(), user=biller)
+    assert claim.patient_id == other.patient_id and Patient.objects.count() == 1 and len(calls) == 2
