@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from audit.services import event_record, events_deferred
 from batches import kinds
-from batches.choices import BatchKind
+from batches.choices import BatchKind, BatchStatus
 from batches.services import batch_create
 from claims.choices import ProviderKind
 from claims.models import Patient, Payer, Provider
@@ -124,16 +124,22 @@ def file_read(*, raw: bytes, file_name: str) -> FileRead:
 def duplicate_message(earlier: ImportedFile, file_name: str) -> str:
     local = timezone.localtime(earlier.imported_at)
     claims = f"{earlier.claim_count} claim{'s' if earlier.claim_count != 1 else ''}"
-    return (
+    message = (
         f"{file_name} was not imported: the same file (SHA-256 {earlier.sha256[:12]}…) was imported as "
         f"{earlier.file_name} on {local:%m/%d/%Y at %H:%M} by {earlier.imported_by.get_username()} ({claims}); "
         "nothing was imported again"
     )
+    batch = earlier.batch
+    if batch is not None and batch.status == BatchStatus.FAILED:
+        message += f". Its background import (batch {batch.pk}) failed: open that batch and press Retry for the rest"
+    elif batch is not None and batch.status != BatchStatus.DONE:
+        message += f". Its background import (batch {batch.pk}) is still running"
+    return message
 
 
 def _file_record(read: FileRead, *, user) -> ImportedFile:
     """The ImportedFile row (its SHA-256 unique): a second import of the same bytes is refused, even at once."""
-    earlier = ImportedFile.objects.select_related("imported_by").filter(sha256=read.sha256).first()
+    earlier = ImportedFile.objects.select_related("imported_by", "batch").filter(sha256=read.sha256).first()
     if earlier is not None:
         raise AlreadyImported(duplicate_message(earlier, read.file_name))
     try:

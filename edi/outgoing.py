@@ -196,7 +196,9 @@ def export_problems(claim: Claim, context: Context) -> list[str]:
         if has_separator(value):
             problems.append(f"{label} holds one of * : ^ ~ (X12 separators)")
         if has_non_ascii(value):
-            problems.append(f"{label} holds a character an 837P cannot carry (an accented letter or a symbol outside ASCII)")
+            problems.append(
+                f"{label} holds a character an 837P cannot carry (an accented letter or a symbol outside ASCII)"
+            )
     lines = list(claim.lines.all())
     if not lines:
         problems.append("no service line (24)")

@@ -3,6 +3,8 @@ refused with the reason, nothing queued); the import's page lists each claim lin
 
 from __future__ import annotations
 
+from html import unescape
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -115,3 +117,23 @@ def test_the_import_page_lists_what_the_claims_could_not_hold(supervisor_client,
     assert 'data-testid="import-warnings"' in page
     # the other payer's paid amount and adjustments of the first claim have no box on the claim
     assert escape("the other payer's amounts (2320 AMT D 200") in page
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        ("failed", "failed: open that batch and press Retry for the rest"),
+        ("running", "is still running"),
+    ],
+)
+def test_uploading_a_file_whose_background_import_did_not_finish_points_to_its_batch(
+    supervisor_client, supervisor, status, says
+):
+    from edi.imports import file_queue
+
+    batch = file_queue(raw=builder_bytes(), file_name="batch.837", user=supervisor)
+    Batch.objects.filter(pk=batch.pk).update(status=status)
+    response = upload(supervisor_client, builder_bytes(), name="again.837")
+    text = unescape(response.content.decode())
+    assert "again.837 was not imported: the same file" in text
+    assert f"Its background import (batch {batch.pk}) {says}" in text
