@@ -229,6 +229,24 @@ def references_resolve(claims: list[IncomingClaim], *, user) -> References:
     return references
 
 
+def patients_add(claims: list[IncomingClaim], *, user) -> set[int]:
+    """Add, at upload, the patients of the file that have no record yet; returns the positions of the claims whose
+    patient was added (the first claim of each). The background parts then only find them: a part that added a
+    patient another part also bills would hold that patient's key until it commits, and the other part would
+    wait for it (the parts of one file would run one after the other)."""
+    added: set[int] = set()
+    seen: set[tuple[str, Any]] = set()
+    for item in claims:
+        patient = item.build()[2]
+        key = (patient.member_id.strip().upper(), patient.date_of_birth)
+        if key in seen:
+            continue
+        seen.add(key)
+        if _patient_ensure(patient, user=user):
+            added.add(item.position)
+    return added
+
+
 def _patient_ensure(patient: Patient, *, user) -> bool:
     """Add the patient record before the claim when none has this member ID and date of birth; True when added.
 
@@ -257,9 +275,11 @@ def _claim_import(
     secondary_pk: int | None,
     user,
     today: date | None,
+    patient_added: bool = False,
 ):
     """Save one claim through ``claim_save`` (the patient found by member ID and date of birth, or added), check it,
-    and record where it came from. Returns the check's result."""
+    and record where it came from (``patient_added``: its patient was added at upload for this claim). Returns the
+    check's result."""
     claim, lines, patient = item.build()
     claim.payer_id = payer_pk
     warnings = list(item.warnings)
@@ -267,7 +287,7 @@ def _claim_import(
         warnings.append(f"claim {item.position}: the other payer (2330B) is the claim's own payer: box 9d left blank")
         secondary_pk = None
     claim.secondary_payer_id = secondary_pk
-    new_patient = _patient_ensure(patient, user=user)
+    new_patient = _patient_ensure(patient, user=user) or patient_added
     claim = claim_save(claim=claim, lines=lines, patient=patient, user=user)
     result = claim_check(claim=claim, user=user, today=today)
     ImportedClaim.objects.create(
@@ -338,11 +358,13 @@ def file_queue(*, raw: bytes, file_name: str, user, today: date | None = None, c
     with transaction.atomic():
         imported = _file_record(read, user=user)
         references = references_resolve(read.claims, user=user)
+        added = patients_add(read.claims, user=user)
         items = [
             {
                 "claim": item.as_json(),
                 "payer": references.payer_pk(item.payer),
                 "secondary_payer": references.payer_pk(item.secondary_payer),
+                "patient_added": item.position in added,
             }
             for item in read.claims
         ]
@@ -400,6 +422,7 @@ def _part_import(chunk, batch, imported: ImportedFile, *, today: date) -> dict[s
             secondary_pk=item["secondary_payer"],
             user=batch.created_by,
             today=today,
+            patient_added=item.get("patient_added", False),
         )
         risks[result.risk] = risks.get(result.risk, 0) + 1
     return {"risks": risks}

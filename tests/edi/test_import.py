@@ -383,3 +383,19 @@ def test_the_patients_relationship_is_pat01_and_a_code_without_a_choice_is_other
     assert imported_claim(imported, 1).patient_relationship == kept
     said = f"the patient's relationship to the insured '{pat01}' (PAT01) was kept as G8 (other)"
     assert any(said in warning for warning in warnings_of(imported)) is warned
+
+
+def test_a_background_import_adds_its_new_patients_at_upload_and_flags_the_first_claim_of_each(supervisor):
+    """The parts then only find the patients: no part holds a new patient's key that another part waits for."""
+    from batches import services as batch_services
+    from edi.imports import file_queue
+
+    known = make_patient(member_id="1EG4TE5MK73", date_of_birth=date(1948, 11, 30), first_name="LI")
+    batch = file_queue(raw=builder_bytes(), file_name="queued.837", user=supervisor, chunk_size=1)
+    assert Patient.objects.count() == 2  # the new one added at upload, before any part ran
+    for chunk in batch.chunks.order_by("number"):
+        assert batch_services.chunk_run(chunk_id=chunk.pk) == batch_services.DONE
+    imported = ImportedFile.objects.get(batch=batch)
+    assert dict(imported.imported_claims.values_list("position", "new_patient")) == {1: True, 2: False, 3: False}
+    assert imported_claim(imported, 2).patient == imported_claim(imported, 3).patient == known
+    assert Patient.objects.count() == 2
