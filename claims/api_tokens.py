@@ -47,7 +47,7 @@ def api_token_issue(*, user, name: str, issued_by, expires_at: datetime | None =
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken, revoked_by) -> bool:
     """Revoke a token for good (refused from now on). False when it was already revoked."""
-    current = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+    current = ApiToken.objects.select_for_update(of=("self",)).select_related("user").get(pk=token.pk)
     if current.state == ApiTokenState.REVOKED:
         return False
     current.active = False

@@ -557,7 +557,7 @@ def claim_save(
         if version is None:
             raise StaleClaimError(NO_VERSION_MESSAGE.format(number=number))
         taken = Claim.objects.filter(pk=claim.pk, version=version).update(version=F("version") + 1)
-        current = Claim.objects.select_for_update().select_related("payer").filter(pk=claim.pk).first()
+        current = Claim.objects.select_for_update(of=("self",)).select_related("payer").filter(pk=claim.pk).first()
         if current is None:
             raise ClaimError("This claim no longer exists.")
         if not taken:
@@ -710,7 +710,7 @@ def _checked_event(claim: Claim, result: CheckResult, *, user) -> None:
 @transaction.atomic
 def claim_check(*, claim: Claim, user, today: date | None = None) -> CheckResult:
     """Check a saved claim and keep the findings: draft → checked."""
-    claim = Claim.objects.select_for_update().select_related("payer", "patient").get(pk=claim.pk)
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("payer", "patient").get(pk=claim.pk)
     if not claim.is_editable:
         raise ClaimError(f"{claim.number} is {claim.get_status_display().lower()}; it is not checked again.")
     lines = list(claim.lines.all())
@@ -886,7 +886,7 @@ def claim_submit(
     sampled for it (``sampling_draw``, decided here once and recorded with its reason).
     """
     with transaction.atomic():
-        claim = Claim.objects.select_for_update().select_related("payer", "patient").get(pk=claim.pk)
+        claim = Claim.objects.select_for_update(of=("self",)).select_related("payer", "patient").get(pk=claim.pk)
         if not claim.is_editable:
             raise ClaimError(f"{claim.number} is {claim.get_status_display().lower()} and cannot be submitted again.")
         overrides = {

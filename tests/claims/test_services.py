@@ -349,3 +349,21 @@ def test_a_new_patient_added_by_another_save_at_the_same_moment_is_used_not_an_e
     monkeypatch.setattr(Patient, "validate_constraints", lambda self, exclude=None: None)
     claim = services.claim_save(claim=new_claim(), lines=[make_line("99214")], patient=new_patient(), user=biller)
     assert claim.patient_id == other.patient_id and Patient.objects.count() == 1 and len(calls) == 2
+
+
+def test_checking_and_submitting_lock_the_claim_row_only_not_its_payer_or_patient(saved, biller):
+    """``select_for_update`` with ``select_related`` locks every joined row by default: a check then held the
+    payer's row, so every other check or save of a claim of that payer (an 837P import's parts, two billers)
+    waited for it to commit. Only the claim's own row is locked."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no row locks (FOR UPDATE is not written at all)")
+    with CaptureQueriesContext(connection) as queries:
+        services.claim_check(claim=saved, user=biller, today=TODAY)
+        with pytest.raises(services.UnacknowledgedFindings):
+            services.claim_submit(claim=saved, user=biller, today=TODAY)
+    locking = [query["sql"] for query in queries.captured_queries if "FOR UPDATE" in query["sql"]]
+    assert len(locking) >= 2
+    assert all(sql.rstrip().endswith('FOR UPDATE OF "claims_claim"') for sql in locking), locking
