@@ -41,7 +41,7 @@ def failure_message(error: BaseException) -> str:
     if isinstance(error, ChunkError):
         return str(error)
     if isinstance(error, DatabaseError):
-        return f"the database could not be read or written ({type(error).__name__}); it is tried again"
+        return f"the database could not be read or written ({type(error).__name__})"
     if not isinstance(error, Exception):
         return "the worker was stopped while it ran this part"
     return f"an unexpected error stopped this part ({type(error).__name__}); the worker's log names the chunk"

@@ -129,3 +129,12 @@ def test_starting_a_batch_is_on_the_audit_trail(biller, counting):
     assert (event.actor, event.object_id) == (biller, str(batch.pk))
     assert event.summary == f"started batch {batch.pk} (count): 3 items in 2 parts"
     assert event.data == {"kind": "count", "file_name": "claims.json", "size": 120, "sha256": "ab" * 32}
+
+
+def test_a_database_error_is_named_by_its_kind_without_promising_another_attempt():
+    """The message ends a batch that failed after its last attempt too: it must not say the part is tried again."""
+    from django.db import OperationalError
+
+    assert services.failure_message(OperationalError("deadlock detected; DETAIL: …")) == (
+        "the database could not be read or written (OperationalError)"
+    )
