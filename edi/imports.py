@@ -229,31 +229,37 @@ def references_resolve(claims: list[IncomingClaim], *, user) -> References:
     return references
 
 
+LOOKUP_BATCH = 1000  # member IDs per query when the upload looks for the file's known patients
+
+
 def patients_add(claims: list[IncomingClaim], *, user) -> set[int]:
     """Add, at upload, the patients of the file that have no record yet; returns the positions of the claims whose
     patient was added (the first claim of each). The background parts then only find them: a part that added a
     patient another part also bills would hold that patient's key until it commits, and the other part would
     wait for it (the parts of one file would run one after the other)."""
-    added: set[int] = set()
-    seen: set[tuple[str, Any]] = set()
+    first: dict[tuple[str, Any], tuple[int, Patient]] = {}
     for item in claims:
         patient = item.build()[2]
-        key = (patient.member_id.strip().upper(), patient.date_of_birth)
-        if key in seen:
-            continue
-        seen.add(key)
-        if _patient_ensure(patient, user=user):
-            added.add(item.position)
+        first.setdefault((patient.member_id.strip().upper(), patient.date_of_birth), (item.position, patient))
+    member_ids = sorted({member_id for member_id, _dob in first})
+    known: set[tuple[str, Any]] = set()
+    for start in range(0, len(member_ids), LOOKUP_BATCH):  # the file's known patients in a few queries
+        rows = Patient.objects.filter(member_id__in=member_ids[start : start + LOOKUP_BATCH])
+        known.update(rows.values_list("member_id", "date_of_birth"))
+    added: set[int] = set()
+    for key, (position, patient) in first.items():
+        if key not in known and _patient_ensure(patient, user=user, looked_up=True):
+            added.add(position)
     return added
 
 
-def _patient_ensure(patient: Patient, *, user) -> bool:
+def _patient_ensure(patient: Patient, *, user, looked_up: bool = False) -> bool:
     """Add the patient record before the claim when none has this member ID and date of birth; True when added.
 
     Another worker's chunk may add the same patient at the same moment (a patient with several claims in one file):
     then the unique member ID + date of birth refuses this one, inside a savepoint, and ``claim_save`` files the claim
     under the record the other chunk added, instead of the chunk failing and being run again."""
-    if find_patient(member_id=patient.member_id, date_of_birth=patient.date_of_birth) is not None:
+    if not looked_up and find_patient(member_id=patient.member_id, date_of_birth=patient.date_of_birth) is not None:
         return False
     try:
         with transaction.atomic():
@@ -355,7 +361,7 @@ def file_queue(*, raw: bytes, file_name: str, user, today: date | None = None, c
     claims each, or ``chunk_size``). Returns the batch."""
     read = file_read(raw=raw, file_name=file_name)
     today = today or timezone.localdate()
-    with transaction.atomic():
+    with transaction.atomic(), events_deferred():  # one write of the trail for the file's new patients and records
         imported = _file_record(read, user=user)
         references = references_resolve(read.claims, user=user)
         added = patients_add(read.claims, user=user)
