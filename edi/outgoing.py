@@ -162,7 +162,10 @@ def export_problems(claim: Claim, context: Context) -> list[str]:
         problems.append("billing provider name and address (33) incomplete")
     rendering = claim.rendering_npi
     if rendering and rendering != claim.billing_npi and rendering not in context.providers:
-        problems.append(f"rendering NPI {claim.rendering_npi} is not one of the practice's providers (no name)")
+        problems.append(
+            f"rendering NPI {claim.rendering_npi} is not one of the practice's providers: add them under Providers "
+            "(admin), as the 837P names the rendering provider"
+        )
     if not (claim.patient_address_line1 and claim.patient_city and claim.patient_state and claim.patient_zip_code):
         problems.append("patient's address (5) incomplete")
     if not (claim.patient_dob and claim.patient_sex):
@@ -194,10 +197,10 @@ def export_problems(claim: Claim, context: Context) -> list[str]:
         ("other insured's group (9a)", claim.other_insured_group_number),
     ):
         if has_separator(value):
-            problems.append(f"{label} holds one of * : ^ ~ (X12 separators)")
+            problems.append(f"{label} holds one of * : ^ ~, which an 837P cannot carry: correct it on the claim")
         if has_non_ascii(value):
             problems.append(
-                f"{label} holds a character an 837P cannot carry (an accented letter or a symbol outside ASCII)"
+                f"{label} holds an accented letter or symbol an 837P cannot carry: correct it on the claim"
             )
     lines = list(claim.lines.all())
     if not lines:

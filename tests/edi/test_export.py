@@ -372,5 +372,5 @@ def test_an_id_with_a_character_the_837p_cannot_carry_is_refused(supervisor, bil
     with pytest.raises(ExportRefused) as refused:
         interchange_export(claims=[claim], clearinghouse=clearinghouse, user=supervisor)
     assert refused.value.problems[claim.number] == [
-        "prior authorisation (23) holds a character an 837P cannot carry (an accented letter or a symbol outside ASCII)"
+        "prior authorisation (23) holds an accented letter or symbol an 837P cannot carry: correct it on the claim"
     ]
