@@ -34,10 +34,10 @@ from batches.choices import BatchKind, BatchStatus
 from batches.services import batch_create
 from claims.choices import ProviderKind
 from claims.models import Patient, Payer, Provider
-from claims.services import claim_check, claim_save, find_patient, patient_add, provider_save
+from claims.services import claim_check, claim_save, patient_add, provider_save
 
 from .claims837 import read_837p
-from .incoming import IncomingClaim, IncomingError, PayerRef, ProviderRef, claim_incoming
+from .incoming import IncomingClaim, IncomingError, PayerRef, ProviderRef, claim_incoming, model_from
 from .models import ImportedClaim, ImportedFile
 from .x12 import X12Error
 
@@ -234,33 +234,32 @@ LOOKUP_BATCH = 1000  # member IDs per query when the upload looks for the file's
 
 def patients_add(claims: list[IncomingClaim], *, user) -> set[int]:
     """Add, at upload, the patients of the file that have no record yet; returns the positions of the claims whose
-    patient was added (the first claim of each). The background parts then only find them: a part that added a
+    patient was added (the first claim of each). The claims then only find them: a part that added a
     patient another part also bills would hold that patient's key until it commits, and the other part would
     wait for it (the parts of one file would run one after the other)."""
     first: dict[tuple[str, Any], tuple[int, Patient]] = {}
     for item in claims:
-        patient = item.build()[2]
+        patient = model_from(Patient, item.patient)  # the patient alone, not the claim and its lines
         first.setdefault((patient.member_id.strip().upper(), patient.date_of_birth), (item.position, patient))
-    member_ids = sorted({member_id for member_id, _dob in first})
+    known = _known_patients(sorted({member_id for member_id, _dob in first}))
+    return {
+        position for key, (position, patient) in first.items() if key not in known and _patient_add(patient, user=user)
+    }
+
+
+def _known_patients(member_ids: list[str]) -> set[tuple[str, Any]]:
+    """(member ID, date of birth) of the patient records with these member IDs, in a few queries."""
     known: set[tuple[str, Any]] = set()
-    for start in range(0, len(member_ids), LOOKUP_BATCH):  # the file's known patients in a few queries
+    for start in range(0, len(member_ids), LOOKUP_BATCH):
         rows = Patient.objects.filter(member_id__in=member_ids[start : start + LOOKUP_BATCH])
         known.update(rows.values_list("member_id", "date_of_birth"))
-    added: set[int] = set()
-    for key, (position, patient) in first.items():
-        if key not in known and _patient_ensure(patient, user=user, looked_up=True):
-            added.add(position)
-    return added
+    return known
 
 
-def _patient_ensure(patient: Patient, *, user, looked_up: bool = False) -> bool:
-    """Add the patient record before the claim when none has this member ID and date of birth; True when added.
-
-    Another worker's chunk may add the same patient at the same moment (a patient with several claims in one file):
-    then the unique member ID + date of birth refuses this one, inside a savepoint, and ``claim_save`` files the claim
-    under the record the other chunk added, instead of the chunk failing and being run again."""
-    if not looked_up and find_patient(member_id=patient.member_id, date_of_birth=patient.date_of_birth) is not None:
-        return False
+def _patient_add(patient: Patient, *, user) -> bool:
+    """Add a patient record no one had a moment ago; True when added. Another import may add the same patient at
+    the same moment: then the unique member ID + date of birth refuses this one, inside a savepoint, and
+    ``claim_save`` files the claim under the record the other import added."""
     try:
         with transaction.atomic():
             patient_add(patient=copy.copy(patient), user=user)
@@ -283,9 +282,9 @@ def _claim_import(
     today: date | None,
     patient_added: bool = False,
 ):
-    """Save one claim through ``claim_save`` (the patient found by member ID and date of birth, or added), check it,
-    and record where it came from (``patient_added``: its patient was added at upload for this claim). Returns the
-    check's result."""
+    """Save one claim through ``claim_save`` (filed under the patient with its member ID and date of birth, which
+    ``patients_add`` made sure of), check it, and record where it came from (``patient_added``: its patient was added
+    by this import for this claim). Returns the check's result."""
     claim, lines, patient = item.build()
     claim.payer_id = payer_pk
     warnings = list(item.warnings)
@@ -293,7 +292,6 @@ def _claim_import(
         warnings.append(f"claim {item.position}: the other payer (2330B) is the claim's own payer: box 9d left blank")
         secondary_pk = None
     claim.secondary_payer_id = secondary_pk
-    new_patient = _patient_ensure(patient, user=user) or patient_added
     claim = claim_save(claim=claim, lines=lines, patient=patient, user=user)
     result = claim_check(claim=claim, user=user, today=today)
     ImportedClaim.objects.create(
@@ -301,7 +299,7 @@ def _claim_import(
         claim=claim,
         position=item.position,
         patient_control_number=item.patient_control_number,
-        new_patient=new_patient,
+        new_patient=patient_added,
         warnings=warnings,
     )
     return result
@@ -341,12 +339,14 @@ def file_import(*, raw: bytes, file_name: str, user, today: date | None = None) 
             summary=f"imported 837P file #{imported.pk}: {imported.claim_count} claims, {imported.line_count} lines",
         )
         references = references_resolve(read.claims, user=user)
+        added = patients_add(read.claims, user=user)
         for item in read.claims:
             _claim_import(
                 item,
                 imported_file=imported,
                 payer_pk=references.payer_pk(item.payer),
                 secondary_pk=references.payer_pk(item.secondary_payer),
+                patient_added=item.position in added,
                 user=user,
                 today=today,
             )

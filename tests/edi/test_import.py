@@ -355,7 +355,7 @@ def test_a_patient_added_by_another_worker_at_the_same_moment_files_the_claim_un
     from edi import imports
 
     other_workers = make_patient(member_id="1EG4TE5MK73", date_of_birth=date(1948, 11, 30), first_name="LI")
-    monkeypatch.setattr(imports, "find_patient", lambda **kwargs: None)  # not there yet when this chunk looked
+    monkeypatch.setattr(imports, "_known_patients", lambda member_ids: set())  # not there yet when this import looked
     imported = file_import(raw=builder_bytes(), file_name="race.837", user=supervisor)
     assert imported_claim(imported, 2).patient == imported_claim(imported, 3).patient == other_workers
     assert dict(imported.imported_claims.values_list("position", "new_patient")) == {1: True, 2: False, 3: False}
