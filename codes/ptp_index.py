@@ -40,6 +40,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connections, transaction
 
+from .dates import applies_between
 from .models import PTPEdit, Release
 
 FORMAT_VERSION = 2
@@ -74,8 +75,6 @@ class PTPRow:
 
     def applies_on(self, dos: date) -> bool:
         """Active on the date: effective <= DOS < deletion, and indicator 0 or 1 (catalogue §3.3)."""
-        from .dates import applies_between
-
         return self.modifier_indicator in (0, 1) and applies_between(
             dos, self.effective_date, self.deletion_date, end_exclusive=True
         )
@@ -268,7 +267,7 @@ class PTPIndex:
         self._firsts_by_second = arrays["firsts_by_second"]
         self._offsets_by_second = arrays["offsets_by_second"]
         self._days: dict[int, date | None] = {0: None}
-        self._column_one: dict[str, bytes] = {}  # made on first use; at most one per code
+        self._column_one: dict[int, bytes] = {}  # code number -> _column_one_bits
         self._rows: dict[tuple[str, str], tuple[PTPRow, ...]] = {}
 
     def is_column_two(self, code: str) -> bool:
@@ -276,26 +275,31 @@ class PTPIndex:
         number = self._code_ids.get(code)
         return number is not None and self._offsets_by_second[number + 1] > self._offsets_by_second[number]
 
-    def column_one_among(self, code: str, codes: Iterable[str]) -> set[str]:
-        """Those of ``codes`` that are column 1 of a row where ``code`` is column 2 (any date)."""
-        bits = self._column_one.get(code)
-        if bits is None:
-            number = self._code_ids.get(code)
-            if number is None:
-                return set()
-            # One bit per code number: the codes of the release's rows with this code as column 2.
-            bits = bytearray((len(self._codes) + 7) // 8)
-            start, end = self._offsets_by_second[number], self._offsets_by_second[number + 1]
-            for first in self._firsts_by_second[start:end]:
-                bits[first >> 3] |= 1 << (first & 7)
-            self._column_one[code] = bits = bytes(bits)
-        found = set()
+    def edits_among(self, codes: Iterable[str]) -> dict[str, set[str]]:
+        """The edited pairs among ``codes`` (rows of any date): each code that is column 2 of such a row ->
+        the codes of ``codes`` that are column 1 of its rows."""
         code_ids = self._code_ids
-        for other in codes:
-            number = code_ids.get(other)
-            if number is not None and bits[number >> 3] >> (number & 7) & 1:
-                found.add(other)
+        numbered = [(code, number) for code in codes if (number := code_ids.get(code)) is not None]
+        found = {}
+        for code, number in numbered:
+            bits = self._column_one_bits(number)
+            if bits is not None:
+                firsts = {other for other, n in numbered if bits[n >> 3] >> (n & 7) & 1}
+                if firsts:
+                    found[code] = firsts
         return found
+
+    def _column_one_bits(self, number: int) -> bytes | None:
+        """One bit per code number: the column-1 codes of the rows with code ``number`` as column 2 (None:
+        no such row). Made on first use, at most one per code."""
+        bits = self._column_one.get(number)
+        if bits is None:
+            start, end = self._offsets_by_second[number], self._offsets_by_second[number + 1]
+            made = bytearray((len(self._codes) + 7) // 8 if end > start else 0)
+            for first in self._firsts_by_second[start:end]:
+                made[first >> 3] |= 1 << (first & 7)
+            self._column_one[number] = bits = bytes(made)
+        return bits or None
 
     def rows(self, column_1: str, column_2: str) -> tuple[PTPRow, ...]:
         """The pair's rows in ``row_order`` (the rows of the last ``ROWS_KEPT`` pairs asked are kept)."""

@@ -39,6 +39,7 @@ CHUNKS_AHEAD = 3  # chunks in flight per worker process
 READ_BYTES = 1 << 20  # bytes of input read at a time
 
 _WORK: dict[str, Any] = {}  # what forked workers inherit: the batch data, plan, today and encoder
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)  # for claims read as text (already checked)
 
 
 # --- reading the input as a stream ---------------------------------------------------------------------
@@ -114,6 +115,15 @@ class _Stream:
 
     def value(self) -> Any:
         """The next JSON value; more text is read while the value may go on past the window."""
+        return self._value()[0]
+
+    def value_text(self) -> str:
+        """The JSON text of the next value (checked by decoding it, as ``value``)."""
+        start, end = self._value()[1:]
+        return self.text[start:end]
+
+    def _value(self) -> tuple[Any, int, int]:
+        """(the next value, where its text starts and ends in the window)."""
         self.peek()
         while True:
             try:
@@ -133,14 +143,21 @@ class _Stream:
                 raise ScrubInputError("the document holds a number with too many digits to read") from None
             if end >= len(self.text) and self._more():
                 continue  # a number or literal may go on in the next block
-            self.position = end
-            return value
+            start, self.position = self.position, end
+            return value, start, end
 
 
-def read_claims(stream: BinaryIO) -> Iterator[Any]:
+class ClaimText(str):
+    """One claim of a document as its JSON text (``read_claims(as_text=True)``): what the batch hands to its
+    worker processes, which decode it themselves (text crosses between processes far more cheaply than
+    the decoded objects)."""
+
+
+def read_claims(stream: BinaryIO, *, as_text: bool = False) -> Iterator[Any]:
     """The values of the ``claims`` list of a scrub document, one at a time, as JSON values (each claim
-    is checked by the claim parser); ``ScrubInputError`` for a document that is not a JSON object with
-    one ``claims`` list, or is not valid JSON (with the line and column)."""
+    is checked by the claim parser), or with ``as_text`` as their ``ClaimText`` (decoded once here all
+    the same, so a syntax error is found where it stands); ``ScrubInputError`` for a document that is
+    not a JSON object with one ``claims`` list, or is not valid JSON (with the line and column)."""
     reader = _Stream(stream)
     if reader.peek() != "{":
         if reader.peek() in ('"', "[", "-", "t", "f", "n") or reader.peek().isdigit():
@@ -169,7 +186,7 @@ def read_claims(stream: BinaryIO) -> Iterator[Any]:
                 reader.position += 1
             else:
                 while True:
-                    yield reader.value()
+                    yield ClaimText(reader.value_text()) if as_text else reader.value()
                     if reader.expect(",]", "',' delimiter") == "]":
                         break
         else:
@@ -184,10 +201,12 @@ def read_claims(stream: BinaryIO) -> Iterator[Any]:
 
 
 # --- checking -----------------------------------------------------------------------------------------
-def _check_chunk(task: tuple[int, list[Any]]) -> tuple[list[str], Any]:
+def _check_chunk(task: tuple[int, list[Any] | str]) -> tuple[list[str], Any]:
     """Parse, load for and check one chunk of claims: (their ids, their results, encoded and combined
     into one piece when the caller gave an encoder and a combiner)."""
     first, raw_claims = task
+    if isinstance(raw_claims, str):  # the chunk's claims as one JSON list (``_chunks``)
+        raw_claims = _DECODER.decode(raw_claims)
     batch, plan, today = _WORK["batch"], _WORK["plan"], _WORK["today"]
     encode, combine = _WORK["encode"], _WORK["combine"]
     claims = [parse_claim(raw, first + offset, today=today) for offset, raw in enumerate(raw_claims)]
@@ -217,10 +236,15 @@ def _forkable_connections() -> bool:
     return not (connection.vendor == "sqlite" and connection.is_in_memory_db())
 
 
-def _chunks(claims: Iterable[Any], first: int = 1) -> Iterator[tuple[int, list[Any]]]:
+def _chunks(claims: Iterable[Any], first: int = 1) -> Iterator[tuple[int, list[Any] | str]]:
+    """(the number of the chunk's first claim, its claims): a list of raw claims, or, for claims read as
+    ``ClaimText``, one JSON list of them."""
     iterator = iter(claims)
     while chunk := list(itertools.islice(iterator, CHUNK_CLAIMS)):
-        yield first, chunk
+        if all(type(raw) is ClaimText for raw in chunk):
+            yield first, f"[{','.join(chunk)}]"
+        else:
+            yield first, [_DECODER.decode(raw) if type(raw) is ClaimText else raw for raw in chunk]
         first += len(chunk)
 
 
@@ -234,7 +258,8 @@ def iter_batch(
 ) -> tuple[dict[str, str], Iterator[Any]]:
     """The batch check of ``scrub_claims``: (reference releases used, the claim results in input order).
 
-    ``claims`` are the raw claims (``read_claims`` of the input, or a document's list). ``jobs``: worker
+    ``claims`` are the raw claims (``read_claims`` of the input, as values or as ``ClaimText``, or a
+    document's list). ``jobs``: worker
     processes (default: one per CPU, at most 8, when there are at least ``PARALLEL_MINIMUM`` claims and
     the workers can read the database; 1 checks in this process). ``encode`` turns each result into
     what the caller writes (in the workers, so this process only copies text); with ``combine`` as well,
@@ -250,6 +275,8 @@ def iter_batch(
         raise ScrubInputError(NO_CLAIMS_MESSAGE, field="claims")
     claim_dates = set()
     for index, raw in enumerate(head, start=1):
+        if type(raw) is ClaimText:
+            raw = _DECODER.decode(raw)
         claim_dates.add(parse_claim(raw, index, today=today).dos)  # a malformed document costs no database work
     if jobs is None:
         jobs = max(1, min(os.cpu_count() or 1, 8)) if len(head) >= PARALLEL_MINIMUM else 1
@@ -285,7 +312,9 @@ def iter_batch(
     return batch.ref.releases_used(), results()
 
 
-def _run(tasks: Iterator[tuple[int, list[Any]]], jobs: int, work: dict[str, Any]) -> Iterator[tuple[list[str], Any]]:
+def _run(
+    tasks: Iterator[tuple[int, list[Any] | str]], jobs: int, work: dict[str, Any]
+) -> Iterator[tuple[list[str], Any]]:
     """The chunks checked in order: in this process, or in ``jobs`` forked workers with at most
     ``CHUNKS_AHEAD`` chunks per worker in flight (the input is read only as fast as it is checked)."""
     if jobs == 1:

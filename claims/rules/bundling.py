@@ -73,25 +73,26 @@ def ptp_hits(ctx: ClaimContext) -> dict[tuple[int, int], list[PTPPair]]:
     hits = {}
     table = ctx.ref.ptp
     history = ctx.claim.history
-    groups: dict[tuple, list[LineInput]] = {}
+    groups: dict[tuple, list[LineInput]] = {}  # the active lines of each (date, rendering NPI)
     for line in ctx.active_lines:
-        if table.is_column_two(line.code):
-            key = (line.dos, line.rendering_npi)
-            found = groups.get(key)
-            if found is None:
-                groups[key] = [line]
-            else:
-                found.append(line)
+        key = (line.dos, line.rendering_npi)
+        found = groups.get(key)
+        if found is None:
+            groups[key] = [line]
+        else:
+            found.append(line)
     for (dos, npi), lines in groups.items():
-        partners: list[LineInput | HistoryItem] = list(ctx.lines_on(dos, npi))
+        partners: list[LineInput | HistoryItem] = list(lines)
         if history:
             partners.extend(item for item in ctx.same_provider_history(dos, npi) if billed(item))
-        partner_codes = {partner.code for partner in partners}
+        edits = table.edits_among({partner.code for partner in partners})
+        if not edits:
+            continue  # no two services of this date have an edit (the common case)
         for line in lines:
+            column_one = edits.get(line.code)
+            if column_one is None:
+                continue
             code, number = line.code, line.number
-            column_one = table.column_one_among(code, partner_codes)
-            if not column_one:
-                continue  # no partner has an edit with this line (the common case)
             for partner in partners:
                 if partner is line or partner.code not in column_one:
                     continue

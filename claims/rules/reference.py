@@ -172,7 +172,7 @@ class _DayCache(dict):
 class PTPRows:
     """PTP rows held in memory, grouped by pair (the rows of the claim's codes on the interactive path,
     or rules' tests). The batch check reads the same rows from ``codes.ptp_index.PTPIndex``; both
-    answer ``rows`` and ``is_column_two`` the same way."""
+    answer ``rows``, ``is_column_two`` and ``edits_among`` the same way."""
 
     def __init__(self, rows: Iterable[PTPRow] = ()):
         self._rows: dict[tuple[str, str], tuple[PTPRow, ...]] = {}
@@ -198,9 +198,16 @@ class PTPRows:
         """Whether the code is column 2 of some row (any date)."""
         return code in self._column_one
 
-    def column_one_among(self, code: str, codes: Iterable[str]) -> set[str]:
-        """Those of ``codes`` that are column 1 of a row where ``code`` is column 2 (any date)."""
-        return self._column_one.get(code, frozenset()).intersection(codes)
+    def edits_among(self, codes: Iterable[str]) -> dict[str, set[str]]:
+        """The edited pairs among ``codes`` (rows of any date): each code that is column 2 of such a row ->
+        the codes of ``codes`` that are column 1 of its rows."""
+        codes = set(codes)
+        found = {}
+        for code in codes:
+            firsts = self._column_one.get(code)
+            if firsts is not None and not firsts.isdisjoint(codes):
+                found[code] = firsts & codes
+        return found
 
     def rows(self, column_1: str, column_2: str) -> tuple[PTPRow, ...]:
         """The pair's rows in ``row_order``."""

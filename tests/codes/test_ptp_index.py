@@ -79,9 +79,13 @@ def test_the_index_answers_exactly_what_the_table_holds():
             assert list(index.rows(first, second)) == expected.get((first, second), []), (first, second)
     column_two = {second for _, second in expected}
     assert {code for code in codes if index.is_column_two(code)} == column_two
-    for code in [*codes, "99999"]:
-        expected_firsts = {first for first, second in expected if second == code}
-        assert index.column_one_among(code, [*codes, "99999"]) == expected_firsts, code
+    # The pairs among a claim's codes: every code of the universe, and a part of it (pairs leaving it are not).
+    for among in ([*codes, "99999"], codes[::3] + ["99999"]):
+        wanted = {}
+        for first, second in expected:
+            if first in among and second in among:
+                wanted.setdefault(second, set()).add(first)
+        assert index.edits_among(among) == wanted
     assert any(len(rows) > 1 for rows in expected.values())  # the order of a pair's rows is tested too
     assert not any(row.modifier_indicator == 9 for rows in expected.values() for row in rows)
 
