@@ -273,18 +273,22 @@ def iter_batch(
     today = today or date.today()
     if not head:  # said before any database work
         raise ScrubInputError(NO_CLAIMS_MESSAGE, field="claims")
-    claim_dates = set()
-    for index, raw in enumerate(head, start=1):
-        if type(raw) is ClaimText:
-            raw = _DECODER.decode(raw)
-        claim_dates.add(parse_claim(raw, index, today=today).dos)  # a malformed document costs no database work
+    # The first claims are parsed here first: a malformed document costs no database work.
+    first_claims = [
+        parse_claim(_DECODER.decode(raw) if type(raw) is ClaimText else raw, index, today=today)
+        for index, raw in enumerate(head, start=1)
+    ]
     if jobs is None:
         jobs = max(1, min(os.cpu_count() or 1, 8)) if len(head) >= PARALLEL_MINIMUM else 1
     if jobs > 1 and ("fork" not in multiprocessing.get_all_start_methods() or not _forkable_connections()):
         jobs = 1
     batch = BatchData((), ref=ReferenceData.start(ptp_index=True), load_payers=True)
-    for day in claim_dates:  # the ICD-10-CM code sets of the first claims' fiscal years, read before forking
-        batch.ref.diagnosis_edition(day)  # (shared by the workers; a worker reads any other year's itself)
+    # The reference facts of the first claims' codes and the ICD-10-CM code sets of their fiscal years are
+    # read before forking, once for every worker; a worker reads those of other codes and years itself.
+    batch.ref.extend(first_claims)
+    for day in {claim.dos for claim in first_claims}:
+        batch.ref.diagnosis_edition(day)
+    del first_claims
     work = {
         "batch": batch,
         "plan": RulePlan(batch.ref),

@@ -237,6 +237,8 @@ class _Reader:
 
     def number(self, name: str, default: Decimal | None = None) -> Decimal | None:
         value = self.data.get(name)
+        if type(value) is float and value - value == 0:  # the common case first: a finite JSON number
+            return Decimal(repr(value))
         if value is None or value == "":
             return default
         if isinstance(value, bool) or not isinstance(value, int | float | str):
