@@ -280,7 +280,6 @@ class TestModifier91:
         assert code_list("laboratory_hcpcs.txt") == lab
 
 
-
 class TestPayerApplicability:
     def test_commercial_follows_ncci_by_default(self):
         data = claim(line(1, "45380"), line(2, "45378"), payer_type="commercial", payer_name="Acme PPO")
@@ -402,3 +401,24 @@ class TestWorkedExamples:
         assert checked(data, ref) == []
         data["lines"][1]["modifiers"] = []
         assert checked(data, ref) == [(2, "PTP-MI1-NOMOD")]
+
+
+def test_edited_pairs_among_a_claims_codes_are_those_of_the_rows_in_memory():
+    """``PTPRows.edits_among`` (the interactive path's PTP rows; the batch's index answers the same, see
+    ``test_batch_equivalence``): every column-2 code among the codes -> its column-1 codes among them."""
+    from random import Random
+
+    from claims.rules.reference import PTPRows
+    from codes.ptp_index import PTPRow
+
+    rng = Random(11)
+    universe = [f"{n:05d}" for n in range(10000, 10040)]
+    rows = [PTPRow(rng.choice(universe), rng.choice(universe), None, None, rng.choice([0, 1]), "") for _ in range(300)]
+    table = PTPRows(rows)
+    for among in (universe, universe[::4], universe[:3], [], ["99999", *universe[:5]]):
+        wanted: dict[str, set[str]] = {}
+        for row in rows:
+            if row.column_1 in among and row.column_2 in among:
+                wanted.setdefault(row.column_2, set()).add(row.column_1)
+        assert table.edits_among(among) == wanted
+    assert table.edits_among(universe)  # the universe has edited pairs
