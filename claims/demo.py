@@ -40,6 +40,7 @@ from codes.models import ProcedureCode, Release
 from codes.selectors import ICD10CMEditions
 
 from . import services
+from .check_input import CheckResult
 from .choices import (
     ClaimStatus,
     IllnessDateQualifier,
@@ -56,6 +57,7 @@ from .management.commands.load_demo_providers import DEMO_PROVIDERS
 from .management.commands.load_starter_payers import STARTER_PAYERS
 from .models import Claim, ClaimLine, ClaimReview, Patient, Payer, Provider, ReviewSettings
 from .roles import BILLING_STAFF, SUPERVISORS, roles_ensure
+from .selectors import claim_open_review
 
 SEED = 2026
 DEFAULT_COUNT = 300
@@ -1219,7 +1221,7 @@ class Loader:
         track.pk, track.visit = claim.pk, visit
         return claim
 
-    def check(self, track: ClaimTrack, user, when: datetime) -> services.CheckResult:
+    def check(self, track: ClaimTrack, user, when: datetime) -> CheckResult:
         result = services.claim_check(claim=Claim(pk=track.pk), user=user, today=when.date())
         track.checked_at(when)
         return result
@@ -1255,7 +1257,7 @@ class Loader:
         if encounter.fate == "void_sup":
             self.at(self.later(when, 60 * 24 * 2, 60 * 24 * 9), lambda moment: self.void(track, moment))
 
-    def overrides(self, track: ClaimTrack, result: services.CheckResult) -> dict[str, str]:
+    def overrides(self, track: ClaimTrack, result: CheckResult) -> dict[str, str]:
         """Reasons for every error, and for the warnings when the biller acknowledges them."""
         acknowledge = track.encounter.acknowledge
         return {
@@ -1293,7 +1295,7 @@ class Loader:
         claim = self.submit(track, user, when, overrides=self.overrides(track, result), sample=sample)
         if not claim.queue_reason:
             return
-        review = services.open_review(claim)
+        review = claim_open_review(claim)
         self.queued[review.pk] = when
         age = (self.now - when) / timedelta(days=1)
         if not plan:  # the newer, the likelier it still waits; nothing waits for weeks
@@ -1325,7 +1327,7 @@ class Loader:
     def decide(self, track: ClaimTrack, plan: str, reviewer_name: str, when: datetime) -> None:
         reviewer = self.users[reviewer_name]
         claim = Claim.objects.get(pk=track.pk)
-        review = services.open_review(claim)
+        review = claim_open_review(claim)
         if review is None:
             return
         overrides = [f for f in review.snapshot.data["findings"] if f.get("override")]

@@ -26,11 +26,12 @@ from codes.models import ProcedureCode
 from codes.validators import has_unpaired_surrogate, unpaired_surrogate_problem, without_unpaired_surrogates
 
 from . import services
+from .check_input import CheckResult
 from .choices import ProviderKind, Severity
 from .forms import MAX_LINES, ClaimForm, EntryError, LineFormSet, LineReading, read_lines, too_many_lines
 from .models import Claim, ClaimLine, Patient, Provider
 from .rules import Finding
-from .selectors import claims_visible_to
+from .selectors import claim_findings, claims_visible_to, patient_matching_member
 from .views import returned_review
 
 ACK_PREFIX = "ack-"
@@ -85,7 +86,7 @@ class EntryState:
     """Everything the summary and the line partials render."""
 
     lines: list[LineView]
-    result: services.CheckResult | None = None
+    result: CheckResult | None = None
     claim_findings: list[ShownFinding] = field(default_factory=list)
     header_errors: list[EntryError] = field(default_factory=list)
     waiting_for: str = ""  # what to fill in before the claim can be checked
@@ -223,7 +224,7 @@ def build_state(
     state.problems = len(state.header_errors) + sum(len(view.entry_errors) for view in line_views)
     patient = form.build_patient() if form.is_bound else (claim.patient if claim and claim.pk else None)
     if patient is not None and patient.pk is None:
-        patient = services.find_patient(member_id=patient.member_id, date_of_birth=patient.date_of_birth) or patient
+        patient = patient_matching_member(member_id=patient.member_id, date_of_birth=patient.date_of_birth) or patient
     state.patient = patient
     if patient is not None and patient.pk:
         # the patient's other claims this user may see: never a count of another biller's claims
@@ -250,7 +251,9 @@ def build_state(
     for view, line in entered:
         line.number = view.number
         prefix_of[view.number] = view.prefix
-    state.result = services.check(checked_claim, [line for _, line in entered], patient=patient or Patient(sex="U"))
+    state.result = claim_findings(
+        claim=checked_claim, lines=[line for _, line in entered], patient=patient or Patient(sex="U")
+    )
     if reasons is None:
         reasons = _claim_reasons(claim, prefix_of)
     state.claim_findings = _with_ack(state.result.claim_findings, CLAIM_SCOPE, reasons, selected)
@@ -532,7 +535,7 @@ def claim_entry(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     return redirect(submitted)
 
 
-def _result_text(result: services.CheckResult) -> str:
+def _result_text(result: CheckResult) -> str:
     if not result.findings:
         return "no denial risks found"
     parts = []

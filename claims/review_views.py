@@ -46,7 +46,7 @@ from .review_selectors import (
 )
 from .review_tables import PER_PAGE, ReviewQueueTable
 from .rules import load_rule_modules, registry
-from .selectors import patient_other_claims, providers_by_npi
+from .selectors import claim_editor_ids, patient_other_claims, providers_by_npi
 
 ACTIONS = ("approve", "return", "save")
 REASON_LABELS = dict(QueueReason.choices)
@@ -287,7 +287,7 @@ def _review_context(
     decisions = decisions_by_key(review)
     same_review = typed is not None and typed.get("review") == str(review.pk) and review.is_open
     typed_decisions = typed["decisions"] if same_review else None
-    editors = services.claim_editors(claim)
+    editors = claim_editor_ids(claim)
     can_decide = review.is_open and request.user.pk not in editors
     # a refusal is shown beside the override it is about, where the reviewer can act on it
     errors = (errors or {}) if can_decide else {}

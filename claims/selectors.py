@@ -10,8 +10,12 @@ from decimal import Decimal
 
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 
+from audit.selectors import actor_ids
+
+from .check_input import CheckResult, claim_input
 from .choices import ClaimStatus, ReviewOutcome, Severity
-from .models import Claim, ClaimFinding, ClaimLine, ClaimStatusChange, Patient, Provider
+from .models import Claim, ClaimFinding, ClaimLine, ClaimReview, ClaimStatusChange, Patient, Provider
+from .rules.engine import check_one
 from .rules.inputs import HistoryItem
 
 VIEW_CLAIM = "claims.view_claim"
@@ -20,6 +24,7 @@ CHANGE_CLAIM = "claims.change_claim"
 OTHER_CLAIMS_SHOWN = 20
 PATIENTS_OFFERED = 8
 BIRTH_DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m-%d-%Y")
+EDIT_ACTIONS = ("claim.created", "claim.changed")
 
 
 def sees_all_claims(user) -> bool:
@@ -173,7 +178,42 @@ def patient_history(patient: Patient | None, *, exclude_claim: int | None = None
     return tuple(history)
 
 
+def claim_findings(
+    *, claim: Claim, lines: Sequence[ClaimLine], patient: Patient | None = None, today: date | None = None
+) -> CheckResult:
+    """Run the rules on a claim as entered (saved or not); stores nothing (``services.claim_check`` and
+    ``services.claim_submit`` keep the answer). Earlier claims of the same patient that have been sent are its
+    history; only the reference data of the claim's own codes is read."""
+    patient = patient or claim.patient
+    history = patient_history(patient, exclude_claim=claim.pk)
+    read = claim_input(claim, lines, patient=patient, history=history, today=today)
+    result, releases = check_one(read, payer=claim.payer)
+    return CheckResult(
+        risk=result.risk,
+        findings=result.findings,
+        unchecked=result.unchecked,
+        reference_data=releases,
+        unchecked_checks=result.unchecked_checks,
+    )
+
+
+# --- reviews -------------------------------------------------------------------------------------------
+def claim_editor_ids(claim: Claim) -> set[int]:
+    """The user IDs of everyone who created or edited the claim (they may not review it)."""
+    return {claim.created_by_id} | actor_ids(object_type="claim", object_id=claim.pk, actions=EDIT_ACTIONS)
+
+
+def claim_open_review(claim: Claim) -> ClaimReview | None:
+    """The claim's review still waiting for a decision (the latest), with its snapshot; None when there is none."""
+    return claim.reviews.filter(outcome="").select_related("snapshot").order_by("-created_at", "-id").first()
+
+
 # --- patients ------------------------------------------------------------------------------------------
+def patient_matching_member(*, member_id: str, date_of_birth: date) -> Patient | None:
+    """The patient with this member ID (stored in capitals) and date of birth; one indexed look-up."""
+    return Patient.objects.filter(member_id=member_id.strip().upper(), date_of_birth=date_of_birth).first()
+
+
 def _birth_date(word: str) -> date | None:
     for pattern in BIRTH_DATE_FORMATS:
         try:

@@ -8,17 +8,18 @@ The flow (``ClaimStatus``)::
        (any edit goes back to draft)         └─review──▶ reviewed (approved, or returned to the biller)
 
 A claim is checked by the same rules engine as ``scrub_claims`` and the API: the claim and its lines are
-read into the engine's inputs (``claim_input``: what the batch check reads from a claim's scrub-format
-document) and checked with the reference data of their own codes (``rules.engine.check_one``); the engine's
-``Finding`` objects go to the page and are stored as ``ClaimFinding`` rows. Earlier claims of the same
-patient that have been sent (ready, flagged, approved or sent) are its history (``selectors.patient_history``).
+read into the engine's inputs (``check_input.claim_input``: what the batch check reads from a claim's
+scrub-format document) and checked with the reference data of their own codes (``selectors.claim_findings``,
+through ``rules.engine.check_one``); the engine's ``Finding`` objects go to the page and are stored as
+``ClaimFinding`` rows. Earlier claims of the same patient that have been sent (ready, flagged, approved or
+sent) are its history (``selectors.patient_history``).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -27,10 +28,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from audit.selectors import actor_ids
 from audit.services import event_record, field_changes, plain
 
-from .choices import ClaimStatus, OverrideDecisionChoice, QueueReason, ReviewOutcome, Risk, Severity, Sex
+from .check_input import CheckResult
+from .choices import ClaimStatus, OverrideDecisionChoice, QueueReason, ReviewOutcome, Risk, Severity
 from .cms1500 import CMS1500_FIELDS, trail_values
 from .models import (
     Claim,
@@ -44,10 +45,8 @@ from .models import (
     Provider,
     ReviewSettings,
 )
-from .rules.engine import check_one
-from .rules.inputs import ClaimInput, Dose, HistoryItem, LineInput, PatientInput
-from .rules.registry import Finding, NotChecked
-from .selectors import patient_history
+from .rules.registry import Finding
+from .selectors import claim_editor_ids, claim_findings, claim_open_review, patient_matching_member
 
 # Findings that are typing errors in what was entered, not a payer's judgement: units that are not a number, an
 # NPI that fails its check digit, a place of service that does not exist, more modifiers than fit, a date of
@@ -93,163 +92,9 @@ class UnacknowledgedFindings(ClaimError):
         super().__init__(" ".join(parts))
 
 
-# --- the claim as the rules engine reads it -----------------------------------------------------------
-def _plain(value: Decimal | int | None) -> str | None:
-    """A quantity written without trailing zeros (``Decimal("4.000")`` → "4"), as the scrub format carries it."""
-    return None if value is None else format(Decimal(str(value)).normalize(), "f")
-
-
-def _quantity(value: Decimal | int | None, default: Decimal | None = None) -> Decimal | None:
-    """A quantity as the engine reads it: the number without trailing zeros, ``default`` when none."""
-    text = _plain(value)
-    if text is None:
-        return default
-    number = Decimal(text)
-    return number if number.is_finite() else default
-
-
-def _codes(values: Iterable[str]) -> tuple[str, ...]:
-    """Modifiers, pointers, diagnoses as entered: the blank ones left out, each trimmed and in capitals."""
-    return tuple(value.strip().upper() for value in values if value)
-
-
-def _line_input(line: ClaimLine, *, dos: date, pos: str, npi: str) -> LineInput:
-    """One line (saved or not) as the engine reads it; a line without its own date or place has the claim's."""
-    units = _plain(line.units)
-    dose = None
-    if line.dose_amount is not None:
-        dose = Dose(
-            amount=_quantity(line.dose_amount),
-            unit=(line.dose_unit or "").strip().lower(),
-            discarded=_quantity(line.dose_discarded, Decimal(0)),
-        )
-    modifiers = _codes(line.modifiers)
-    return LineInput(
-        number=line.number,
-        code=line.code.strip().upper(),
-        modifiers=modifiers,
-        modifier_set=frozenset(modifiers),
-        units=_quantity(line.units),
-        units_text=units or "",
-        charge=_quantity(line.charge, Decimal(0)),
-        dx_pointers=_codes(line.dx_pointers),
-        ndc=(line.ndc or "").strip() or None,
-        ndc_unit=(line.ndc_unit or "").strip().upper() or None,
-        ndc_qty=_quantity(line.ndc_quantity),
-        dose=dose,
-        container=(line.container or "").strip() or None,
-        narrative=(line.narrative or "").strip(),
-        dos=line.date_of_service or dos,
-        pos=(line.place_of_service or "").strip() or pos,
-        rendering_npi=npi,
-    )
-
-
-def _accident(claim: Claim) -> tuple[str, str]:
-    """Box 10b/10c: ("auto", state), ("other", state or ""), or ("", "") for none. An auto accident without its
-    state is left out: the entry form already says so at the field, and the live check must still show the
-    other findings (the scrub format refuses such a claim)."""
-    state = (claim.auto_accident_state or "").strip().upper()
-    if claim.auto_accident and state:
-        return "auto", state
-    if claim.other_accident:
-        return "other", state
-    return "", ""
-
-
-def claim_input(
-    claim: Claim,
-    lines: Iterable[ClaimLine],
-    *,
-    patient: Patient | None = None,
-    history: tuple[HistoryItem, ...] = (),
-    today: date | None = None,
-) -> ClaimInput:
-    """The claim as entered (saved or not) as the rules engine reads it: what ``scrub_claims`` reads from the
-    claim's scrub-format document, built from the records directly."""
-    patient = patient or claim.patient
-    payer = claim.payer
-    sex = (claim.patient_sex or patient.sex or "").strip().upper() or Sex.UNKNOWN.value
-    accident_type, accident_state = _accident(claim)
-    dos, pos, npi = claim.date_of_service, (claim.place_of_service or "").strip(), (claim.rendering_npi or "").strip()
-    return ClaimInput(
-        id=claim.number,
-        payer_type=payer.payer_type,
-        payer_name=payer.name.strip(),
-        lines=tuple(_line_input(line, dos=dos, pos=pos, npi=npi) for line in lines),
-        dos=dos,
-        pos=pos,
-        patient=PatientInput(dob=claim.patient_dob or patient.date_of_birth, sex=sex),  # as entered on the claim
-        billing_npi=(claim.billing_npi or "").strip(),
-        rendering_npi=npi,
-        rendering_specialty=(claim.rendering_specialty or "").strip(),
-        group_tin=(claim.group_tin or "").strip(),
-        submission_date=today or date.today(),
-        diagnoses=tuple(code.replace(" ", "") for code in _codes(claim.diagnoses)),
-        prior_auth_number=(claim.prior_auth_number or "").strip(),
-        frequency_code=(claim.frequency_code or "1").strip(),
-        history=history,
-        original_reference=(claim.original_reference or "").strip(),
-        accident_type=accident_type,
-        accident_state=accident_state,
-    )
-
-
-@dataclass
-class CheckResult:
-    """The engine's answer for one claim, ready for the page: its ``Finding`` objects by line, the claim's own,
-    the risk, and the checks that did not run (``NotChecked``)."""
-
-    risk: str
-    findings: list[Finding]
-    unchecked: list[str]
-    reference_data: dict[str, str]
-    unchecked_checks: list[NotChecked] = field(default_factory=list)  # which checks did not run, and why
-
-    @property
-    def checks_not_run(self) -> int:
-        return len(self.unchecked_checks) or len(self.unchecked)
-
-    @property
-    def claim_findings(self) -> list[Finding]:
-        return [f for f in self.findings if f.line is None]
-
-    def for_line(self, number: int) -> list[Finding]:
-        return [f for f in self.findings if f.line == number]
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == Severity.ERROR]
-
-    def count(self, severity: str) -> int:
-        return sum(1 for f in self.findings if f.severity == severity)
-
-    def unchecked_as_stored(self) -> list[dict[str, Any]]:
-        """The checks that did not run as the claim, its trail and its snapshots keep them."""
-        return [check.as_dict() for check in self.unchecked_checks]
-
-
 def finding_key(finding: Finding) -> str:
     """A finding's key as the claim's stored findings have it (``ClaimFinding.key``): "<line or 0>:<rule>"."""
     return f"{finding.line or 0}:{finding.rule}"
-
-
-def check(
-    claim: Claim, lines: Sequence[ClaimLine], *, patient: Patient | None = None, today: date | None = None
-) -> CheckResult:
-    """Run the rules on a claim as entered (saved or not); stores nothing. Earlier claims of the same patient
-    that have been sent are its history; only the reference data of the claim's own codes is read."""
-    patient = patient or claim.patient
-    history = patient_history(patient, exclude_claim=claim.pk)
-    read = claim_input(claim, lines, patient=patient, history=history, today=today)
-    result, releases = check_one(read, payer=claim.payer)
-    return CheckResult(
-        risk=result.risk,
-        findings=result.findings,
-        unchecked=result.unchecked,
-        reference_data=releases,
-        unchecked_checks=result.unchecked_checks,
-    )
 
 
 # --- what a claim says, field by field (the trail's changes and the snapshot's differences) -----------
@@ -351,11 +196,6 @@ def _event(claim: Claim, *, action: str, user, summary: str, **kwargs) -> None:
     )
 
 
-def find_patient(*, member_id: str, date_of_birth: date) -> Patient | None:
-    """The patient with this member ID (stored in capitals) and date of birth; one indexed look-up."""
-    return Patient.objects.filter(member_id=member_id.strip().upper(), date_of_birth=date_of_birth).first()
-
-
 PATIENT_LABELS = {
     "member_id": "member ID",
     "last_name": "last name",
@@ -391,7 +231,7 @@ def _patient_for_claim(entered: Patient, *, user) -> Patient:
     """The patient record a claim is filed under: the known one with this member ID and date of birth, left
     exactly as it is (a claim keeps the name and sex as entered on itself), or a new record."""
     entered.member_id = entered.member_id.strip().upper()
-    existing = find_patient(member_id=entered.member_id, date_of_birth=entered.date_of_birth)
+    existing = patient_matching_member(member_id=entered.member_id, date_of_birth=entered.date_of_birth)
     if existing is not None:
         return existing
     entered.pk = None
@@ -399,7 +239,7 @@ def _patient_for_claim(entered: Patient, *, user) -> Patient:
         with transaction.atomic():  # a savepoint: another save may add the same new patient at the same moment
             return patient_add(patient=entered, user=user)
     except IntegrityError:
-        existing = find_patient(member_id=entered.member_id, date_of_birth=entered.date_of_birth)
+        existing = patient_matching_member(member_id=entered.member_id, date_of_birth=entered.date_of_birth)
         if existing is None:
             raise
         entered.pk = None
@@ -714,7 +554,7 @@ def claim_check(*, claim: Claim, user, today: date | None = None) -> CheckResult
     if not claim.is_editable:
         raise ClaimError(f"{claim.number} is {claim.get_status_display().lower()}; it is not checked again.")
     lines = list(claim.lines.all())
-    result = check(claim, lines, today=today)
+    result = claim_findings(claim=claim, lines=lines, today=today)
     _store_findings(claim, result, lines)
     from_status = claim.status
     claim.status = ClaimStatus.CHECKED
@@ -895,7 +735,7 @@ def claim_submit(
             if reason and reason.strip() and acknowledgeable(key.partition(":")[2])
         }
         lines = list(claim.lines.all())
-        result = check(claim, lines, today=today)
+        result = claim_findings(claim=claim, lines=lines, today=today)
         _store_findings(claim, result, lines, overrides=overrides, user=user)
         acknowledged = {f.key for f in claim.findings.all() if f.override_reason and acknowledgeable(f.rule)}
         missing = [f for f in result.errors if finding_key(f) not in acknowledged]
@@ -935,23 +775,13 @@ def claim_submit(
 
 # --- review ---------------------------------------------------------------------------------------------
 REVIEW_PERMISSION = "claims.review_claim"
-EDIT_ACTIONS = ("claim.created", "claim.changed")
-
-
-def claim_editors(claim: Claim) -> set[int]:
-    """Everyone who created or edited the claim (they may not review it)."""
-    return {claim.created_by_id} | actor_ids(object_type="claim", object_id=claim.pk, actions=EDIT_ACTIONS)
 
 
 def _require_reviewer(claim: Claim, user) -> None:
     if not user.has_perm(REVIEW_PERMISSION):
         raise ReviewError("Only supervisors review claims.")
-    if user.pk in claim_editors(claim):
+    if user.pk in claim_editor_ids(claim):
         raise ReviewError(f"You created or edited {claim.number}: another supervisor must review it.")
-
-
-def open_review(claim: Claim) -> ClaimReview | None:
-    return claim.reviews.filter(outcome="").select_related("snapshot").order_by("-created_at", "-id").first()
 
 
 def _locked_review(claim: Claim, *, user, version: int | None) -> tuple[Claim, ClaimReview]:
@@ -961,7 +791,7 @@ def _locked_review(claim: Claim, *, user, version: int | None) -> tuple[Claim, C
         raise StaleClaimError(
             f"{claim.number} changed since you opened it (another reviewer may have decided); reload it."
         )
-    review = open_review(claim)
+    review = claim_open_review(claim)
     if review is None:
         raise ReviewError(f"{claim.number} is not waiting for review.")
     return claim, review
@@ -1075,11 +905,11 @@ def review_assign(*, claims: Iterable[Claim], assignee, user) -> AssignResult:
     result = AssignResult([], [])
     now = timezone.now()
     for claim in claims:
-        review = open_review(claim)
+        review = claim_open_review(claim)
         if review is None:
             result.refused.append((claim, f"{claim.number} is not waiting for review."))
             continue
-        if assignee is not None and assignee.pk in claim_editors(claim):
+        if assignee is not None and assignee.pk in claim_editor_ids(claim):
             result.refused.append((claim, f"{assignee.get_username()} created or edited {claim.number}."))
             continue
         if review.assignee_id == (assignee.pk if assignee else None):

@@ -1,7 +1,7 @@
 """The entry page and the batch check give the same answer for the same claim.
 
-The entry page reads a claim's records into the engine's inputs (``services.claim_input``) and checks them
-with the reference data of the claim's own codes (``rules.engine.check_one``); ``scrub_claims`` and the API
+The entry page reads a claim's records into the engine's inputs (``check_input.claim_input``) and checks them
+with the reference data of the claim's own codes (``selectors.claim_findings``); ``scrub_claims`` and the API
 read the claim's scrub-format JSON (``check_document``). Claims of the generated corpus
 (``tests/claims/rules/corpus.py``: every code family, drugs, modifiers, odd units, several dates, every payer
 type, no ../shared) are entered as records (an unsaved claim and lines as the live check holds them, every
@@ -25,10 +25,10 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
-from claims import services
 from claims.choices import ClaimStatus, ReviewOutcome
 from claims.models import Claim, ClaimLine, Patient, Payer
 from claims.rules import check_document
+from claims.selectors import claim_findings
 from tests.claims.conftest import rolled_back
 from tests.claims.factories import make_claim
 
@@ -240,7 +240,7 @@ def compared(django_db_setup, django_db_blocker) -> Iterator[Compared]:
         for index, raw in enumerate(raws):
             claim = entered(user, raw, index, plain_payers)
             history_items += len(claim.document["history"])
-            result = services.check(claim.claim, claim.lines, today=claim.today)
+            result = claim_findings(claim=claim.claim, lines=claim.lines, today=claim.today)
             web.append(
                 {
                     "id": claim.claim.number,

@@ -14,10 +14,12 @@ from django.utils.html import strip_tags
 
 from audit.models import AuditEvent as Event
 from claims import services
+from claims.check_input import claim_input
 from claims.choices import ProviderKind, Relationship
 from claims.cms1500 import CMS1500_FIELDS
 from claims.models import Claim, Patient, Payer, Provider
 from claims.rules.inputs import ScrubInputError, parse_claim
+from claims.selectors import claim_findings
 from tests.claims.factories import claim_header, make_claim, make_line, make_patient, make_payer
 
 from .entry_helpers import entry_data
@@ -300,14 +302,14 @@ def test_a_corrected_claim_with_its_original_reference_is_no_duplicate(biller, m
     sent_claim(biller, medicare, patient)
     corrected = make_claim(biller, payer=medicare, patient=patient, lines=["99213"], frequency_code=frequency,
                            original_reference=reference)  # fmt: skip
-    result = services.check(corrected, list(corrected.lines.all()))
+    result = claim_findings(claim=corrected, lines=list(corrected.lines.all()))
     assert ("DUP-HISTORY" in {finding.rule for finding in result.findings}) is flagged
 
 
 def test_the_engine_input_carries_the_boxes_the_rules_read(biller, medicare):
     claim = make_claim(biller, payer=medicare, frequency_code="7", original_reference="PCN9", auto_accident=True,
                        auto_accident_state="NY")  # fmt: skip
-    read = services.claim_input(claim, claim.lines.all())
+    read = claim_input(claim, claim.lines.all())
     assert (read.frequency_code, read.original_reference, read.accident_type, read.accident_state) == (
         "7", "PCN9", "auto", "NY"
     )  # fmt: skip
@@ -326,7 +328,7 @@ def test_the_engine_input_carries_the_boxes_the_rules_read(biller, medicare):
 )
 def test_the_engine_input_reads_the_accident_as_entered(biller, medicare, boxes, read):
     claim = make_claim(biller, payer=medicare, **boxes)
-    accident = services.claim_input(claim, claim.lines.all())
+    accident = claim_input(claim, claim.lines.all())
     assert (accident.accident_type, accident.accident_state) == read
 
 

@@ -21,6 +21,7 @@ from audit.models import AuditEvent
 from claims import services
 from claims.choices import ClaimStatus, OverrideDecisionChoice, QueueReason, ReviewOutcome, Severity
 from claims.models import Claim, ClaimReview, OverrideDecision, Patient
+from claims.selectors import claim_open_review
 from tests.claims.factories import claim_header, make_claim, make_line, make_payer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("starter_data_for_module")]
@@ -129,7 +130,7 @@ def decide_url(claim: Claim) -> str:
 def decide(client, claim: Claim, action: str, *, note: str = "", decisions=None, version=None, follow=False):
     """Post the review page's form: ``decisions`` maps a finding key to (decision, note)."""
     claim.refresh_from_db()
-    review = services.open_review(claim)
+    review = claim_open_review(claim)
     data = {
         "action": action,
         "note": note,
@@ -144,7 +145,7 @@ def decide(client, claim: Claim, action: str, *, note: str = "", decisions=None,
 
 
 def override_keys(claim: Claim) -> list[str]:
-    return [f["key"] for f in services.open_review(claim).snapshot.data["findings"] if f["override"]]
+    return [f["key"] for f in claim_open_review(claim).snapshot.data["findings"] if f["override"]]
 
 
 def accept_all(claim: Claim) -> dict[str, tuple[str, str]]:
@@ -158,12 +159,12 @@ def test_the_four_pages_are_for_reviewers_only(request, persona, biller):
     client = client_of(request.getfixturevalue(persona))
     assert client.get(QUEUE).status_code == 403
     assert client.get(detail_url(claim)).status_code == 403
-    review = services.open_review(claim)
+    review = claim_open_review(claim)
     assert client.post(ASSIGN, {"review": [review.pk], "action": "me"}).status_code == 403
     response = client.post(decide_url(claim), {"action": "approve", "version": claim.version, "review": review.pk})
     assert response.status_code == 403
     claim.refresh_from_db()
-    assert claim.status == ClaimStatus.FLAGGED and services.open_review(claim).assignee is None
+    assert claim.status == ClaimStatus.FLAGGED and claim_open_review(claim).assignee is None
 
 
 def test_anonymous_users_are_sent_to_the_login_page(client, biller):
@@ -340,7 +341,7 @@ def test_an_empty_queue_says_so(supervisor_client, biller):
 
 # --- bulk assignment --------------------------------------------------------------------------------------
 def test_bulk_assign_gives_the_ticked_claims_to_a_reviewer(supervisor_client, queue, supervisor2):
-    reviews = [services.open_review(queue[name]) for name in ("dup", "random2")]
+    reviews = [claim_open_review(queue[name]) for name in ("dup", "random2")]
     response = supervisor_client.post(
         ASSIGN,
         {"review": [r.pk for r in reviews], "assignee": supervisor2.pk, "action": "assign", "query": "reason=flagged"},
@@ -365,14 +366,14 @@ def test_bulk_assign_refuses_claims_the_reviewer_edited(supervisor_client, bille
     )
     edited = flagged_from(edited, biller)
     other = flagged(biller, DUPLICATE)
-    reviews = [services.open_review(edited), services.open_review(other)]
+    reviews = [claim_open_review(edited), claim_open_review(other)]
     response = supervisor_client.post(
         ASSIGN, {"review": [r.pk for r in reviews], "assignee": supervisor2.pk, "action": "assign"}, follow=True
     )
     page = text(response)
     assert "Assigned 1 claim to Sam Second (supervisor2)." in page
     assert f"Not assigned (1 claim): supervisor2 created or edited {edited.number}." in page
-    assert services.open_review(edited).assignee is None and services.open_review(other).assignee == supervisor2
+    assert claim_open_review(edited).assignee is None and claim_open_review(other).assignee == supervisor2
 
 
 def flagged_from(claim: Claim, user) -> Claim:
@@ -382,7 +383,7 @@ def flagged_from(claim: Claim, user) -> Claim:
 
 
 def test_assign_to_me_and_unassign(supervisor_client, supervisor, queue):
-    review = services.open_review(queue["dup"])
+    review = claim_open_review(queue["dup"])
     response = supervisor_client.post(ASSIGN, {"review": [review.pk], "action": "me"}, follow=True)
     assert "Assigned 1 claim to supervisor." in text(response)
     review.refresh_from_db()
@@ -395,14 +396,14 @@ def test_assign_to_me_and_unassign(supervisor_client, supervisor, queue):
 def test_assign_needs_ticked_claims_and_a_reviewer(supervisor_client, queue):
     page = text(supervisor_client.post(ASSIGN, {"action": "assign", "assignee": "none"}, follow=True))
     assert "Tick at least one claim to assign." in page
-    review = services.open_review(queue["dup"])
+    review = claim_open_review(queue["dup"])
     page = text(supervisor_client.post(ASSIGN, {"review": [review.pk], "action": "assign"}, follow=True))
     assert "Choose the reviewer to assign the ticked claims to." in page
 
 
 def test_assign_to_me_from_the_review_page(supervisor_client, supervisor, biller):
     claim = flagged(biller)
-    review = services.open_review(claim)
+    review = claim_open_review(claim)
     assert 'value="me">Assign to me</button>' in supervisor_client.get(detail_url(claim)).content.decode()
     response = supervisor_client.post(ASSIGN, {"review": [review.pk], "action": "me", "next": detail_url(claim)})
     assert response.status_code == 302 and response["Location"] == detail_url(claim)
@@ -415,7 +416,7 @@ def test_assign_to_me_from_the_review_page(supervisor_client, supervisor, biller
 
 
 def test_billers_are_not_offered_as_reviewers(supervisor_client, queue, biller, other_biller):
-    review = services.open_review(queue["dup"])
+    review = claim_open_review(queue["dup"])
     response = supervisor_client.post(ASSIGN, {"review": [review.pk], "assignee": biller.pk, "action": "assign"})
     assert response.status_code == 302
     review.refresh_from_db()
@@ -533,7 +534,7 @@ def test_approve_is_refused_with_a_rejected_override(supervisor_client, biller):
     page = text(response)
     assert f"cannot be approved with a rejected override ({ROUTE} (line 1): Wrong route)" in page
     claim.refresh_from_db()
-    assert claim.status == ClaimStatus.FLAGGED and services.open_review(claim) is not None
+    assert claim.status == ClaimStatus.FLAGGED and claim_open_review(claim) is not None
     html = response.content.decode()
     assert re.search(rf'id="decision-1_{ROUTE}-rejected" value="rejected" checked', html)
     assert "Wrong route</textarea>" in html and ">ok</textarea>" in html
@@ -622,7 +623,7 @@ def test_a_decision_without_a_version_is_refused(supervisor_client, biller, vers
 def test_deciding_after_another_reviewer_did_keeps_the_typed_note(supervisor_client, supervisor2, biller):
     claim = flagged(biller, DUPLICATE)
     version = claim.version
-    review = services.open_review(claim)
+    review = claim_open_review(claim)
     services.review_return(claim=claim, user=supervisor2, note="Returned first")
     response = supervisor_client.post(
         decide_url(claim), {"action": "return", "note": "My own note", "version": version, "review": review.pk}
@@ -675,7 +676,7 @@ def test_a_claim_that_came_back_shows_what_changed(supervisor_client, supervisor
         claim=claim, lines=lines, patient=new_patient(member_id=claim.member_id), user=biller, version=claim.version
     )
     claim = flagged_from(claim, biller)
-    review = services.open_review(claim)
+    review = claim_open_review(claim)
     assert review.snapshot.number == 2
     response = supervisor_client.get(detail_url(claim))
     html = response.content.decode()
@@ -733,8 +734,8 @@ def test_queue_query_count_is_the_same_for_one_and_twenty_reviews(supervisor_cli
 def test_review_page_query_count_is_the_same_for_one_and_twenty_lines(supervisor_client, biller):
     small = flagged(biller, ("J8499",))
     large = flagged(biller, ("J8499",) + ("96372",) * 19)
-    assert len(services.open_review(large).snapshot.data["lines"]) == 20
-    assert len(services.open_review(large).snapshot.data["findings"]) >= 20
+    assert len(claim_open_review(large).snapshot.data["lines"]) == 20
+    assert len(claim_open_review(large).snapshot.data["findings"]) >= 20
     assert _queries(supervisor_client, detail_url(small)) == _queries(supervisor_client, detail_url(large))
 
 

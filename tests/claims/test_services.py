@@ -8,11 +8,12 @@ from decimal import Decimal
 import pytest
 
 from audit.models import AuditEvent
-from claims import services
+from claims import selectors, services
+from claims.check_input import claim_input
 from claims.choices import ClaimStatus, ReviewOutcome
 from claims.models import Claim, ClaimFinding, ClaimLine, Patient
 from claims.rules.inputs import HistoryItem, PatientInput, parse_claim
-from claims.selectors import patient_history
+from claims.selectors import claim_findings, patient_history
 from tests.claims.factories import claim_header, make_claim, make_line, make_patient, make_payer
 
 TODAY = date(2026, 3, 12)
@@ -207,7 +208,7 @@ def test_claim_input_reads_a_line_as_the_scrub_format_does(saved):
         "single_dose",
     )
     line.modifiers = ["JZ"]
-    read = services.claim_input(saved, [line])
+    read = claim_input(saved, [line])
     assert (read.payer_type, read.payer_name) == ("medicare", "Medicare Part B")
     assert read.patient == PatientInput(dob=date(1950, 3, 1), sex="F")
     scrub_line = {
@@ -316,7 +317,7 @@ def test_an_earlier_sent_claim_makes_a_duplicate(db, biller):
     patient = make_patient()
     earlier = make_claim(biller, patient=patient, lines=["99213"], status=ClaimStatus.READY)
     claim = make_claim(biller, patient=patient, lines=["99213"])
-    result = services.check(claim, list(claim.lines.all()), today=TODAY)
+    result = claim_findings(claim=claim, lines=list(claim.lines.all()), today=TODAY)
     assert (1, "DUP-HISTORY") in {(f.line, f.rule) for f in result.findings}
     [finding] = [f for f in result.findings if f.rule == "DUP-HISTORY"]
     assert f"is already on claim {earlier.number} (ready to send)." in finding.message  # not "accepted"
@@ -338,14 +339,14 @@ def test_a_new_patient_added_by_another_save_at_the_same_moment_is_used_not_an_e
     record (a unique-constraint error, its validation having run before that record was there); the claim is
     filed under that record instead of failing."""
     other = services.claim_save(claim=new_claim(), lines=[make_line("99213")], patient=new_patient(), user=biller)
-    real_find = services.find_patient
+    real_find = selectors.patient_matching_member
     calls = []
 
     def not_yet_committed(**kwargs):  # the other save's record is not visible on the first look
         calls.append(kwargs)
         return None if len(calls) == 1 else real_find(**kwargs)
 
-    monkeypatch.setattr(services, "find_patient", not_yet_committed)
+    monkeypatch.setattr(services, "patient_matching_member", not_yet_committed)  # as services looks it up
     monkeypatch.setattr(Patient, "validate_constraints", lambda self, exclude=None: None)
     claim = services.claim_save(claim=new_claim(), lines=[make_line("99214")], patient=new_patient(), user=biller)
     assert claim.patient_id == other.patient_id and Patient.objects.count() == 1 and len(calls) == 2

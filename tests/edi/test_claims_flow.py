@@ -13,6 +13,7 @@ from claims import services
 from claims.choices import ClaimStatus, OverrideDecisionChoice
 from claims.models import Patient
 from claims.roles import SUPERVISORS
+from claims.selectors import claim_open_review
 from edi.imports import file_import
 from edi.services import interchange_export
 from edi.write837 import render_837p
@@ -61,7 +62,7 @@ def test_imported_claims_are_checked_fixed_approved_and_exported_as_a_valid_837p
         claim.refresh_from_db()
         assert claim.status in (ClaimStatus.READY, ClaimStatus.FLAGGED), claim.number
         if claim.status == ClaimStatus.FLAGGED:
-            review = services.open_review(claim)
+            review = claim_open_review(claim)
             for finding in review.snapshot.data["findings"]:
                 if finding.get("override"):
                     services.override_decide(claim=claim, user=reviewer, finding_key=finding["key"],
