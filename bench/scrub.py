@@ -16,7 +16,7 @@ the PTP, MUE and RVU files), and for each mix
   reach >= 5 % of it;
 * memory: peak RSS of the batch subprocess (``os.wait4`` rusage of that child) vs 500 MB;
 * interactive: one 20-line claim through ``check_document`` (one claim as the API checks it; the entry
-  page reads the same inputs from its records, ``services.check``, and ``bench/claims_pages.py`` times
+  page reads the same inputs from its records, ``selectors.claim_findings``, and ``bench/claims_pages.py`` times
   its live check) 200 times in one process with the reference tables loaded: server time p95 vs 30 ms;
 
 and once, on SQLite, the streaming check: a document of 1,000,000 claims (the diverse claims repeated

@@ -2,7 +2,7 @@
 
 ``parse_document(data)`` turns the JSON document of ``scrub-format.md`` into ``ClaimInput`` objects
 or raises ``ScrubInputError`` naming the claim id, line and field; the entry page builds the same objects
-from a claim's records (``claims.services.claim_input``). Rules never see raw JSON, and need no database,
+from a claim's records (``claims.check_input.claim_input``). Rules never see raw JSON, and need no database,
 so the live check can run them on unsaved lines.
 """
 
