@@ -61,8 +61,11 @@ def _refuse_constant(name: str) -> Any:
 # so the writing process only copies a few big pieces of text.
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder (``json.dumps`` makes one per call)
+
+
 def encode_json(claim: dict[str, Any]) -> str:
-    return json.dumps(claim, ensure_ascii=False)
+    return _encode(claim)
 
 
 def combine_json(chunks: list[str]) -> str:
