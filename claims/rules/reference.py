@@ -12,7 +12,7 @@ release's memory-mapped index (``codes.ptp_index``) instead of the table.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -155,6 +155,7 @@ class PlaceFacts:
 
 
 _UNKNOWN = object()  # a date not resolved to a release yet
+PTP_QUERY_MAX_CODES = 200  # codes whose PTP pairs ``ReferenceData.load`` reads with a query (more: the index)
 
 
 class _DayCache(dict):
@@ -311,7 +312,13 @@ class ReferenceData:
 
     # --- loading ----------------------------------------------------------------------------
     @classmethod
-    def load(cls, claims: Iterable[ClaimInput], *, ptp_index: bool = False) -> ReferenceData:
+    def load(cls, claims: Sequence[ClaimInput], *, ptp_index: bool | None = None) -> ReferenceData:
+        """The facts of the claims' codes. Their PTP pairs come from a query of the pairs among those codes
+        (one claim: a few index look-ups), or, for more than ``PTP_QUERY_MAX_CODES`` codes (``ptp_index``
+        None) or with ``ptp_index``, from the release's index: a query for the pairs among thousands of
+        codes reads far more than the index's look-ups (SQLite probes every pair of codes)."""
+        if ptp_index is None:
+            ptp_index = len(reference_keys(claims)[0]) > PTP_QUERY_MAX_CODES
         ref = cls.start(ptp_index=ptp_index)
         ref.extend(claims)
         return ref

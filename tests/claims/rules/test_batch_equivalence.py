@@ -159,3 +159,20 @@ def test_without_a_writable_index_directory_the_batch_reads_the_pairs_from_the_t
     reference_data, results = batch.iter_batch(claims, jobs=1, today=TODAY)
     assert {"claims": list(results), "reference_data": reference_data} == plain
     assert not (blocker / "index").exists()
+
+
+def test_many_codes_read_their_pairs_from_the_index_with_the_same_findings(reference, monkeypatch):
+    """``check_document`` of a big document (the API, a background batch's part) reads the PTP pairs of more
+    than ``PTP_QUERY_MAX_CODES`` codes from the release's index instead of querying the pairs among them: the
+    same findings as the query gives."""
+    from claims.rules import reference as reference_module
+
+    claims = generated_claims(500, seed=10)
+    queried = check_document({"claims": claims}, today=TODAY)  # the universe's 57 codes: a query
+    opened = []
+    real = ptp_index.open_index
+    monkeypatch.setattr(ptp_index, "open_index", lambda *args: opened.append(args) or real(*args))
+    monkeypatch.setattr(reference_module, "PTP_QUERY_MAX_CODES", 20)
+    assert check_document({"claims": claims}, today=TODAY) == queried
+    assert opened  # the index answered
+    assert any(f["rule"].startswith("PTP-") for claim in queried["claims"] for f in claim["findings"])
