@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import lru_cache
 
 from codes.choices import CodeOrigin, CodeSystem, Source
 from codes.classify import classify
@@ -14,6 +15,8 @@ from .context import COMMERCIAL, MEDICARE, ClaimContext
 from .data import code_list
 from .inputs import LineInput
 from .registry import CLAIM, Hit, register
+
+_classify = lru_cache(maxsize=65536)(classify)  # a pure function of the code, asked for most lines
 
 
 def _may_be_invalid(ref, code: str) -> bool:
@@ -80,7 +83,7 @@ def code_effective(ctx: ClaimContext, line: LineInput) -> Iterator[Hit]:
         yield _outside_dates(line, facts)
         return
     if facts is None:
-        shape = classify(line.code)
+        shape = _classify(line.code)
         if not shape:
             yield Hit(
                 message=f"{line.code or '(blank)'} is not a valid procedure code: {shape.reason}",

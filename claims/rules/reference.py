@@ -556,7 +556,7 @@ class ReferenceData:
 
     def fee_schedule_lists(self, release: Release, code: str) -> bool:
         """Whether the fee-schedule release lists the code (with or without a modifier)."""
-        return (release.pk, code) in self._fee_listed
+        return (release.id, code) in self._fee_listed
 
     def fee_schedule_listings(self, code: str) -> list[Release]:
         """The real (not starter) PFS releases listing a CPT code, oldest first (for the message of a deleted
