@@ -2,11 +2,12 @@
 processes for big batches), results handed on in input order as they come.
 
 Nothing here grows with the batch except the set of claim ids (to reject a repeated one): the input
-is read claim by claim (``read_claims``, never the whole document), a chunk of ``CHUNK_CLAIMS``
-claims is parsed, the reference facts of its codes not seen before are loaded
-(``ReferenceData.extend``: memory grows with the codes seen, never with the claims), the claims are
-checked and encoded, and a bounded number of chunks is in flight at a time. The PTP pairs are read
-from the release's memory-mapped index (``codes.ptp_index``), one copy for every process.
+is read claim by claim (``read_claims``, never the whole document; a worker gets each chunk as its JSON
+text and decodes it itself), a chunk of ``CHUNK_CLAIMS`` claims is parsed, the reference facts of its
+codes not seen before are loaded (``ReferenceData.extend``: memory grows with the codes seen, never
+with the claims), the claims are checked and encoded, and a bounded number of chunks is in flight at a
+time. The PTP pairs are read from the release's memory-mapped index (``codes.ptp_index``), one copy
+for every process.
 
 Which rules run and how findings are ranked is the engine's (``engine.check_claim``); this module only
 feeds it.
@@ -259,9 +260,10 @@ def iter_batch(
     """The batch check of ``scrub_claims``: (reference releases used, the claim results in input order).
 
     ``claims`` are the raw claims (``read_claims`` of the input, as values or as ``ClaimText``, or a
-    document's list). ``jobs``: worker
-    processes (default: one per CPU, at most 8, when there are at least ``PARALLEL_MINIMUM`` claims and
-    the workers can read the database; 1 checks in this process). ``encode`` turns each result into
+    document's list). ``jobs``: worker processes (default: one per CPU, at most 8, when there are at least
+    ``PARALLEL_MINIMUM`` claims and the workers can read the database; 1 checks in this process). The
+    reference facts of the first claims' codes are read before the workers start, once for all of them.
+    ``encode`` turns each result into
     what the caller writes (in the workers, so this process only copies text); with ``combine`` as well,
     the encoded results of a chunk are joined into one piece, and the iterator gives such pieces.
     Malformed input raises ``ScrubInputError`` (naming claim, line and field) from the iterator,
