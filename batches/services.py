@@ -171,21 +171,29 @@ def chunk_run(*, chunk_id: int) -> str:
     Only the attempt that started last may mark the chunk done: an attempt that was taken for stalled
     (``chunks_stalled_requeue``) and ran on after all rolls its results back when another attempt has begun.
     """
-    chunks_stalled_requeue()
-    with transaction.atomic():
-        chunk = _locked(chunk_id)
-        if chunk is None or chunk.status != ChunkStatus.QUEUED:
-            return SKIPPED  # done, failed, or being run by another worker (a task delivered twice)
-        now = timezone.now()
-        chunk.status = ChunkStatus.RUNNING
-        chunk.attempts += 1
-        chunk.started_at = now
-        chunk.save(update_fields=["status", "attempts", "started_at"])
-        batch = chunk.batch
-        if batch.status == BatchStatus.QUEUED:
-            batch.status = BatchStatus.RUNNING
-            batch.started_at = now
-            batch.save(update_fields=["status", "started_at"])
+    try:
+        chunks_stalled_requeue()
+        with transaction.atomic():
+            chunk = _locked(chunk_id)
+            if chunk is None or chunk.status != ChunkStatus.QUEUED:
+                return SKIPPED  # done, failed, or being run by another worker (a task delivered twice)
+            now = timezone.now()
+            chunk.status = ChunkStatus.RUNNING
+            chunk.attempts += 1
+            chunk.started_at = now
+            chunk.save(update_fields=["status", "attempts", "started_at"])
+            batch = chunk.batch
+            if batch.status == BatchStatus.QUEUED:
+                batch.status = BatchStatus.RUNNING
+                batch.started_at = now
+                batch.save(update_fields=["status", "started_at"])
+    except DatabaseError as error:
+        # The part could not even be taken: e.g. on SQLite with several workers, another worker's writes kept
+        # the database locked past its timeout. Nothing changed and no attempt is used: the part is still
+        # queued, and is handed to the queue again (this task is over, so no other task would ever run it).
+        logger.warning("Batch part %s could not be started (%s); queued again", chunk_id, type(error).__name__)
+        _enqueue([chunk_id])
+        return RETRYING
     try:
         with transaction.atomic():
             summary = kinds.handler_for(batch.kind)(chunk)

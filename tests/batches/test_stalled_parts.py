@@ -15,6 +15,7 @@ from batches.models import Chunk
 
 pytestmark = pytest.mark.django_db
 
+
 @pytest.fixture
 def counting(monkeypatch):
     """A kind whose handler records what it wrote (rolled back with the transaction when the attempt loses)."""
@@ -138,3 +139,30 @@ def test_a_database_error_is_named_by_its_kind_without_promising_another_attempt
     assert services.failure_message(OperationalError("deadlock detected; DETAIL: …")) == (
         "the database could not be read or written (OperationalError)"
     )
+
+
+def test_a_part_the_database_was_too_busy_to_start_is_queued_again(biller, counting, monkeypatch):
+    """Two workers on SQLite: one keeps the database locked past the other's timeout just as the other takes a
+    part. That part is still queued and uses no attempt; it is handed to the task queue again (its task is
+    over: nothing else would run it, and its batch would wait for ever), and the next run does it."""
+    from django.db import OperationalError
+
+    batch = services.batch_create(user=biller, kind="count", items=[1, 2, 3], chunk_size=3)
+    chunk = batch.chunks.get(number=1)
+    real_locked = services._locked
+    busy = [True]
+
+    def locked_once(chunk_id):
+        if busy.pop() if busy else False:
+            raise OperationalError("database is locked")
+        return real_locked(chunk_id)
+
+    monkeypatch.setattr(services, "_locked", locked_once)
+    counting.clear()
+    assert services.chunk_run(chunk_id=chunk.pk) == services.RETRYING
+    chunk.refresh_from_db()
+    assert (chunk.status, chunk.attempts) == (ChunkStatus.QUEUED, 0)
+    assert counting == [chunk.pk]  # handed to the task queue again
+    assert services.chunk_run(chunk_id=chunk.pk) == services.DONE
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.DONE
