@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, OperationalError, transaction
 from django.utils import timezone
 
 from audit.services import event_record
@@ -187,11 +187,13 @@ def chunk_run(*, chunk_id: int) -> str:
                 batch.status = BatchStatus.RUNNING
                 batch.started_at = now
                 batch.save(update_fields=["status", "started_at"])
-    except DatabaseError as error:
-        # The part could not even be taken: e.g. on SQLite with several workers, another worker's writes kept
-        # the database locked past its timeout. Nothing changed and no attempt is used: the part is still
-        # queued, and is handed to the queue again (this task is over, so no other task would ever run it).
-        logger.warning("Batch part %s could not be started (%s); queued again", chunk_id, type(error).__name__)
+    except OperationalError as error:
+        if "locked" not in str(error):
+            raise  # not a busy database: the task fails with it (queued again, it would fail again at once)
+        # The part could not even be taken: on SQLite with several workers, another worker's writes kept the
+        # database locked past its timeout. Nothing changed and no attempt is used: the part is still queued,
+        # and is handed to the queue again (this task is over, so no other task would ever run it).
+        logger.warning("Batch part %s could not be started (database busy); queued again", chunk_id)
         _enqueue([chunk_id])
         return RETRYING
     try:

@@ -166,3 +166,21 @@ def test_a_part_the_database_was_too_busy_to_start_is_queued_again(biller, count
     assert services.chunk_run(chunk_id=chunk.pk) == services.DONE
     batch.refresh_from_db()
     assert batch.status == BatchStatus.DONE
+
+
+def test_a_part_that_cannot_start_for_another_database_error_is_not_queued_again(biller, counting, monkeypatch):
+    """Only a busy (locked) database is waited out: any other error would come back at once, so the task fails
+    with it (in the worker's log) instead of queuing the part again and again."""
+    from django.db import OperationalError
+
+    batch = services.batch_create(user=biller, kind="count", items=[1, 2, 3], chunk_size=3)
+    chunk = batch.chunks.get(number=1)
+
+    def broken(chunk_id):
+        raise OperationalError("no such table: batches_chunk")
+
+    monkeypatch.setattr(services, "_locked", broken)
+    counting.clear()
+    with pytest.raises(OperationalError):
+        services.chunk_run(chunk_id=chunk.pk)
+    assert counting == []
