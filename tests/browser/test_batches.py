@@ -30,7 +30,9 @@ def test_a_file_is_checked_in_the_background_and_its_results_shown(biller_page, 
     progress = page.get_by_test_id("batch-progress")
     expect(progress).to_contain_text("0 of 12 claims checked (0 of 3 parts)")
     bar = page.locator(".progress-bar")
-    assert bar.evaluate("element => element.getBoundingClientRect().width") == 0  # 0 %: our CSS class
+    # 0 %: our CSS class. `to_have_css` waits for the page's stylesheets; reading the width at once raced
+    # batches.css on a loaded machine (the bar was as wide as its "0%" label).
+    expect(bar).to_have_css("width", "0px")
     # The page polls while the worker runs (the worker of `make run`, here in the test process).
     call_command("db_worker", batch=True, reload=False, startup_delay=False, interval=0, verbosity=0, stdout=StringIO())
     expect(page).to_have_url(re.compile(r"/batches/\d+/results/$"), timeout=10_000)

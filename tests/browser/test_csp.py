@@ -64,14 +64,14 @@ def test_biller_pages_and_the_live_check_run_without_a_violation(biller_page):
     fill_line(page, 1, "96372", "25.00")
     expect(page.locator("#claim-summary [data-risk]")).to_be_visible()  # the live check answered (htmx)
     indicator = page.locator("#check-indicator")
-    assert indicator.evaluate("element => getComputedStyle(element).visibility") == "hidden"  # our CSS, not htmx's
+    expect(indicator).to_have_css("visibility", "hidden")  # our CSS, not htmx's
     assert page.evaluate("document.querySelectorAll('style').length") == 0  # htmx injected no <style>
 
     code = page.locator('.claim-line[data-line="1"]').get_by_label("CPT/HCPCS (24D)")
     code.fill("9921")
     suggestions = page.locator(".code-suggestion-list").first
     expect(suggestions).to_be_visible()
-    assert suggestions.evaluate("element => getComputedStyle(element).zIndex") == "1000"  # the moved inline style
+    expect(suggestions).to_have_css("z-index", "1000")  # the moved inline style
     problems += [f"/claims/new/ (typing): {violation}" for violation in violations(page)]
     assert problems == []
 
