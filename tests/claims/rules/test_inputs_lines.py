@@ -25,7 +25,10 @@ def read(raw, index=5):
 
 
 def plain(number, code, **fields):
-    return LineInput(number=number, code=code, dos=DOS, pos="11", rendering_npi="1234567893", **fields)
+    modifier_set = frozenset(fields.get("modifiers", ()))
+    return LineInput(
+        number=number, code=code, dos=DOS, pos="11", rendering_npi="1234567893", modifier_set=modifier_set, **fields
+    )
 
 
 @pytest.mark.parametrize(
@@ -61,6 +64,7 @@ def plain(number, code, **fields):
                 code="J1100",
                 dos=date(2026, 3, 10),
                 pos="22",
+                modifier_set=frozenset(),
                 ndc="63323-0506-01",
                 narrative="x",
                 rendering_npi="1234567893",
@@ -99,18 +103,27 @@ def test_drug_and_override_fields_given_as_null_read_as_not_given():
     optional = ("ndc", "ndc_unit", "ndc_qty", "dose", "container", "narrative", "dos", "pos", "rendering_npi")
     nulls = dict.fromkeys(optional)
     line = {"line": 1, "code": "99213", "modifiers": ["25"], "units": 2, "charge": 10.5}
-    assert read({**line, **nulls}) == read(line) == plain(
-        1, "99213", modifiers=("25",), units=Decimal(2), units_text="2", charge=Decimal("10.5")
+    assert (
+        read({**line, **nulls})
+        == read(line)
+        == plain(1, "99213", modifiers=("25",), units=Decimal(2), units_text="2", charge=Decimal("10.5"))
     )
     given = read({**line, **nulls, "pos": "22", "container": "single_dose"})
     assert (given.pos, given.container, given.dos) == ("22", "single_dose", DOS)
 
 
-def test_a_line_is_a_frozen_line_input():
+def test_a_line_is_a_line_input_of_its_fields_only():
+    """Rules never change a line (``test_prefilters_equivalence``); no field can be added to one either."""
     line = read({"line": 2, "code": "j1100", "modifiers": ["jz"], "units": 10, "charge": 14.5})
     assert type(line) is LineInput
-    with pytest.raises(FrozenInstanceError):
-        line.code = "J1101"
+    assert line == read({"line": 2, "code": "J1100", "modifiers": ["JZ"], "units": 10, "charge": 14.5})
+    with pytest.raises(AttributeError):
+        line.extra = "no new fields"
+
+
+def test_a_line_cannot_be_built_without_the_set_of_its_modifiers():
+    with pytest.raises(TypeError, match="modifier_set"):
+        LineInput(number=1, code="99213", dos=DOS, pos="11", modifiers=("25",))
 
 
 def test_repeated_modifier_lists_read_the_same_every_time():
@@ -169,6 +182,7 @@ def test_a_parsed_claim_is_the_frozen_claim_input_of_its_fields():
                 code="99213",
                 dos=date(2026, 3, 9),
                 pos="11",
+                modifier_set=frozenset(),
                 charge=Decimal("100.0"),
                 dx_pointers=("A",),
                 rendering_npi="1234567893",

@@ -102,6 +102,7 @@ class Corpus:
     with_prefilters: dict[str, Any]
     without_prefilters: dict[str, Any]
     skips: Counter
+    lines_as_parsed: list[list[tuple]]  # every claim's lines, field by field, before any rule ran
 
     def recheck(self, rule_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """(the claims with a finding of the rule and every tenth other claim checked again with the
@@ -121,11 +122,12 @@ def corpus(django_db_setup, django_db_blocker) -> Iterator[Corpus]:
     with rolled_back(django_db_blocker):
         universe = build_universe()
         claims = parse_document({"claims": generate_claims(universe)})
+        lines_as_parsed = [[dataclasses.astuple(line) for line in claim.lines] for claim in claims]
         batch = BatchData(claims)
         with skips_counted() as skips:
             with_prefilters = check_claims(claims, batch=batch)
         without_prefilters = check_claims(claims, batch=batch, use_prefilters=False)
-        yield Corpus(claims, batch, with_prefilters, without_prefilters, skips)
+        yield Corpus(claims, batch, with_prefilters, without_prefilters, skips, lines_as_parsed)
 
 
 def test_the_corpus_is_large_and_spans_every_payer_type_and_code_family(corpus):
@@ -142,6 +144,13 @@ def test_checking_with_and_without_the_prefilters_gives_the_same_document(corpus
     assert corpus.with_prefilters["reference_data"] == corpus.without_prefilters["reference_data"]
     found = differences(corpus.with_prefilters, corpus.without_prefilters)
     assert not found, f"{len(found)} claims differ:\n" + "\n".join(found[:20])
+
+
+def test_no_rule_changes_a_line_it_reads(corpus):
+    """A line (``LineInput``) is a plain dataclass, not a frozen one, because a batch builds one per line
+    (``bench/scrub.py``); the rules only read it. Checked without pre-filters, every rule ran on every line
+    of the corpus, and every line is still as parsed."""
+    assert [[dataclasses.astuple(line) for line in claim.lines] for claim in corpus.claims] == corpus.lines_as_parsed
 
 
 def test_every_prefiltered_rule_fires_somewhere_in_the_corpus(corpus):
