@@ -181,18 +181,20 @@ class DiagnosisCodeSet:
     billable codes only (CMS's codes file) names no header, and a code such as ``S01.81X`` (a
     7th-character code written without its 7th character) is equally a heading to complete, not an
     unknown code. Headers and children are found in the sorted list of listed codes when asked (a
-    binary search), so building a code set costs one set and one sort: the batch check builds it
-    before its workers start.
+    binary search), so building a code set costs two sets, and one sort when a code is not billable: the
+    batch check builds it before its workers start.
     """
 
     def __init__(self, rows: Iterable[tuple[str, bool]]):
-        billable: set[str] = set()
-        listed_headers: set[str] = set()
-        for code, is_billable in rows:
-            (billable if is_billable else listed_headers).add(code)
-        self.billable = frozenset(billable)
-        self._listed_headers = frozenset(listed_headers - billable)
-        self._listed = sorted(billable | listed_headers)
+        rows = list(rows)
+        self.billable = frozenset([code for code, is_billable in rows if is_billable])
+        self._listed_headers = frozenset([code for code, is_billable in rows if not is_billable]) - self.billable
+
+    @cached_property
+    def _listed(self) -> list[str]:
+        """Every listed code, sorted: sorted when first asked (a claim whose diagnoses are all billable never
+        asks, and the batch check builds its code sets before its workers start)."""
+        return sorted(self.billable | self._listed_headers)
 
     def _longer(self, prefix: str) -> Iterator[str]:
         """The listed codes that begin with ``prefix`` and are longer than it, in order."""

@@ -2,11 +2,11 @@
 processes for big batches), results handed on in input order as they come.
 
 Nothing here grows with the batch except the set of claim ids (to reject a repeated one): the input
-is read claim by claim (``read_claims``, never the whole document; a worker gets each chunk as the
-``marshal`` bytes of its decoded claims), a chunk of ``CHUNK_CLAIMS`` claims is parsed, the reference
-facts of its codes not seen before are loaded (``ReferenceData.extend``: memory grows with the codes
-seen, never with the claims), the claims are checked and encoded, and a bounded number of chunks is in
-flight at a time. The PTP pairs are read from the release's memory-mapped index (``codes.ptp_index``), one copy
+is read claim by claim (``read_claims``, never the whole document; a worker gets each chunk as its JSON
+text and decodes it itself), a chunk of ``CHUNK_CLAIMS`` claims is parsed, the reference facts of its
+codes not seen before are loaded (``ReferenceData.extend``: memory grows with the codes seen, never
+with the claims), the claims are checked and encoded, and a bounded number of chunks is in flight at a
+time. The PTP pairs are read from the release's memory-mapped index (``codes.ptp_index``), one copy
 for every process.
 
 Which rules run and how findings are ranked is the engine's (``engine.check_claim``); this module only
@@ -19,7 +19,6 @@ import codecs
 import gc
 import itertools
 import json
-import marshal
 import multiprocessing
 import os
 from collections import deque
@@ -41,6 +40,7 @@ CHUNKS_AHEAD = 3  # chunks in flight per worker process
 READ_BYTES = 1 << 20  # bytes of input read at a time
 
 _WORK: dict[str, Any] = {}  # what forked workers inherit: the batch data, plan, today and encoder
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)  # for claims read as text (already checked)
 
 
 # --- reading the input as a stream ---------------------------------------------------------------------
@@ -116,6 +116,15 @@ class _Stream:
 
     def value(self) -> Any:
         """The next JSON value; more text is read while the value may go on past the window."""
+        return self._value()[0]
+
+    def value_text(self) -> str:
+        """The JSON text of the next value (checked by decoding it, as ``value``)."""
+        start, end = self._value()[1:]
+        return self.text[start:end]
+
+    def _value(self) -> tuple[Any, int, int]:
+        """(the next value, where its text starts and ends in the window)."""
         self.peek()
         while True:
             try:
@@ -135,14 +144,21 @@ class _Stream:
                 raise ScrubInputError("the document holds a number with too many digits to read") from None
             if end >= len(self.text) and self._more():
                 continue  # a number or literal may go on in the next block
-            self.position = end
-            return value
+            start, self.position = self.position, end
+            return value, start, end
 
 
-def read_claims(stream: BinaryIO) -> Iterator[Any]:
+class ClaimText(str):
+    """One claim of a document as its JSON text (``read_claims(as_text=True)``): what the batch hands to its
+    worker processes, which decode it themselves (text crosses between processes far more cheaply than
+    the decoded objects)."""
+
+
+def read_claims(stream: BinaryIO, *, as_text: bool = False) -> Iterator[Any]:
     """The values of the ``claims`` list of a scrub document, one at a time, as JSON values (each claim
-    is checked by the claim parser); ``ScrubInputError`` for a document that is not a JSON object with
-    one ``claims`` list, or is not valid JSON (with the line and column)."""
+    is checked by the claim parser), or with ``as_text`` as their ``ClaimText`` (decoded once here all
+    the same, so a syntax error is found where it stands); ``ScrubInputError`` for a document that is
+    not a JSON object with one ``claims`` list, or is not valid JSON (with the line and column)."""
     reader = _Stream(stream)
     if reader.peek() != "{":
         if reader.peek() in ('"', "[", "-", "t", "f", "n") or reader.peek().isdigit():
@@ -171,7 +187,7 @@ def read_claims(stream: BinaryIO) -> Iterator[Any]:
                 reader.position += 1
             else:
                 while True:
-                    yield reader.value()
+                    yield ClaimText(reader.value_text()) if as_text else reader.value()
                     if reader.expect(",]", "',' delimiter") == "]":
                         break
         else:
@@ -186,12 +202,12 @@ def read_claims(stream: BinaryIO) -> Iterator[Any]:
 
 
 # --- checking -----------------------------------------------------------------------------------------
-def _check_chunk(task: tuple[int, list[Any] | bytes]) -> tuple[list[str], Any]:
+def _check_chunk(task: tuple[int, list[Any] | str]) -> tuple[list[str], Any]:
     """Parse, load for and check one chunk of claims: (their ids, their results, encoded and combined
     into one piece when the caller gave an encoder and a combiner)."""
     first, raw_claims = task
-    if type(raw_claims) is bytes:  # a worker's chunk (``_to_worker``)
-        raw_claims = marshal.loads(raw_claims)
+    if isinstance(raw_claims, str):  # the chunk's claims as one JSON list (``_chunks``)
+        raw_claims = _DECODER.decode(raw_claims)
     batch, plan, today = _WORK["batch"], _WORK["plan"], _WORK["today"]
     encode, combine = _WORK["encode"], _WORK["combine"]
     claims = [parse_claim(raw, first + offset, today=today) for offset, raw in enumerate(raw_claims)]
@@ -221,23 +237,16 @@ def _forkable_connections() -> bool:
     return not (connection.vendor == "sqlite" and connection.is_in_memory_db())
 
 
-def _chunks(claims: Iterable[Any], first: int = 1) -> Iterator[tuple[int, list[Any]]]:
-    """(the number of the chunk's first claim, its raw claims)."""
+def _chunks(claims: Iterable[Any], first: int = 1) -> Iterator[tuple[int, list[Any] | str]]:
+    """(the number of the chunk's first claim, its claims): a list of raw claims, or, for claims read as
+    ``ClaimText``, one JSON list of them."""
     iterator = iter(claims)
     while chunk := list(itertools.islice(iterator, CHUNK_CLAIMS)):
-        yield first, chunk
+        if all(type(raw) is ClaimText for raw in chunk):
+            yield first, f"[{','.join(chunk)}]"
+        else:
+            yield first, [_DECODER.decode(raw) if type(raw) is ClaimText else raw for raw in chunk]
         first += len(chunk)
-
-
-def _to_worker(task: tuple[int, list[Any]]) -> tuple[int, list[Any] | bytes]:
-    """A chunk as it crosses to a worker process: its decoded JSON values as ``marshal`` bytes, which are
-    made and read again several times faster than the pickles of the values, or than decoding their JSON
-    text a second time. Values that are not JSON's (a caller's own objects) go as they are."""
-    first, raw_claims = task
-    try:
-        return first, marshal.dumps(raw_claims)
-    except ValueError:  # not only JSON values: pickled by the pool, and the claim parser says what is wrong
-        return task
 
 
 def iter_batch(
@@ -250,12 +259,13 @@ def iter_batch(
 ) -> tuple[dict[str, str], Iterator[Any]]:
     """The batch check of ``scrub_claims``: (reference releases used, the claim results in input order).
 
-    ``claims`` are the raw claims (``read_claims`` of the input, or a document's list). ``jobs``: worker
-    processes (default: one per CPU, at most 8, when there are at least ``PARALLEL_MINIMUM`` claims and the
-    workers can read the database; 1 checks in this process). The reference facts of the first claims'
-    codes are read before the workers start, once for all of them. ``encode`` turns each result into what
-    the caller writes (in the workers, so this process only copies text); with ``combine`` as well, the
-    encoded results of a chunk are joined into one piece, and the iterator gives such pieces.
+    ``claims`` are the raw claims (``read_claims`` of the input, as values or as ``ClaimText``, or a
+    document's list). ``jobs``: worker processes (default: one per CPU, at most 8, when there are at least
+    ``PARALLEL_MINIMUM`` claims and the workers can read the database; 1 checks in this process). The
+    reference facts of the first claims' codes are read before the workers start, once for all of them.
+    ``encode`` turns each result into
+    what the caller writes (in the workers, so this process only copies text); with ``combine`` as well,
+    the encoded results of a chunk are joined into one piece, and the iterator gives such pieces.
     Malformed input raises ``ScrubInputError`` (naming claim, line and field) from the iterator,
     possibly after some results: write to a temporary file and keep it only when the iterator ends.
     """
@@ -266,7 +276,10 @@ def iter_batch(
     if not head:  # said before any database work
         raise ScrubInputError(NO_CLAIMS_MESSAGE, field="claims")
     # The first claims are parsed here first: a malformed document costs no database work.
-    first_claims = [parse_claim(raw, index, today=today) for index, raw in enumerate(head, start=1)]
+    first_claims = [
+        parse_claim(_DECODER.decode(raw) if type(raw) is ClaimText else raw, index, today=today)
+        for index, raw in enumerate(head, start=1)
+    ]
     if jobs is None:
         jobs = max(1, min(os.cpu_count() or 1, 8)) if len(head) >= PARALLEL_MINIMUM else 1
     if jobs > 1 and ("fork" not in multiprocessing.get_all_start_methods() or not _forkable_connections()):
@@ -305,7 +318,9 @@ def iter_batch(
     return batch.ref.releases_used(), results()
 
 
-def _run(tasks: Iterator[tuple[int, list[Any]]], jobs: int, work: dict[str, Any]) -> Iterator[tuple[list[str], Any]]:
+def _run(
+    tasks: Iterator[tuple[int, list[Any] | str]], jobs: int, work: dict[str, Any]
+) -> Iterator[tuple[list[str], Any]]:
     """The chunks checked in order: in this process, or in ``jobs`` forked workers with at most
     ``CHUNKS_AHEAD`` chunks per worker in flight (the input is read only as fast as it is checked)."""
     if jobs == 1:
@@ -326,7 +341,7 @@ def _run(tasks: Iterator[tuple[int, list[Any]]], jobs: int, work: dict[str, Any]
             _WORK.clear()
             pending: deque = deque()
             for task in tasks:
-                pending.append(pool.apply_async(_check_chunk, (_to_worker(task),)))
+                pending.append(pool.apply_async(_check_chunk, (task,)))
                 if len(pending) >= jobs * CHUNKS_AHEAD:
                     yield pending.popleft().get()
             while pending:

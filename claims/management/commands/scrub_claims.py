@@ -79,7 +79,7 @@ class Command(BaseCommand):
         gc.disable()
         try:
             reference_data, results = iter_batch(
-                read_claims(stream),
+                read_claims(stream, as_text=True),
                 jobs=options["jobs"],
                 encode=output_format.encode,
                 combine=output_format.combine,

@@ -7,9 +7,7 @@ import copy
 import dataclasses
 import io
 import json
-import marshal
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -558,9 +556,9 @@ def check_claim_of(data: dict[str, Any], ref) -> list[Finding]:
     return findings(data, ref)
 
 
-def read_all(text: str, read_bytes: int, monkeypatch) -> list[Any]:
+def read_all(text: str, read_bytes: int, monkeypatch, *, as_text: bool = False) -> list[Any]:
     monkeypatch.setattr(batch_module, "READ_BYTES", read_bytes)
-    return list(read_claims(io.BytesIO(text.encode())))
+    return list(read_claims(io.BytesIO(text.encode()), as_text=as_text))
 
 
 @pytest.mark.parametrize("read_bytes", [1, 3, 7, 64, 1 << 20])
@@ -580,7 +578,13 @@ def test_claims_are_read_one_at_a_time_whatever_the_window(read_bytes, monkeypat
         "\ufeff" + json.dumps(document),
     ):
         assert read_all(text, read_bytes, monkeypatch) == claims
+        # As text (what the batch hands its workers): each claim's own JSON text, nothing around it.
+        texts = read_all(text, read_bytes, monkeypatch, as_text=True)
+        assert all(type(claim) is batch_module.ClaimText for claim in texts)
+        assert [json.loads(claim) for claim in texts] == claims
+        assert texts[2:] == ["12345", '"text"']
     assert read_all('{"claims": []}', read_bytes, monkeypatch) == []
+    assert read_all('{"claims": []}', read_bytes, monkeypatch, as_text=True) == []
 
 
 @pytest.mark.parametrize(
@@ -609,9 +613,10 @@ def test_malformed_documents_are_reported_with_line_and_column(text, expected, r
     except ValueError as error:  # the reader says what json says, where it says it
         if "JSON" in expected:
             assert f"{error.msg} (line {error.lineno}, column {error.colno})" in expected
-    with pytest.raises(ScrubInputError) as error:
-        read_all(text, read_bytes, monkeypatch)
-    assert expected in str(error.value)
+    for as_text in (False, True):
+        with pytest.raises(ScrubInputError) as error:
+            read_all(text, read_bytes, monkeypatch, as_text=as_text)
+        assert expected in str(error.value)
 
 
 def test_bytes_that_are_not_utf8_are_reported():
@@ -665,12 +670,7 @@ def test_worker_processes_reading_the_database_themselves_give_the_same_results(
     ]
     expected = check_document({"claims": claims})
     assert check_in_workers({"claims": claims}, jobs=2) == expected
-    # A chunk crosses to its worker as marshal bytes; claims that are not only JSON values (here a claim
-    # id that is a Decimal) cannot be marshalled, go as they are, and fail in the worker as they would here.
-    first, crossing = batch_module._to_worker((1, claims[:3]))
-    assert type(crossing) is bytes and marshal.loads(crossing) == claims[:3]
-    odd = [*claims[:500], {**claims[500], "id": Decimal(500)}]
-    assert batch_module._to_worker((1, odd)) == (1, odd)
-    with pytest.raises(ScrubInputError, match="must be text, not Decimal"):
-        check_in_workers({"claims": odd}, jobs=2)
+    # The claims as scrub_claims reads them: JSON text, decoded in the workers.
+    as_text = [batch_module.ClaimText(json.dumps(claim)) for claim in claims]
+    assert check_in_workers({"claims": as_text}, jobs=2) == expected
     assert {f["rule"] for f in expected["claims"][1]["findings"]} == {"PTP-MI0"}
