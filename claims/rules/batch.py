@@ -263,9 +263,9 @@ def iter_batch(
     document's list). ``jobs``: worker processes (default: one per CPU, at most 8, when there are at least
     ``PARALLEL_MINIMUM`` claims and the workers can read the database; 1 checks in this process). The
     reference facts of the first claims' codes are read before the workers start, once for all of them.
-    ``encode`` turns each result into
-    what the caller writes (in the workers, so this process only copies text); with ``combine`` as well,
-    the encoded results of a chunk are joined into one piece, and the iterator gives such pieces.
+    ``encode`` turns each result into what the caller writes (in the workers, so this process only copies
+    text); with ``combine`` as well, the encoded results of a chunk are joined into one piece, and the
+    iterator gives such pieces.
     Malformed input raises ``ScrubInputError`` (naming claim, line and field) from the iterator,
     possibly after some results: write to a temporary file and keep it only when the iterator ends.
     """

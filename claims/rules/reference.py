@@ -317,10 +317,11 @@ class ReferenceData:
         (one claim: a few index look-ups), or, for more than ``PTP_QUERY_MAX_CODES`` codes (``ptp_index``
         None) or with ``ptp_index``, from the release's index: a query for the pairs among thousands of
         codes reads far more than the index's look-ups (SQLite probes every pair of codes)."""
+        codes, ndcs = reference_keys(claims)
         if ptp_index is None:
-            ptp_index = len(reference_keys(claims)[0]) > PTP_QUERY_MAX_CODES
+            ptp_index = len(codes) > PTP_QUERY_MAX_CODES
         ref = cls.start(ptp_index=ptp_index)
-        ref.extend(claims)
+        ref._extend_keys(codes, ndcs)
         return ref
 
     @classmethod
@@ -363,7 +364,9 @@ class ReferenceData:
 
     def extend(self, claims: Iterable[ClaimInput]) -> None:
         """Load the facts of the claims' codes and NDCs that are not loaded yet: one query per table."""
-        codes, ndcs = reference_keys(claims)
+        self._extend_keys(*reference_keys(claims))
+
+    def _extend_keys(self, codes: set[str], ndcs: set[str]) -> None:
         codes -= self._loaded_codes
         ndcs -= self._loaded_ndcs
         if not codes and not ndcs:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from batches import kinds, services
@@ -134,8 +135,6 @@ def test_starting_a_batch_is_on_the_audit_trail(biller, counting):
 
 def test_a_database_error_is_named_by_its_kind_without_promising_another_attempt():
     """The message ends a batch that failed after its last attempt too: it must not say the part is tried again."""
-    from django.db import OperationalError
-
     assert services.failure_message(OperationalError("deadlock detected; DETAIL: …")) == (
         "the database could not be read or written (OperationalError)"
     )
@@ -145,8 +144,6 @@ def test_a_part_the_database_was_too_busy_to_start_is_queued_again(biller, count
     """Two workers on SQLite: one keeps the database locked past the other's timeout just as the other takes a
     part. That part is still queued and uses no attempt; it is handed to the task queue again (its task is
     over: nothing else would run it, and its batch would wait for ever), and the next run does it."""
-    from django.db import OperationalError
-
     batch = services.batch_create(user=biller, kind="count", items=[1, 2, 3], chunk_size=3)
     chunk = batch.chunks.get(number=1)
     real_locked = services._locked
@@ -171,8 +168,6 @@ def test_a_part_the_database_was_too_busy_to_start_is_queued_again(biller, count
 def test_a_part_that_cannot_start_for_another_database_error_is_not_queued_again(biller, counting, monkeypatch):
     """Only a busy (locked) database is waited out: any other error would come back at once, so the task fails
     with it (in the worker's log) instead of queuing the part again and again."""
-    from django.db import OperationalError
-
     batch = services.batch_create(user=biller, kind="count", items=[1, 2, 3], chunk_size=3)
     chunk = batch.chunks.get(number=1)
 
