@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import strip_tags
+from django.utils.timezone import localtime
 
 from claims.choices import Category, ClaimStatus, Container, NDCUnit, ReviewOutcome, Risk, Severity
 from claims.models import Claim, ClaimFinding, ClaimStatusChange
@@ -258,7 +259,7 @@ def test_status_history_in_order_with_who_when_and_note(biller_client, biller, s
     assert "Draft → Checked" in rows[1] and "Checked: risk high" in rows[1]
     assert "Checked → Flagged for review" in rows[2] and "supervisor" in rows[2] and "Errors acknowledged" in rows[2]
     change = ClaimStatusChange.objects.filter(claim=claim).first()
-    assert f"{change.at:%m/%d/%Y}" in rows[0]
+    assert f"{localtime(change.at):%m/%d/%Y %H:%M}" in rows[0]  # the practice's time zone, not UTC
 
 
 def test_patients_other_claims_are_listed_as_far_as_the_user_may_see(biller_client, biller, other_biller):

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import strip_tags
+from django.utils.timezone import localtime
 
 from claims.choices import Category, ClaimStatus, PayerType, ReviewOutcome, Risk, Severity
 from claims.models import Claim, ClaimFinding
@@ -130,7 +131,7 @@ def test_row_shows_number_patient_payer_dos_status_and_last_change(biller_client
     assert "Acme Health" in text
     assert "02/14/2026" in text
     assert "Draft" in text and 'data-status="draft"' in row and "bi-pencil" in row
-    assert f"{claim.updated_at:%m/%d/%Y}" in text
+    assert f"{localtime(claim.updated_at):%m/%d/%Y %H:%M}" in text  # the practice's time zone, not UTC
 
 
 @pytest.mark.parametrize(
